@@ -120,6 +120,6 @@ mod tests {
     fn positions_are_one_based_lines_and_character_columns() {
         assert_eq!(line_col("abc", 0), (1, 1));
         assert_eq!(line_col("ab\ncdé\nx", 7), (2, 4));
-        assert_eq!(line_col("ab\ncdé\nx", 9), (3, 1));
+        assert_eq!(line_col("ab\ncdé\nx", 8), (3, 1));
     }
 }

@@ -10,6 +10,9 @@ use crate::value::Value;
 /// Deepest nesting of brackets and ranges inside one expression.
 const MAX_EXPR_DEPTH: usize = 64;
 
+/// Most comparisons one `if` may join with `and`/`or`.
+const MAX_CONDITION_TERMS: usize = 100;
+
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum T {
     Ident(Arc<str>),
@@ -182,7 +185,11 @@ impl<'s> Lexer<'s> {
         if self.depth > MAX_EXPR_DEPTH {
             return Err(self.err("expression is nested too deeply"));
         }
-        let r = self.expr_inner();
+        let r = stacker::maybe_grow(
+            crate::parser::STACK_RED_ZONE,
+            crate::parser::STACK_GROWTH,
+            || self.expr_inner(),
+        );
         self.depth -= 1;
         r
     }
@@ -302,16 +309,37 @@ impl<'s> Lexer<'s> {
     /// right to left as the reference does (`a or b and c` is `a or (b and c)`, and
     /// `a and b or c` is `a and (b or c)`).
     pub fn condition(&mut self) -> Result<Condition, Error> {
-        let left = self.comparison()?;
-        if self.eat_word("and") {
-            let right = self.condition()?;
-            Ok(Condition::And(Box::new(left), Box::new(right)))
-        } else if self.eat_word("or") {
-            let right = self.condition()?;
-            Ok(Condition::Or(Box::new(left), Box::new(right)))
-        } else {
-            Ok(left)
+        // Parsed iteratively and folded from the right; the term count is capped because the
+        // resulting tree is as deep as the chain is long.
+        let mut terms = vec![self.comparison()?];
+        let mut ops = Vec::new();
+        loop {
+            let and = if self.eat_word("and") {
+                true
+            } else if self.eat_word("or") {
+                false
+            } else {
+                break;
+            };
+            if terms.len() >= MAX_CONDITION_TERMS {
+                return Err(self.err(format!(
+                    "a condition may join at most {MAX_CONDITION_TERMS} comparisons"
+                )));
+            }
+            ops.push(and);
+            terms.push(self.comparison()?);
         }
+        let mut acc = terms
+            .pop()
+            .ok_or_else(|| self.err("expected a condition"))?;
+        while let (Some(left), Some(and)) = (terms.pop(), ops.pop()) {
+            acc = if and {
+                Condition::And(Box::new(left), Box::new(acc))
+            } else {
+                Condition::Or(Box::new(left), Box::new(acc))
+            };
+        }
+        Ok(acc)
     }
 
     fn comparison(&mut self) -> Result<Condition, Error> {

@@ -279,7 +279,7 @@ mod tests {
     #[test]
     fn splits_text_output_and_tags() {
         let k = kinds("a {{ x }} b {% if y %}c{% endif %}");
-        assert_eq!(k.len(), 7);
+        assert_eq!(k.len(), 6);
         assert_eq!(k[1], (TokKind::Output, " x ".to_string()));
         assert_eq!(k[3], (TokKind::Tag, " y ".to_string()));
     }

@@ -18,8 +18,6 @@ pub(crate) struct Parser<'s> {
     depth: usize,
     max_depth: usize,
     filters: Option<&'s FilterRegistry>,
-    /// Inside a `liquid` tag, where lines are tags without delimiters.
-    in_liquid: bool,
 }
 
 /// How a block ended: the delimiter tag that closed it.
@@ -28,6 +26,10 @@ struct Delim {
     markup: (usize, usize),
     pos: usize,
 }
+
+/// Stack headroom below which recursion continues on a newly allocated stack segment.
+pub(crate) const STACK_RED_ZONE: usize = 64 * 1024;
+pub(crate) const STACK_GROWTH: usize = 1024 * 1024;
 
 const BLOCK_TAGS: &[&str] = &[
     "if",
@@ -54,7 +56,6 @@ impl<'s> Parser<'s> {
             depth: 0,
             max_depth,
             filters,
-            in_liquid: false,
         }
     }
 
@@ -102,6 +103,14 @@ impl<'s> Parser<'s> {
 
     /// Parses nodes until one of `delims` (or the end of input when `delims` is empty).
     fn parse_block(&mut self, delims: &[&str]) -> Result<(Block, Option<Delim>), Error> {
+        // Nesting is bounded by the depth limit, but the limit may be set high and callers may
+        // run on small stacks: grow the stack instead of overflowing it.
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || {
+            self.parse_block_inner(delims)
+        })
+    }
+
+    fn parse_block_inner(&mut self, delims: &[&str]) -> Result<(Block, Option<Delim>), Error> {
         let mut nodes = Vec::new();
         let mut blank = true;
         while let Some(tok) = self.toks.get(self.i).copied() {
@@ -153,10 +162,7 @@ impl<'s> Parser<'s> {
                     {
                         return Err(self.unexpected_tag(name, tok.name.0, delims));
                     }
-                    let before = nodes.len();
-                    let node_blank = self.parse_tag(name, tok, &mut nodes)?;
-                    blank &= node_blank;
-                    let _ = before;
+                    blank &= self.parse_tag(name, tok, &mut nodes)?;
                 }
             }
         }
@@ -733,6 +739,8 @@ impl<'s> Parser<'s> {
         markup: (usize, usize),
         nodes: &mut Vec<Node>,
     ) -> Result<bool, Error> {
+        // `liquid liquid liquid ...` nests parsers: count it against the depth limit.
+        self.enter(markup.0)?;
         let toks = liquid_lines(self.source, markup);
         let mut sub = Parser {
             source: self.source,
@@ -741,13 +749,12 @@ impl<'s> Parser<'s> {
             depth: self.depth,
             max_depth: self.max_depth,
             filters: self.filters,
-            in_liquid: true,
         };
         let (block, delim) = sub.parse_block(&[])?;
         if let Some(d) = delim {
             return Err(self.unexpected_tag(&d.name, d.pos, &[]));
         }
-        let _ = self.in_liquid;
+        self.depth -= 1;
         let blank = block.blank;
         nodes.extend(block.nodes);
         Ok(blank)

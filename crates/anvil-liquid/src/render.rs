@@ -239,6 +239,14 @@ impl<'e> Renderer<'e> {
     }
 
     fn render_block(&mut self, block: &Block, scope: &mut Scope<'_>, out: &mut String) -> R<Flow> {
+        stacker::maybe_grow(
+            crate::parser::STACK_RED_ZONE,
+            crate::parser::STACK_GROWTH,
+            || self.render_nodes(block, scope, out),
+        )
+    }
+
+    fn render_nodes(&mut self, block: &Block, scope: &mut Scope<'_>, out: &mut String) -> R<Flow> {
         for node in &block.nodes {
             let flow = self.render_node(node, scope, out)?;
             if flow != Flow::Normal {

@@ -321,9 +321,6 @@ pub fn write_float(f: f64, out: &mut String) {
         }
     } else {
         out.push_str(mantissa);
-        if !mantissa.contains('.') {
-            out.push_str(".0");
-        }
         let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
     }
 }

@@ -1,3 +1,20 @@
 //! Integration tests of the engine through its public API (one test binary for the crate).
 
+mod errors;
 mod golden;
+mod limits;
+mod properties;
+mod strict;
+
+use anvil_liquid::{Engine, Error, UndefinedMode, Value};
+
+/// Parses and renders `src` with JSON `data`, no partials.
+pub fn render(
+    engine: &Engine,
+    src: &str,
+    data: serde_json::Value,
+    mode: UndefinedMode,
+) -> Result<String, Error> {
+    let t = engine.parse(src)?;
+    engine.render(&t, &Value::from(data), &(), mode)
+}
