@@ -190,6 +190,7 @@ impl Engine {
     }
 
     /// Renders with `data` as the global variables (an object; anything else means none).
+    /// `'now' | date` sees the current time (UTC).
     pub fn render(
         &self,
         template: &Template,
@@ -197,7 +198,10 @@ impl Engine {
         partials: &dyn PartialSource,
         mode: UndefinedMode,
     ) -> Result<String, Error> {
-        self.render_at(template, data, partials, mode, 0)
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        self.render_at(template, data, partials, mode, now)
     }
 
     /// Like [`Engine::render`], with the time `'now' | date` sees (Unix seconds, UTC).
