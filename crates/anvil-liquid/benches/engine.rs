@@ -115,7 +115,9 @@ fn bench(c: &mut Criterion) {
         g.bench_function("anvil", |bch| {
             bch.iter(|| engine.render(black_box(&ours), &data, &(), UndefinedMode::Lenient))
         });
-        g.bench_function("liquid", |bch| bch.iter(|| theirs.render(black_box(&globals))));
+        g.bench_function("liquid", |bch| {
+            bch.iter(|| theirs.render(black_box(&globals)))
+        });
         g.finish();
     }
 }

@@ -146,6 +146,19 @@ pub struct FilterCall {
     pub args: Vec<Expr>,
     pub kwargs: Vec<(Arc<str>, Expr)>,
     pub pos: usize,
+    /// The implementation, bound when the engine parsed the template, so rendering does not
+    /// look filters up by name.
+    pub(crate) bound: Option<BoundFilter>,
+}
+
+/// A filter implementation held by the AST.
+#[derive(Clone)]
+pub(crate) struct BoundFilter(pub Arc<crate::filters::FilterFn>);
+
+impl std::fmt::Debug for BoundFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BoundFilter")
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -300,6 +300,7 @@ impl<'s> Lexer<'s> {
                 args,
                 kwargs,
                 pos,
+                bound: None,
             });
         }
         Ok(filters)

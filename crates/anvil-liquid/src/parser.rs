@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use crate::ast::{
-    Block, CaseBranch, Condition, Expr, FilteredExpr, ForLoop, Node, Offset, PartialCall,
-    PartialName,
+    Block, BoundFilter, CaseBranch, Condition, Expr, FilteredExpr, ForLoop, Node, Offset,
+    PartialCall, PartialName,
 };
 use crate::error::{Error, ErrorKind, LimitKind};
 use crate::expr::{Lexer, T};
@@ -136,9 +136,9 @@ impl<'s> Parser<'s> {
                         blank = false;
                         continue;
                     }
-                    let fe = l.filtered()?;
+                    let mut fe = l.filtered()?;
                     l.expect_end()?;
-                    self.check_filters(&fe)?;
+                    self.check_filters(&mut fe)?;
                     blank = false;
                     nodes.push(Node::Output(fe));
                 }
@@ -222,16 +222,20 @@ impl<'s> Parser<'s> {
         }
     }
 
-    fn check_filters(&self, fe: &FilteredExpr) -> Result<(), Error> {
+    /// Binds each filter of `fe` to its implementation; an unknown filter is an error.
+    fn check_filters(&self, fe: &mut FilteredExpr) -> Result<(), Error> {
         if let Some(reg) = self.filters {
-            for f in &fe.filters {
-                if !reg.contains(&f.name) {
-                    return Err(Error::at(
-                        ErrorKind::UnknownFilter,
-                        format!("unknown filter '{}'", f.name),
-                        self.source,
-                        f.pos,
-                    ));
+            for f in &mut fe.filters {
+                match reg.get(&f.name) {
+                    Some(imp) => f.bound = Some(BoundFilter(imp.clone())),
+                    None => {
+                        return Err(Error::at(
+                            ErrorKind::UnknownFilter,
+                            format!("unknown filter '{}'", f.name),
+                            self.source,
+                            f.pos,
+                        ));
+                    }
                 }
             }
         }
@@ -265,9 +269,9 @@ impl<'s> Parser<'s> {
                 let (target, rest) = self.assign_target(markup, "assign")?;
                 let mut l = self.lexer(rest)?;
                 l.expect(&T::Assign)?;
-                let value = l.filtered()?;
+                let mut value = l.filtered()?;
                 l.expect_end()?;
-                self.check_filters(&value)?;
+                self.check_filters(&mut value)?;
                 nodes.push(Node::Assign {
                     name: target,
                     value,
@@ -296,9 +300,9 @@ impl<'s> Parser<'s> {
                 if l.at_end() {
                     return Ok(false);
                 }
-                let fe = l.filtered()?;
+                let mut fe = l.filtered()?;
                 l.expect_end()?;
-                self.check_filters(&fe)?;
+                self.check_filters(&mut fe)?;
                 nodes.push(Node::Output(fe));
                 Ok(false)
             }

@@ -736,7 +736,8 @@ impl<'e> Renderer<'e> {
         let mut args: Vec<Value> = Vec::new();
         let mut kwargs: Vec<(Arc<str>, Value)> = Vec::new();
         for f in &fe.filters {
-            let Some(filter) = self.engine.filters.get(&f.name).cloned() else {
+            let bound = f.bound.as_ref().map(|b| &b.0);
+            let Some(filter) = bound.or_else(|| self.engine.filters.get(&f.name)) else {
                 return Err(self.err(
                     ErrorKind::UnknownFilter,
                     format!("unknown filter '{}'", f.name),
