@@ -140,4 +140,9 @@ impl FilterRegistry {
     }
 }
 
+mod array;
+mod date;
+mod encoding;
+mod math;
 mod standard;
+mod string;
