@@ -1,4 +1,7 @@
 //! Parse and render of three prompt-like templates, against the `liquid` crate (0.26) doing the
+
+// Test and benchmark code may panic on broken expectations.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! same work in the same run. `cargo bench -p anvil-liquid --bench engine`.
 
 use anvil_liquid::{Engine, UndefinedMode, Value};

@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 pub use analysis::Analysis;
 pub use error::{Error, ErrorKind, LimitKind};
-pub use filters::{FilterArgs, FilterContext, FilterRegistry};
+pub use filters::{FilterArgs, FilterContext, FilterError, FilterRegistry};
 pub use value::{Object, Value};
 
 /// What an undefined variable does.

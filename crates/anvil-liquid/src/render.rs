@@ -9,7 +9,7 @@ use crate::ast::{
     PartialCall, PartialName, Path, PathRoot, Segment,
 };
 use crate::error::{Error, ErrorKind, LimitKind};
-use crate::filters::{FilterArgs, FilterContext};
+use crate::filters::{FilterArgs, FilterContext, FilterError};
 use crate::value::{Object, Value};
 use crate::{Engine, Partial, PartialSource, Template, UndefinedMode};
 
@@ -51,7 +51,7 @@ impl LoopState {
                 match key {
                     "col" => Value::Int((i % cols) as i64 + 1),
                     "col0" => Value::Int((i % cols) as i64),
-                    "col_first" => Value::Bool(i % cols == 0),
+                    "col_first" => Value::Bool(i.is_multiple_of(cols)),
                     "col_last" => Value::Bool(i % cols == cols - 1 || i + 1 == n),
                     "row" => Value::Int((i / cols) as i64 + 1),
                     _ => return None,
@@ -614,7 +614,7 @@ impl<'e> Renderer<'e> {
         };
 
         let saved_source = std::mem::replace(&mut self.source, template.source.clone());
-        let saved_name = std::mem::replace(&mut self.partial_name, Some(name.clone()));
+        let saved_name = self.partial_name.replace(name.clone());
         self.depth += 1;
         let result = if call.isolated {
             let mut inner = Scope::new(scope.globals);
@@ -752,12 +752,21 @@ impl<'e> Renderer<'e> {
             for (k, a) in &f.kwargs {
                 kwargs.push((k.clone(), self.eval(a, scope, false)?.into_owned()));
             }
-            v = filter(&v, &FilterArgs::new(&args, &kwargs), &self.fctx).map_err(|m| {
-                self.err(
+            v = filter(&v, &FilterArgs::new(&args, &kwargs), &self.fctx).map_err(|e| match e {
+                FilterError::Invalid(m) => self.err(
                     ErrorKind::Render,
                     format!("filter '{}': {m}", f.name),
                     f.pos,
-                )
+                ),
+                FilterError::Limit(m) => {
+                    let mut e =
+                        Error::limit(LimitKind::OutputSize, format!("filter '{}': {m}", f.name));
+                    let (l, c) = crate::error::line_col(&self.source, f.pos);
+                    e.line = l;
+                    e.column = c;
+                    e.partial = self.partial_name.clone();
+                    e
+                }
             })?;
             let too_big = match &v {
                 Value::Str(s) => s.len() > self.fctx.max_string,

@@ -6,20 +6,31 @@ use std::collections::HashSet;
 
 use super::math::{Num, to_num};
 use super::string::text;
-use super::{FilterArgs, FilterContext, FilterRegistry};
+use super::{FilterArgs, FilterContext, FilterError, FilterRegistry};
 use crate::value::Value;
 
 /// The items of an array-like input: arrays and ranges as they are, nil as none, anything else
 /// as a single item.
-fn items(v: &Value, ctx: &FilterContext) -> Result<Vec<Value>, String> {
-    Ok(match v.to_items(ctx.max_items)? {
-        Some(items) => items,
-        None if v.is_nil() => Vec::new(),
-        None => vec![v.clone()],
-    })
+fn items(v: &Value, ctx: &FilterContext) -> Result<Vec<Value>, FilterError> {
+    Ok(
+        match v.to_items(ctx.max_items).map_err(FilterError::Limit)? {
+            Some(items) => items,
+            None if v.is_nil() => Vec::new(),
+            None => vec![v.clone()],
+        },
+    )
 }
 
-fn flatten_into(v: &Value, out: &mut Vec<Value>, ctx: &FilterContext, depth: usize) -> Result<(), String> {
+fn too_many(ctx: &FilterContext) -> FilterError {
+    FilterError::Limit(format!("result has more than {} items", ctx.max_items))
+}
+
+fn flatten_into(
+    v: &Value,
+    out: &mut Vec<Value>,
+    ctx: &FilterContext,
+    depth: usize,
+) -> Result<(), FilterError> {
     match v {
         Value::Array(a) if depth < 64 => {
             for item in a.iter() {
@@ -30,13 +41,13 @@ fn flatten_into(v: &Value, out: &mut Vec<Value>, ctx: &FilterContext, depth: usi
         other => out.push(other.clone()),
     }
     if out.len() > ctx.max_items {
-        return Err(format!("more than {} items", ctx.max_items));
+        return Err(too_many(ctx));
     }
     Ok(())
 }
 
 /// Items with nested arrays flattened.
-fn flat_items(v: &Value, ctx: &FilterContext) -> Result<Vec<Value>, String> {
+fn flat_items(v: &Value, ctx: &FilterContext) -> Result<Vec<Value>, FilterError> {
     let mut out = Vec::new();
     for item in items(v, ctx)? {
         flatten_into(&item, &mut out, ctx, 0)?;
@@ -55,12 +66,16 @@ fn sort_cmp(a: &Value, b: &Value) -> Result<Ordering, String> {
         (true, false) => Ok(Ordering::Greater),
         (false, true) => Ok(Ordering::Less),
         _ => a.liquid_cmp(b).ok_or_else(|| {
-            format!("cannot sort {} and {} together", a.type_name(), b.type_name())
+            format!(
+                "cannot sort {} and {} together",
+                a.type_name(),
+                b.type_name()
+            )
         }),
     }
 }
 
-fn sort_by(list: &mut [Value], key: impl Fn(&Value) -> Value) -> Result<(), String> {
+fn sort_by(list: &mut [Value], key: impl Fn(&Value) -> Value) -> Result<(), FilterError> {
     let mut err = None;
     list.sort_by(|a, b| match sort_cmp(&key(a), &key(b)) {
         Ok(o) => o,
@@ -69,7 +84,7 @@ fn sort_by(list: &mut [Value], key: impl Fn(&Value) -> Value) -> Result<(), Stri
             Ordering::Equal
         }
     });
-    err.map_or(Ok(()), Err)
+    err.map_or(Ok(()), |e| Err(FilterError::Invalid(e)))
 }
 
 /// Key of an item for `uniq`: equal keys for values Liquid considers the same.
@@ -80,7 +95,7 @@ fn uniq_key(v: &Value) -> String {
     s
 }
 
-fn join(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Value, String> {
+fn join(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Value, FilterError> {
     args.expect_count(0, 1)?;
     let glue = args.get(0).map_or(" ".into(), text);
     match input {
@@ -92,9 +107,7 @@ fn join(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Val
                     out.push_str(&glue);
                 }
                 item.write_to(&mut out);
-                if out.len() > ctx.max_string {
-                    return Err(format!("result exceeds the limit of {} bytes", ctx.max_string));
-                }
+                super::string::check_len(out.len(), ctx)?;
             }
             Ok(Value::from(out))
         }
@@ -113,14 +126,18 @@ fn first_or_last(input: &Value, first: bool) -> Value {
             .map(|(k, v)| Value::array(vec![Value::Str(k.clone()), v.clone()]))
             .unwrap_or(Value::Nil),
         Value::Str(s) => {
-            let c = if first { s.chars().next() } else { s.chars().next_back() };
+            let c = if first {
+                s.chars().next()
+            } else {
+                s.chars().next_back()
+            };
             c.map_or(Value::Nil, |c| Value::from(c.to_string()))
         }
         _ => Value::Nil,
     }
 }
 
-fn sort(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Value, String> {
+fn sort(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Value, FilterError> {
     args.expect_count(0, 1)?;
     if input.is_nil() {
         return Ok(Value::Nil);
@@ -139,7 +156,11 @@ fn sort(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Val
     Ok(Value::array(list))
 }
 
-fn sort_natural(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Value, String> {
+fn sort_natural(
+    input: &Value,
+    args: &FilterArgs<'_>,
+    ctx: &FilterContext,
+) -> Result<Value, FilterError> {
     args.expect_count(0, 1)?;
     if input.is_nil() {
         return Ok(Value::Nil);
@@ -148,7 +169,10 @@ fn sort_natural(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Re
         return Ok(input.clone());
     }
     let list = items(input, ctx)?;
-    let key_name = args.get(0).filter(|k| !k.is_nil()).map(|k| text(k).into_owned());
+    let key_name = args
+        .get(0)
+        .filter(|k| !k.is_nil())
+        .map(|k| text(k).into_owned());
     let mut keyed: Vec<(Option<String>, Value)> = list
         .into_iter()
         .map(|v| {
@@ -156,7 +180,11 @@ fn sort_natural(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Re
                 Some(name) => prop(&v, name).cloned().unwrap_or(Value::Nil),
                 None => v.clone(),
             };
-            let k = if k.is_nil() { None } else { Some(k.to_output().to_lowercase()) };
+            let k = if k.is_nil() {
+                None
+            } else {
+                Some(k.to_output().to_lowercase())
+            };
             (k, v)
         })
         .collect();
@@ -169,12 +197,15 @@ fn sort_natural(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Re
     Ok(Value::array(keyed.into_iter().map(|(_, v)| v).collect()))
 }
 
-fn uniq(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Value, String> {
+fn uniq(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Value, FilterError> {
     args.expect_count(0, 1)?;
     if input.is_nil() {
         return Ok(Value::Nil);
     }
-    let key_name = args.get(0).filter(|k| !k.is_nil()).map(|k| text(k).into_owned());
+    let key_name = args
+        .get(0)
+        .filter(|k| !k.is_nil())
+        .map(|k| text(k).into_owned());
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for v in items(input, ctx)? {
@@ -189,12 +220,19 @@ fn uniq(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Val
     Ok(Value::array(out))
 }
 
-fn compact(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Value, String> {
+fn compact(
+    input: &Value,
+    args: &FilterArgs<'_>,
+    ctx: &FilterContext,
+) -> Result<Value, FilterError> {
     args.expect_count(0, 1)?;
     if input.is_nil() {
         return Ok(Value::Nil);
     }
-    let key_name = args.get(0).filter(|k| !k.is_nil()).map(|k| text(k).into_owned());
+    let key_name = args
+        .get(0)
+        .filter(|k| !k.is_nil())
+        .map(|k| text(k).into_owned());
     let list = items(input, ctx)?
         .into_iter()
         .filter(|v| match &key_name {
@@ -205,7 +243,7 @@ fn compact(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<
     Ok(Value::array(list))
 }
 
-fn map(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Value, String> {
+fn map(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Value, FilterError> {
     args.expect_count(1, 1)?;
     if input.is_nil() {
         return Ok(Value::Nil);
@@ -216,10 +254,9 @@ fn map(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Valu
         match &v {
             Value::Object(o) => out.push(o.get(key.as_ref()).cloned().unwrap_or(Value::Nil)),
             other => {
-                return Err(format!(
-                    "can only map over objects, found {}",
-                    other.type_name()
-                ));
+                return Err(
+                    format!("can only map over objects, found {}", other.type_name()).into(),
+                );
             }
         }
     }
@@ -241,8 +278,7 @@ fn matches(item: &Value, key: &Value, value: Option<&Value>) -> Result<Option<bo
         }
         Value::Str(s) => {
             let needle = text(key);
-            s.contains(needle.as_ref())
-                && value.is_none_or(|v| s.contains(text(v).as_ref()))
+            s.contains(needle.as_ref()) && value.is_none_or(|v| s.contains(text(v).as_ref()))
         }
         Value::Int(_) | Value::Float(_) => match key {
             Value::Int(_) | Value::Float(_) => item.liquid_eq(key),
@@ -258,18 +294,18 @@ fn matches(item: &Value, key: &Value, value: Option<&Value>) -> Result<Option<bo
 }
 
 /// Arguments `property[, value]`; an explicit nil value is the same as none.
-fn key_value<'a>(args: &FilterArgs<'a>) -> Result<(&'a Value, Option<&'a Value>), String> {
+fn key_value<'a>(args: &FilterArgs<'a>) -> Result<(&'a Value, Option<&'a Value>), FilterError> {
     args.expect_count(1, 2)?;
     let key = args.get(0).unwrap_or(&Value::Nil);
     Ok((key, args.get(1).filter(|v| !v.is_nil())))
 }
 
-fn where_(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Value, String> {
+fn where_(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Value, FilterError> {
     let (key, value) = key_value(args)?;
     match input {
         Value::Nil => return Ok(Value::Nil),
         Value::Array(_) | Value::Object(_) | Value::Range(..) => {}
-        other => return Err(format!("expected an array, got {}", other.type_name())),
+        other => return Err(format!("expected an array, got {}", other.type_name()).into()),
     }
     let key = text(key).into_owned();
     let list = flat_items(input, ctx)?
@@ -285,7 +321,7 @@ fn where_(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<V
     Ok(Value::array(list))
 }
 
-fn reject(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Value, String> {
+fn reject(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Value, FilterError> {
     let (key, value) = key_value(args)?;
     if input.is_nil() {
         return Ok(Value::Nil);
@@ -302,7 +338,11 @@ fn reject(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<V
 }
 
 /// Index of the first match, or `None` (no match, or an item that cannot be tested).
-fn find_position(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Option<(usize, Value)>, String> {
+fn find_position(
+    input: &Value,
+    args: &FilterArgs<'_>,
+    ctx: &FilterContext,
+) -> Result<Option<(usize, Value)>, FilterError> {
     let (key, value) = key_value(args)?;
     for (i, v) in flat_items(input, ctx)?.into_iter().enumerate() {
         match matches(&v, key, value)? {
@@ -314,7 +354,7 @@ fn find_position(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> R
     Ok(None)
 }
 
-fn has(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Value, String> {
+fn has(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Value, FilterError> {
     let (key, value) = key_value(args)?;
     for v in flat_items(input, ctx)? {
         match matches(&v, key, value)? {
@@ -326,33 +366,33 @@ fn has(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Valu
     Ok(Value::Bool(false))
 }
 
-fn concat(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Value, String> {
+fn concat(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Value, FilterError> {
     args.expect_count(1, 1)?;
     let other = args.get(0).unwrap_or(&Value::Nil);
     if !matches!(other, Value::Array(_) | Value::Range(..)) {
-        return Err(format!("expected an array argument, got {}", other.type_name()));
+        return Err(format!("expected an array argument, got {}", other.type_name()).into());
     }
     let mut list = flat_items(input, ctx)?;
     list.extend(items(other, ctx)?);
     if list.len() > ctx.max_items {
-        return Err(format!("more than {} items", ctx.max_items));
+        return Err(too_many(ctx));
     }
     Ok(Value::array(list))
 }
 
-fn sum(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Value, String> {
+fn sum(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Value, FilterError> {
     args.expect_count(0, 1)?;
-    let key_name = args.get(0).filter(|k| !k.is_nil()).map(|k| text(k).into_owned());
+    let key_name = args
+        .get(0)
+        .filter(|k| !k.is_nil())
+        .map(|k| text(k).into_owned());
     let mut int: i64 = 0;
     let mut float: Option<f64> = None;
     for v in flat_items(input, ctx)? {
         let n = match (&key_name, &v) {
             (Some(name), Value::Object(o)) => o.get(name.as_str()).map_or(Num::Int(0), to_num),
             (Some(_), other) => {
-                return Err(format!(
-                    "cannot sum property of {}",
-                    other.type_name()
-                ));
+                return Err(format!("cannot sum property of {}", other.type_name()).into());
             }
             (None, Value::Int(_) | Value::Float(_) | Value::Str(_)) => to_num(&v),
             (None, _) => Num::Int(0),
@@ -369,7 +409,7 @@ fn sum(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Valu
     Ok(float.map_or(Value::Int(int), Value::Float))
 }
 
-fn default(input: &Value, args: &FilterArgs<'_>, _: &FilterContext) -> Result<Value, String> {
+fn default(input: &Value, args: &FilterArgs<'_>, _: &FilterContext) -> Result<Value, FilterError> {
     args.expect_count(0, 1)?;
     let allow_false = args.keyword("allow_false").is_some_and(Value::is_truthy);
     let use_default = match input {

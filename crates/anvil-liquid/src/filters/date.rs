@@ -7,11 +7,27 @@ use super::string::text;
 use crate::value::Value;
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 const DAYS: [&str; 7] = [
-    "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
 ];
 
 /// Days since 1970-01-01 of a proleptic Gregorian date.
@@ -76,7 +92,10 @@ fn time_of_day(s: &str) -> Option<i64> {
         let digits: String = off[1..].chars().filter(char::is_ascii_digit).collect();
         let (oh, om) = match digits.len() {
             2 => (digits.parse::<i64>().ok()?, 0),
-            4 => (digits[..2].parse::<i64>().ok()?, digits[2..].parse::<i64>().ok()?),
+            4 => (
+                digits[..2].parse::<i64>().ok()?,
+                digits[2..].parse::<i64>().ok()?,
+            ),
             _ => return None,
         };
         t -= sign * (oh * 3600 + om * 60);
@@ -85,7 +104,20 @@ fn time_of_day(s: &str) -> Option<i64> {
 }
 
 fn valid_date(y: i64, m: u32, d: u32) -> bool {
-    let days = [31, if is_leap(y) { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let days = [
+        31,
+        if is_leap(y) { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     (1..=12).contains(&m) && d >= 1 && d <= days[m as usize - 1] && (-9999..=9999).contains(&y)
 }
 
@@ -112,7 +144,13 @@ fn parse_date(s: &str) -> Option<i64> {
     let words: Vec<&str> = cleaned.split_whitespace().collect();
     // Skip a leading weekday name ("Monday, March 14, 2016").
     let words = match words.first() {
-        Some(w) if DAYS.iter().any(|d| d.to_ascii_lowercase().starts_with(&w.to_ascii_lowercase()) && w.len() >= 3) => &words[1..],
+        Some(w)
+            if DAYS.iter().any(|d| {
+                d.to_ascii_lowercase().starts_with(&w.to_ascii_lowercase()) && w.len() >= 3
+            }) =>
+        {
+            &words[1..]
+        }
         _ => &words[..],
     };
     if words.len() < 3 {
@@ -303,8 +341,10 @@ mod tests {
     fn formats_directives() {
         let ts = 1_152_098_955; // 2006-07-05 11:29:15 UTC, a Wednesday
         assert_eq!(strftime(ts, "%m/%d/%Y"), "07/05/2006");
-        assert_eq!(strftime(ts, "%a %A %b %B %-d %e %j %H:%M:%S %I %p %y %%"),
-            "Wed Wednesday Jul July 5  5 186 11:29:15 11 AM 06 %");
+        assert_eq!(
+            strftime(ts, "%a %A %b %B %-d %e %j %H:%M:%S %I %p %y %%"),
+            "Wed Wednesday Jul July 5  5 186 11:29:15 11 AM 06 %"
+        );
         assert_eq!(strftime(-1, "%Y-%m-%d %H:%M:%S"), "1969-12-31 23:59:59");
     }
 }

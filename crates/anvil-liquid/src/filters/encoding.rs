@@ -7,11 +7,11 @@ use super::FilterRegistry;
 use super::string::text;
 use crate::value::Value;
 
-fn decoded(bytes: Result<Vec<u8>, base64::DecodeError>) -> Result<Value, String> {
+fn decoded(bytes: Result<Vec<u8>, base64::DecodeError>) -> super::FilterResult {
     let bytes = bytes.map_err(|e| format!("invalid base64: {e}"))?;
     String::from_utf8(bytes)
         .map(Value::from)
-        .map_err(|_| "decoded base64 is not UTF-8 text".to_string())
+        .map_err(|_| "decoded base64 is not UTF-8 text".into())
 }
 
 /// `CGI.escape`: unreserved characters stay, space becomes `+`, everything else `%XX`.

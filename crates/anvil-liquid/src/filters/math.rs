@@ -43,15 +43,12 @@ fn parse_num(s: &str) -> Num {
     let t = s.trim();
     let b = t.as_bytes();
     let digits = b.strip_prefix(b"-").unwrap_or(b);
-    let is_decimal = digits
-        .iter()
-        .position(|&c| c == b'.')
-        .is_some_and(|dot| {
-            dot > 0
-                && dot + 1 < digits.len()
-                && digits[..dot].iter().all(u8::is_ascii_digit)
-                && digits[dot + 1..].iter().all(u8::is_ascii_digit)
-        });
+    let is_decimal = digits.iter().position(|&c| c == b'.').is_some_and(|dot| {
+        dot > 0
+            && dot + 1 < digits.len()
+            && digits[..dot].iter().all(u8::is_ascii_digit)
+            && digits[dot + 1..].iter().all(u8::is_ascii_digit)
+    });
     if is_decimal {
         return Num::Float(t.parse().unwrap_or(0.0));
     }
@@ -157,7 +154,11 @@ fn floor_mod(a: i64, b: i64) -> Option<i64> {
         return Some(0);
     }
     let r = a.checked_rem(b)?;
-    Some(if r != 0 && ((r < 0) != (b < 0)) { r + b } else { r })
+    Some(if r != 0 && ((r < 0) != (b < 0)) {
+        r + b
+    } else {
+        r
+    })
 }
 
 fn apply(op: Op, a: Num, b: Num) -> Result<Num, String> {
@@ -187,7 +188,11 @@ fn apply(op: Op, a: Num, b: Num) -> Result<Num, String> {
                     Op::Sub => x.checked_sub(y)?,
                     _ => {
                         let r = x.checked_rem(y)?;
-                        if r != 0 && ((r < 0) != (y < 0)) { r + y } else { r }
+                        if r != 0 && ((r < 0) != (y < 0)) {
+                            r + y
+                        } else {
+                            r
+                        }
                     }
                 };
                 Some(Dec { m, scale })
@@ -219,7 +224,7 @@ fn arithmetic(r: &mut FilterRegistry, name: &str, op: Op) {
     r.register(name, move |input, args, _ctx| {
         args.expect_count(1, 1)?;
         let b = to_num(args.get(0).unwrap_or(&Value::Nil));
-        apply(op, to_num(input), b).map(Num::to_value)
+        Ok(apply(op, to_num(input), b).map(Num::to_value)?)
     });
 }
 
@@ -227,7 +232,7 @@ fn no_args(args: &FilterArgs<'_>) -> Result<(), String> {
     args.expect_count(0, 0)
 }
 
-fn round(input: &Value, args: &FilterArgs<'_>, _ctx: &FilterContext) -> Result<Value, String> {
+fn round(input: &Value, args: &FilterArgs<'_>, _ctx: &FilterContext) -> super::FilterResult {
     args.expect_count(0, 1)?;
     let digits = match args.get(0).map(to_num) {
         None => 0,
@@ -339,8 +344,14 @@ mod tests {
 
     #[test]
     fn overflow_falls_back_to_floats_instead_of_panicking() {
-        assert_eq!(calc(Op::Mul, i64::MAX.into(), 2.into()), "1.8446744073709552e+19");
-        assert_eq!(calc(Op::Div, i64::MIN.into(), (-1).into()), "9.223372036854776e+18");
+        assert_eq!(
+            calc(Op::Mul, i64::MAX.into(), 2.into()),
+            "1.8446744073709552e+19"
+        );
+        assert_eq!(
+            calc(Op::Div, i64::MIN.into(), (-1).into()),
+            "9.223372036854776e+18"
+        );
         assert_eq!(calc(Op::Mod, i64::MIN.into(), (-1).into()), "0");
     }
 

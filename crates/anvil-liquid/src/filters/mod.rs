@@ -85,10 +85,32 @@ impl Default for FilterContext {
     }
 }
 
-/// A filter: input value, arguments, context; an `Err` is the message shown to the author
-/// (the renderer prefixes the filter name and position).
-pub type FilterFn =
-    dyn Fn(&Value, &FilterArgs<'_>, &FilterContext) -> Result<Value, String> + Send + Sync;
+/// Why a filter failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterError {
+    /// Bad input or arguments; the message is shown to the author (the renderer prefixes the
+    /// filter name and position).
+    Invalid(String),
+    /// The result would exceed a size limit of the render.
+    Limit(String),
+}
+
+impl From<String> for FilterError {
+    fn from(m: String) -> Self {
+        FilterError::Invalid(m)
+    }
+}
+
+impl From<&str> for FilterError {
+    fn from(m: &str) -> Self {
+        FilterError::Invalid(m.to_string())
+    }
+}
+
+pub type FilterResult = Result<Value, FilterError>;
+
+/// A filter: input value, arguments, context.
+pub type FilterFn = dyn Fn(&Value, &FilterArgs<'_>, &FilterContext) -> FilterResult + Send + Sync;
 
 /// Filters by name. `FilterRegistry::standard()` holds every standard Liquid filter; embedders
 /// add their own with `register`.
@@ -123,10 +145,7 @@ impl FilterRegistry {
     /// Adds or replaces a filter.
     pub fn register<F>(&mut self, name: &str, f: F)
     where
-        F: Fn(&Value, &FilterArgs<'_>, &FilterContext) -> Result<Value, String>
-            + Send
-            + Sync
-            + 'static,
+        F: Fn(&Value, &FilterArgs<'_>, &FilterContext) -> FilterResult + Send + Sync + 'static,
     {
         self.filters.insert(name.to_string(), Arc::new(f));
     }

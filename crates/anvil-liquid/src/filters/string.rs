@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use super::{FilterArgs, FilterContext, FilterRegistry};
+use super::{FilterArgs, FilterContext, FilterError, FilterRegistry};
 use crate::value::Value;
 
 /// A value as text; nil is empty.
@@ -37,12 +37,12 @@ pub(super) fn to_integer(v: Option<&Value>, what: &str) -> Result<i64, String> {
 }
 
 /// Checks that a string about to be built stays under the size limit.
-pub(super) fn check_len(len: usize, ctx: &FilterContext) -> Result<(), String> {
+pub(super) fn check_len(len: usize, ctx: &FilterContext) -> Result<(), FilterError> {
     if len > ctx.max_string {
-        Err(format!(
+        Err(FilterError::Limit(format!(
             "result of {len} bytes exceeds the limit of {} bytes",
             ctx.max_string
-        ))
+        )))
     } else {
         Ok(())
     }
@@ -62,7 +62,10 @@ fn is_strip_ws(c: char) -> bool {
 fn capitalize(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars.as_str().to_lowercase().chars()).collect(),
+        Some(first) => first
+            .to_uppercase()
+            .chain(chars.as_str().to_lowercase().chars())
+            .collect(),
         None => String::new(),
     }
 }
@@ -161,7 +164,7 @@ fn replace(
     rep: &str,
     which: Which,
     ctx: &FilterContext,
-) -> Result<String, String> {
+) -> Result<String, FilterError> {
     if pat.is_empty() {
         return Ok(match which {
             Which::First => format!("{rep}{s}"),
@@ -182,10 +185,7 @@ fn replace(
     Ok(match which {
         Which::All => {
             let n = s.matches(pat).count();
-            check_len(
-                s.len() - n * pat.len() + n.saturating_mul(rep.len()),
-                ctx,
-            )?;
+            check_len(s.len() - n * pat.len() + n.saturating_mul(rep.len()), ctx)?;
             s.replace(pat, rep)
         }
         Which::First => s.replacen(pat, rep, 1),
@@ -206,7 +206,13 @@ enum Which {
 fn register_replace(r: &mut FilterRegistry, name: &str, which: Which, min_args: usize) {
     r.register(name, move |input, args, ctx| {
         args.expect_count(min_args, 2)?;
-        let out = replace(&text(input), &arg_text(args, 0), &arg_text(args, 1), which, ctx)?;
+        let out = replace(
+            &text(input),
+            &arg_text(args, 0),
+            &arg_text(args, 1),
+            which,
+            ctx,
+        )?;
         Ok(Value::from(out))
     });
 }
@@ -241,7 +247,7 @@ pub(super) fn split(s: &str, pat: &str) -> Vec<Value> {
     parts
 }
 
-fn truncate(input: &Value, args: &FilterArgs<'_>, _: &FilterContext) -> Result<Value, String> {
+fn truncate(input: &Value, args: &FilterArgs<'_>, _: &FilterContext) -> super::FilterResult {
     args.expect_count(0, 2)?;
     if input.is_nil() {
         return Ok(Value::Nil);
@@ -262,7 +268,7 @@ fn truncate(input: &Value, args: &FilterArgs<'_>, _: &FilterContext) -> Result<V
     Ok(Value::from(out))
 }
 
-fn truncatewords(input: &Value, args: &FilterArgs<'_>, _: &FilterContext) -> Result<Value, String> {
+fn truncatewords(input: &Value, args: &FilterArgs<'_>, _: &FilterContext) -> super::FilterResult {
     args.expect_count(0, 2)?;
     if input.is_nil() {
         return Ok(Value::Nil);
@@ -288,7 +294,7 @@ fn truncatewords(input: &Value, args: &FilterArgs<'_>, _: &FilterContext) -> Res
 }
 
 /// `slice: offset, length` on strings (by character) and arrays.
-fn slice(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Value, String> {
+fn slice(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> super::FilterResult {
     args.expect_count(1, 2)?;
     let offset = to_integer(args.get(0), "offset")?;
     let length = match args.get(1) {
@@ -340,7 +346,9 @@ pub(super) fn register(r: &mut FilterRegistry) {
     unary(r, "escape", escape_html);
     unary(r, "h", escape_html);
     unary(r, "escape_once", escape_once);
-    unary(r, "lstrip", |s| s.trim_start_matches(is_strip_ws).to_string());
+    unary(r, "lstrip", |s| {
+        s.trim_start_matches(is_strip_ws).to_string()
+    });
     unary(r, "rstrip", |s| s.trim_end_matches(is_strip_ws).to_string());
     unary(r, "strip", |s| s.trim_matches(is_strip_ws).to_string());
     unary(r, "newline_to_br", newline_to_br);
@@ -399,7 +407,13 @@ mod tests {
             max_string: 20,
             ..FilterContext::default()
         };
-        assert_eq!(replace("ab", "", "#", Which::All, &ctx).as_deref(), Ok("#a#b#"));
-        assert!(replace("aaaaaaaaaa", "a", "xxx", Which::All, &ctx).is_err());
+        assert_eq!(
+            replace("ab", "", "#", Which::All, &ctx).as_deref(),
+            Ok("#a#b#")
+        );
+        assert!(matches!(
+            replace("aaaaaaaaaa", "a", "xxx", Which::All, &ctx),
+            Err(FilterError::Limit(_))
+        ));
     }
 }

@@ -1,5 +1,8 @@
 //! Integration tests of the engine through its public API (one test binary for the crate).
 
+// Test and benchmark code may panic on broken expectations.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod errors;
 mod golden;
 mod limits;
