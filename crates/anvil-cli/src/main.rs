@@ -1,0 +1,129 @@
+//! `anvil`: runs the forge (`serve`, `migrate`, `config`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anvil_server::config::{self, Config, LogFormat, Overrides};
+use anvil_server::{Forge, db, server, telemetry};
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "anvil",
+    version,
+    about = "Anvil: a self-hosted prompt registry"
+)]
+struct Cli {
+    /// Configuration file (default: ./anvil.toml when present).
+    #[arg(long, global = true, env = "ANVIL_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormatArg {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the forge: migrate the database, then serve the API.
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:4000 (env ANVIL_BIND).
+        #[arg(long)]
+        bind: Option<std::net::SocketAddr>,
+        /// Directory for the SQLite database and generated files (env ANVIL_DATA_DIR).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        #[arg(long, value_enum)]
+        log_format: Option<LogFormatArg>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate {
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Print configuration.
+    Config {
+        /// Print a commented example anvil.toml with every default.
+        #[arg(long)]
+        default: bool,
+    },
+}
+
+fn load(cli_config: Option<&std::path::Path>, overrides: &Overrides) -> Result<Config, String> {
+    Config::load(cli_config, overrides).map_err(|e| format!("configuration: {e}"))
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Serve {
+            bind,
+            data_dir,
+            log_format,
+        } => {
+            let overrides = Overrides {
+                bind,
+                data_dir,
+                log_format: log_format.map(|f| match f {
+                    LogFormatArg::Human => LogFormat::Human,
+                    LogFormatArg::Json => LogFormat::Json,
+                }),
+            };
+            let config = load(cli.config.as_deref(), &overrides)?;
+            telemetry::init(config.log_format);
+            let forge = Forge::build(config).await.map_err(|e| e.to_string())?;
+            let backend = db::backend_name(&forge.state().db);
+            if let Some(addr) = forge.local_addr() {
+                tracing::info!(%addr, backend, "Anvil forge listening");
+                println!("Anvil forge listening on http://{addr} ({backend})");
+            }
+            forge
+                .run_until(server::shutdown_signal())
+                .await
+                .map_err(|e| e.to_string())
+        }
+        Command::Migrate { data_dir } => {
+            let overrides = Overrides {
+                data_dir,
+                ..Overrides::default()
+            };
+            let config = load(cli.config.as_deref(), &overrides)?;
+            telemetry::init(config.log_format);
+            let conn = db::connect(&config).await.map_err(|e| e.to_string())?;
+            db::migrate(&conn).await.map_err(|e| e.to_string())?;
+            println!("migrations applied ({})", db::backend_name(&conn));
+            Ok(())
+        }
+        Command::Config { default } => {
+            if default {
+                print!("{}", config::DEFAULT_TOML);
+                Ok(())
+            } else {
+                let config = load(cli.config.as_deref(), &Overrides::default())?;
+                println!("{config:#?}");
+                Ok(())
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("anvil: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("anvil: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,322 @@
+//! Typed configuration: defaults, then an optional `anvil.toml`, then `ANVIL_*` environment
+//! variables, then command-line flags (each overriding the one before).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// A secret value: never shown by `Debug` or in logs.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// Mail is also listed at `/dev/mailbox`; cookies are not marked Secure unless served
+    /// over https.
+    #[default]
+    Development,
+    /// Refuses to start without `public_url`.
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the forge listens.
+    pub bind: SocketAddr,
+    /// Where the SQLite database, the generated secret key and the mail outbox live.
+    pub data_dir: PathBuf,
+    /// `postgres://...` for PostgreSQL; unset means SQLite in `data_dir`.
+    pub database_url: Option<Secret>,
+    pub env: Environment,
+    /// The URL users reach the forge at (links in mail; Secure cookies when https).
+    pub public_url: Option<String>,
+    pub log_format: LogFormat,
+    /// Whether anyone may register an account.
+    pub registration_enabled: bool,
+    /// Signs cursors and tokens. Generated into `data_dir/secret_key` when unset.
+    pub secret_key: Option<Secret>,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Seconds in-flight requests get to finish on shutdown.
+    pub shutdown_grace_seconds: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 4000)),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            env: Environment::Development,
+            public_url: None,
+            log_format: LogFormat::Human,
+            registration_enabled: true,
+            secret_key: None,
+            max_body_bytes: 1024 * 1024,
+            trusted_proxies: Vec::new(),
+            shutdown_grace_seconds: 30,
+        }
+    }
+}
+
+/// Values given on the command line; `None` leaves the lower layers' value.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub bind: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("environment variable {name}: {message}")]
+    Env { name: String, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The commented example printed by `anvil config --default`.
+pub const DEFAULT_TOML: &str = r#"# anvil.toml: configuration of the Anvil forge.
+# Precedence: command-line flags > ANVIL_* environment variables > this file > defaults.
+
+# Address to listen on (ANVIL_BIND, --bind).
+bind = "127.0.0.1:4000"
+
+# Directory for the SQLite database, the generated secret key and the mail outbox
+# (ANVIL_DATA_DIR, --data-dir).
+data_dir = "./data"
+
+# PostgreSQL instead of SQLite (DATABASE_URL or ANVIL_DATABASE_URL).
+# database_url = "postgres://anvil@localhost/anvil"
+
+# "development" or "production" (ANVIL_ENV). Production refuses to start without public_url.
+env = "development"
+
+# The URL users reach the forge at (ANVIL_PUBLIC_URL).
+# public_url = "https://prompts.example.com"
+
+# "human" or "json" (ANVIL_LOG_FORMAT, --log-format).
+log_format = "human"
+
+# Whether anyone may register (ANVIL_REGISTRATION_ENABLED).
+registration_enabled = true
+
+# Secret key; generated into data_dir/secret_key (mode 0600) when unset (ANVIL_SECRET_KEY).
+# secret_key = "..."
+
+# Largest request body in bytes (ANVIL_MAX_BODY_BYTES).
+max_body_bytes = 1048576
+
+# Reverse proxies whose X-Forwarded-For is believed, comma-separated in ANVIL_TRUSTED_PROXIES.
+trusted_proxies = []
+
+# Seconds in-flight requests get to finish on shutdown (ANVIL_SHUTDOWN_GRACE_SECONDS).
+shutdown_grace_seconds = 30
+"#;
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn parse_env<T: std::str::FromStr>(name: &str) -> Result<Option<T>, ConfigError>
+where
+    T::Err: fmt::Display,
+{
+    env_var(name)
+        .map(|v| {
+            v.parse::<T>().map_err(|e| ConfigError::Env {
+                name: name.to_string(),
+                message: e.to_string(),
+            })
+        })
+        .transpose()
+}
+
+fn parse_enum<T: for<'de> Deserialize<'de>>(name: &str) -> Result<Option<T>, ConfigError> {
+    env_var(name)
+        .map(|v| {
+            T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(&v))
+                .map_err(|e| ConfigError::Env {
+                    name: name.to_string(),
+                    message: e.to_string(),
+                })
+        })
+        .transpose()
+}
+
+impl Config {
+    /// Loads the layers: `file` (or `./anvil.toml` when present), environment, overrides.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+        let mut c = match file {
+            Some(p) => Config::from_file(p)?,
+            None if Path::new("anvil.toml").exists() => Config::from_file(Path::new("anvil.toml"))?,
+            None => Config::default(),
+        };
+        c.apply_env()?;
+        if let Some(b) = overrides.bind {
+            c.bind = b;
+        }
+        if let Some(d) = &overrides.data_dir {
+            c.data_dir = d.clone();
+        }
+        if let Some(f) = overrides.log_format {
+            c.log_format = f;
+        }
+        c.validate()?;
+        Ok(c)
+    }
+
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::File {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+    }
+
+    fn apply_env(&mut self) -> Result<(), ConfigError> {
+        if let Some(v) = parse_env("ANVIL_BIND")? {
+            self.bind = v;
+        }
+        if let Some(v) = env_var("ANVIL_DATA_DIR") {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = env_var("ANVIL_DATABASE_URL").or_else(|| env_var("DATABASE_URL")) {
+            self.database_url = Some(Secret::new(v));
+        }
+        if let Some(v) = parse_enum("ANVIL_ENV")? {
+            self.env = v;
+        }
+        if let Some(v) = env_var("ANVIL_PUBLIC_URL") {
+            self.public_url = Some(v);
+        }
+        if let Some(v) = parse_enum("ANVIL_LOG_FORMAT")? {
+            self.log_format = v;
+        }
+        if let Some(v) = parse_env("ANVIL_REGISTRATION_ENABLED")? {
+            self.registration_enabled = v;
+        }
+        if let Some(v) = env_var("ANVIL_SECRET_KEY") {
+            self.secret_key = Some(Secret::new(v));
+        }
+        if let Some(v) = parse_env("ANVIL_MAX_BODY_BYTES")? {
+            self.max_body_bytes = v;
+        }
+        if let Some(v) = env_var("ANVIL_TRUSTED_PROXIES") {
+            self.trusted_proxies = v
+                .split(',')
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse()
+                        .map_err(|e: std::net::AddrParseError| ConfigError::Env {
+                            name: "ANVIL_TRUSTED_PROXIES".to_string(),
+                            message: format!("{s}: {e}"),
+                        })
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(v) = parse_env("ANVIL_SHUTDOWN_GRACE_SECONDS")? {
+            self.shutdown_grace_seconds = v;
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.env == Environment::Production && self.public_url.is_none() {
+            return Err(ConfigError::Invalid(
+                "env = \"production\" requires public_url (ANVIL_PUBLIC_URL)".to_string(),
+            ));
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(ConfigError::Invalid(
+                "max_body_bytes must be at least 1024".to_string(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether cookies must carry `Secure`.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_printed_default_is_the_default() {
+        let parsed: Config = toml::from_str(DEFAULT_TOML).expect("DEFAULT_TOML parses");
+        let d = Config::default();
+        assert_eq!(parsed.bind, d.bind);
+        assert_eq!(parsed.data_dir, d.data_dir);
+        assert_eq!(parsed.max_body_bytes, d.max_body_bytes);
+        assert_eq!(parsed.registration_enabled, d.registration_enabled);
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let c = Config {
+            database_url: Some(Secret::new("postgres://user:hunter2@db/anvil")),
+            secret_key: Some(Secret::new("topsecret")),
+            ..Config::default()
+        };
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("topsecret"),
+            "{shown}"
+        );
+        assert!(shown.contains("[redacted]"));
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_errors() {
+        let e = toml::from_str::<Config>("bnid = \"1.2.3.4:5\"").expect_err("unknown key");
+        assert!(e.to_string().contains("bnid"), "{e}");
+    }
+}

@@ -1,0 +1,8 @@
+//! SeaORM entities for the tables the domain services use. Migrations own the schema; these
+//! mirror it.
+
+pub mod audit_event;
+pub mod membership;
+pub mod organisation;
+pub mod session;
+pub mod user;

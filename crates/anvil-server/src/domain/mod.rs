@@ -1,0 +1,83 @@
+//! Domain services: plain async functions over the database that take the acting identity,
+//! check what it may do, and write each mutation with its audit event in one transaction.
+//! They speak Rust types; the HTTP layer maps them to the wire.
+
+pub mod accounts;
+pub mod audit;
+pub mod ids;
+pub mod organisations;
+pub mod rate_limit;
+pub mod secrets;
+
+/// A field-level validation failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{message}")]
+    Conflict {
+        message: String,
+        field: Option<String>,
+    },
+    #[error("too many attempts; retry in {retry_after} seconds")]
+    RateLimited { retry_after: u64 },
+    /// Something broke that the caller cannot fix; the detail is logged, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Error::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn conflict(field: &str, message: impl Into<String>) -> Self {
+        Error::Conflict {
+            message: message.into(),
+            field: Some(field.to_string()),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for Error {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Error::Internal(format!("database: {e}"))
+    }
+}
+
+impl From<sea_orm::TransactionError<Error>> for Error {
+    fn from(e: sea_orm::TransactionError<Error>) -> Self {
+        match e {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(inner) => inner,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Current time, UTC.
+pub fn now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}

@@ -1,0 +1,313 @@
+//! Accounts over JSON: register, sign in and out, sessions, `/me`. Thin: parse, call one
+//! domain service, shape the response.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+
+use super::AppState;
+use super::error::ApiError;
+use super::json::Json;
+use crate::db::entities::{session, user};
+use crate::domain::accounts::{self, ClientInfo, NewSession, Registration};
+use crate::domain::{self, organisations};
+
+pub const SESSION_COOKIE: &str = "anvil_session";
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// Who is calling and from where.
+pub fn client_info(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> ClientInfo {
+    let peer_ip = peer.map(|p| p.ip());
+    // Believe X-Forwarded-For only from configured proxies; take the last hop that is not one.
+    let ip = match peer_ip {
+        Some(ip) if state.config.trusted_proxies.contains(&ip) => headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter_map(|s| s.parse::<std::net::IpAddr>().ok())
+                    .rev()
+                    .find(|ip| !state.config.trusted_proxies.contains(ip))
+            })
+            .or(Some(ip)),
+        other => other,
+    };
+    ClientInfo {
+        ip: ip.map(|i| i.to_string()),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(512).collect()),
+    }
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn session_cookie(state: &AppState, s: &NewSession) -> HeaderValue {
+    let mut c = format!(
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax",
+        s.token
+    );
+    if s.session.remember {
+        c.push_str(&format!(
+            "; Max-Age={}",
+            accounts::REMEMBER_FOR.whole_seconds()
+        ));
+    }
+    if state.config.secure_cookies() {
+        c.push_str("; Secure");
+    }
+    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn clear_cookie(state: &AppState) -> HeaderValue {
+    let secure = if state.config.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// A signed-in user (session cookie). State-changing requests must also pass the same-origin
+/// check, so another site cannot act with the user's cookie.
+pub struct SignedIn {
+    pub user: user::Model,
+    pub session: session::Model,
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(token) = cookie_value(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty())
+        else {
+            return Err(domain::Error::Unauthenticated("sign in first".to_string()).into());
+        };
+        if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+            same_origin(&parts.headers)?;
+        }
+        match accounts::authenticate(&state.db, &token).await? {
+            Some((session, user)) => Ok(SignedIn { user, session }),
+            None => Err(domain::Error::Unauthenticated(
+                "your session has ended; sign in again".to_string(),
+            )
+            .into()),
+        }
+    }
+}
+
+/// Rejects cross-site state-changing requests made with a cookie (`Sec-Fetch-Site`, or
+/// `Origin` against `Host` for browsers without it).
+fn same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
+    let forbidden = || {
+        ApiError::from(domain::Error::Forbidden(
+            "cross-site request refused".to_string(),
+        ))
+    };
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return if matches!(site, "same-origin" | "none") {
+            Ok(())
+        } else {
+            Err(forbidden())
+        };
+    }
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let origin_host = origin.split("://").nth(1).unwrap_or("");
+        if origin_host != host {
+            return Err(forbidden());
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Serialize)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub confirmed: bool,
+    pub created_at: String,
+}
+
+impl From<&user::Model> for UserView {
+    fn from(u: &user::Model) -> Self {
+        UserView {
+            id: u.id.clone(),
+            email: u.email.clone(),
+            name: u.name.clone(),
+            confirmed: u.confirmed_at.is_some(),
+            created_at: rfc3339(u.created_at),
+        }
+    }
+}
+
+fn signed_in_response(state: &AppState, status: StatusCode, s: &NewSession) -> Response {
+    let mut res = (
+        status,
+        axum::Json(serde_json::json!({"user": UserView::from(&s.user)})),
+    )
+        .into_response();
+    res.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(state, s));
+    res
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterBody {
+    email: String,
+    password: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    remember_me: bool,
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Json(body): Json<RegisterBody>,
+) -> Result<Response, ApiError> {
+    let client = client_info(&state, &headers, Some(peer));
+    let s = accounts::register(
+        &state.db,
+        state.config.registration_enabled,
+        Registration {
+            email: body.email,
+            password: body.password,
+            name: body.name,
+        },
+        &client,
+        body.remember_me,
+    )
+    .await?;
+    Ok(signed_in_response(&state, StatusCode::CREATED, &s))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInBody {
+    email: String,
+    password: String,
+    #[serde(default)]
+    remember_me: bool,
+}
+
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Json(body): Json<SignInBody>,
+) -> Result<Response, ApiError> {
+    let client = client_info(&state, &headers, Some(peer));
+    let s = accounts::sign_in(
+        &state.db,
+        &state.sign_in_limiter,
+        &body.email,
+        body.password,
+        body.remember_me,
+        &client,
+    )
+    .await?;
+    Ok(signed_in_response(&state, StatusCode::OK, &s))
+}
+
+pub async fn sign_out(State(state): State<AppState>, me: SignedIn) -> Result<Response, ApiError> {
+    accounts::end_session(&state.db, &me.user.id, &me.session.id).await?;
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut()
+        .insert(header::SET_COOKIE, clear_cookie(&state));
+    Ok(res)
+}
+
+pub async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    me: SignedIn,
+) -> Result<Response, ApiError> {
+    accounts::end_all_sessions(&state.db, &me.user.id).await?;
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut()
+        .insert(header::SET_COOKIE, clear_cookie(&state));
+    Ok(res)
+}
+
+pub async fn sessions(State(state): State<AppState>, me: SignedIn) -> Result<Response, ApiError> {
+    let list = accounts::sessions_of(&state.db, &me.user.id).await?;
+    let sessions: Vec<_> = list
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "id": s.id,
+                "created_at": rfc3339(s.created_at),
+                "last_seen_at": rfc3339(s.last_seen_at),
+                "expires_at": rfc3339(s.expires_at),
+                "user_agent": s.user_agent,
+                "ip": s.ip,
+                "current": s.id == me.session.id,
+            })
+        })
+        .collect();
+    Ok(axum::Json(serde_json::json!({
+        "sessions": sessions,
+        "meta": {"cursor": null, "has_more": false},
+    }))
+    .into_response())
+}
+
+pub async fn end_session(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    accounts::end_session(&state.db, &me.user.id, &id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn me(State(state): State<AppState>, me: SignedIn) -> Result<Response, ApiError> {
+    let orgs = organisations::of_user(&state.db, &me.user.id).await?;
+    let organisations: Vec<_> = orgs
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "id": m.organisation.id,
+                "name": m.organisation.name,
+                "slug": m.organisation.slug,
+                "personal": m.organisation.personal,
+                "role": m.role.as_str(),
+            })
+        })
+        .collect();
+    Ok(axum::Json(serde_json::json!({
+        "user": UserView::from(&me.user),
+        "organisations": organisations,
+        "api_key": null,
+    }))
+    .into_response())
+}

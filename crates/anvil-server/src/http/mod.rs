@@ -1,0 +1,79 @@
+//! The HTTP layer: one router with every route, shared state, and the request middleware.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::routing::{delete, get, post};
+use sea_orm::DatabaseConnection;
+
+use crate::config::Config;
+use crate::domain::rate_limit::RateLimiter;
+
+pub mod auth;
+pub mod error;
+pub mod json;
+pub mod metrics;
+pub mod observe;
+pub mod ops;
+
+use error::{ErrorBody, error_response};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub metrics: Arc<metrics::Metrics>,
+    pub secret_key: Arc<Vec<u8>>,
+    /// Sign-in attempts per client IP and email: 5 a minute.
+    pub sign_in_limiter: Arc<RateLimiter>,
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, config: Config, secret_key: Vec<u8>) -> Self {
+        AppState {
+            db,
+            config: Arc::new(config),
+            metrics: Arc::new(metrics::Metrics::default()),
+            secret_key: Arc::new(secret_key),
+            sign_in_limiter: Arc::new(RateLimiter::new(5, Duration::from_secs(60))),
+        }
+    }
+}
+
+async fn not_found() -> axum::response::Response {
+    error_response(
+        StatusCode::NOT_FOUND,
+        ErrorBody::new("not_found_error", "no such endpoint", vec![]),
+    )
+}
+
+/// Every route the forge serves.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/auth/register", post(auth::register))
+        .route("/auth/sign_in", post(auth::sign_in))
+        .route("/auth/sign_out", post(auth::sign_out))
+        .route("/auth/sign_out_everywhere", post(auth::sign_out_everywhere))
+        .route("/auth/sessions", get(auth::sessions))
+        .route("/auth/sessions/{id}", delete(auth::end_session))
+        .route("/me", get(auth::me));
+    let max_body = state.config.max_body_bytes;
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .nest("/api/v1", api)
+        .fallback(not_found)
+        .route_layer(middleware::from_fn(observe::label_route))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            observe::observe,
+        ))
+        .with_state(state)
+}

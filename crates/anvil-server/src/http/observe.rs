@@ -1,0 +1,84 @@
+//! The layer every request passes: request id (echoed or generated), one log line, metrics,
+//! and the request id written into error bodies.
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::AppState;
+use super::error::ErrorBody;
+
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// The id of the request being handled, in request extensions.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+fn acceptable_id(v: &HeaderValue) -> Option<String> {
+    let s = v.to_str().ok()?;
+    (!s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic()))
+        .then(|| s.to_string())
+}
+
+pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(acceptable_id)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+
+    let mut res = next.run(req).await;
+
+    let route = res
+        .extensions_mut()
+        .remove::<RouteLabel>()
+        .map_or_else(|| "unmatched".to_string(), |r| r.0);
+
+    if let Some(mut body) = res.extensions_mut().remove::<ErrorBody>() {
+        body.request_id = id.clone();
+        *res.body_mut() = Body::from(body.to_json());
+        res.headers_mut().remove(header::CONTENT_LENGTH);
+    }
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+    let status = res.status().as_u16();
+    let elapsed = started.elapsed();
+    state
+        .metrics
+        .observe(&method, &route, status, elapsed.as_secs_f64());
+    tracing::info!(
+        request_id = %id,
+        method = %method,
+        path = %path,
+        status,
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        "request"
+    );
+    res
+}
+
+/// The matched route pattern, carried on the response for the outer layer's metrics.
+#[derive(Debug, Clone)]
+struct RouteLabel(String);
+
+/// Runs inside routing (as a route layer), where the matched pattern is known.
+pub async fn label_route(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string());
+    let mut res = next.run(req).await;
+    if let Some(r) = route {
+        res.extensions_mut().insert(RouteLabel(r));
+    }
+    res
+}

@@ -1,0 +1,126 @@
+//! Starting and stopping the forge.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::db;
+use crate::domain::secrets;
+use crate::http::{self, AppState};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Db(#[from] db::DbSetupError),
+    #[error("cannot read or create the secret key in {path}: {source}")]
+    SecretKey {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// A forge bound to its address, with migrations applied, ready to serve.
+pub struct Forge {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Forge {
+    /// Connects to the database, runs pending migrations, loads the secret key and binds.
+    pub async fn build(config: Config) -> Result<Forge, StartError> {
+        let database = db::connect(&config).await?;
+        db::migrate(&database).await?;
+        let key = secrets::load_or_create_secret_key(
+            config.secret_key.as_ref().map(|s| s.expose()),
+            &config.data_dir,
+        )
+        .map_err(|source| StartError::SecretKey {
+            path: config.data_dir.clone(),
+            source,
+        })?;
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+        Ok(Forge {
+            listener,
+            state: AppState::new(database, config, key),
+        })
+    }
+
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.listener.local_addr().ok()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, gives in-flight requests the
+    /// configured grace period, and closes the pool.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
+        let grace = Duration::from_secs(self.state.config.shutdown_grace_seconds);
+        let db = self.state.db.clone();
+        let app = http::router(self.state);
+        let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
+        let serve = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stopped_tx.send(());
+        });
+        let serve = tokio::spawn(async move { serve.await });
+        // Once shutdown begins, in-flight requests get `grace` to finish.
+        let result = tokio::select! {
+            r = serve => r.map_err(|e| StartError::Serve(std::io::Error::other(e)))?.map_err(StartError::Serve),
+            _ = async {
+                let _ = stopped_rx.await;
+                tokio::time::sleep(grace).await;
+            } => {
+                tracing::warn!("shutdown grace period over; dropping in-flight requests");
+                Ok(())
+            }
+        };
+        let _ = db.close().await;
+        result
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
