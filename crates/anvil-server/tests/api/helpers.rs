@@ -1,0 +1,180 @@
+//! `spawn_app()`: the real forge on 127.0.0.1:0 with its own database, and HTTP clients.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anvil_server::config::{Config, Secret};
+use anvil_server::http::AppState;
+use anvil_server::{Forge, domain};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    /// A client with its own cookie jar (a browser).
+    pub client: reqwest::Client,
+    data_dir: PathBuf,
+    postgres: Option<(String, String)>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client builds")
+}
+
+/// Creates a fresh PostgreSQL database next to the one `base` names; returns its URL and name.
+async fn create_pg_database(base: &str) -> (String, String) {
+    let name = format!("anvil_test_{}", domain::ids::new_id().replace('-', ""));
+    let admin = Database::connect(base)
+        .await
+        .expect("connect to PostgreSQL");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create test database");
+    let _ = admin.close().await;
+    let (prefix, _) = base.rsplit_once('/').expect("URL has a database path");
+    (format!("{prefix}/{name}"), name)
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let data_dir = std::env::temp_dir().join(format!("anvil-test-{}", domain::ids::new_id()));
+    let postgres = match std::env::var("ANVIL_TEST_POSTGRES_URL") {
+        Ok(base) if !base.is_empty() => {
+            let (url, name) = create_pg_database(&base).await;
+            Some((base, name, url))
+        }
+        _ => None,
+    };
+    let mut config = Config {
+        bind: "127.0.0.1:0".parse().expect("address"),
+        data_dir: data_dir.clone(),
+        database_url: postgres
+            .as_ref()
+            .map(|(_, _, url)| Secret::new(url.clone())),
+        shutdown_grace_seconds: 1,
+        ..Config::default()
+    };
+    configure(&mut config);
+    let forge = Forge::build(config).await.expect("forge starts");
+    let addr = forge.local_addr().expect("bound");
+    let state = forge.state().clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(forge.run_until(async move {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        addr,
+        state,
+        client: browser(),
+        data_dir,
+        postgres: postgres.map(|(base, name, _)| (base, name)),
+        _stop: stop,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, client: &reqwest::Client, path: &str) -> reqwest::Response {
+        client.get(self.url(path)).send().await.expect("request")
+    }
+
+    pub async fn post(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        body: Value,
+    ) -> reqwest::Response {
+        client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Registers `email` with a valid password in `client`'s cookie jar.
+    pub async fn register(&self, client: &reqwest::Client, email: &str) -> Value {
+        let res = self
+            .post(
+                client,
+                "/api/v1/auth/register",
+                json!({"email": email, "password": "correct horse battery", "name": "Test"}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "registration of {email}");
+        res.json().await.expect("json")
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let row = self
+            .state
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.state.db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .expect("count query")
+            .expect("a row");
+        row.try_get::<i64>("", "n").expect("count")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if let Some((base, name)) = self.postgres.take() {
+            // The server's runtime is going away with the test; drop the database from a
+            // runtime of its own (FORCE ends the pool's remaining connections).
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async {
+                    if let Ok(admin) = Database::connect(&base).await {
+                        let _ = admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .await;
+                        let _ = admin.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// The `error` object of an API error response, after checking its status.
+pub async fn api_error(res: reqwest::Response, status: u16) -> Value {
+    assert_eq!(res.status(), status, "status");
+    let request_id = res
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .expect("x-request-id header");
+    let body: Value = res.json().await.expect("JSON error body");
+    let error = body["error"].clone();
+    assert_eq!(
+        error["request_id"],
+        Value::String(request_id),
+        "error carries the request id"
+    );
+    error
+}

@@ -1,0 +1,10 @@
+//! HTTP integration tests of the forge: one test binary, a fresh server and database per test.
+//! SQLite by default; PostgreSQL when `ANVIL_TEST_POSTGRES_URL` is set.
+
+// Test code may panic on broken expectations.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod accounts;
+mod bad_input;
+mod helpers;
+mod ops;
