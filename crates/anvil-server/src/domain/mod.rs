@@ -2,9 +2,15 @@
 //! check what it may do, and write each mutation with its audit event in one transaction.
 //! They speak Rust types; the HTTP layer maps them to the wire.
 
+pub mod access;
 pub mod accounts;
+pub mod api_keys;
 pub mod audit;
+pub mod audit_log;
 pub mod ids;
+pub mod invitations;
+pub mod mail;
+pub mod members;
 pub mod organisations;
 pub mod rate_limit;
 pub mod secrets;

@@ -111,3 +111,193 @@ pub async fn of_user<C: ConnectionTrait>(
     out.sort_by_key(|m| !m.organisation.personal);
     Ok(out)
 }
+
+/// Organisation fields a request may set.
+#[derive(Debug, Clone, Default)]
+pub struct OrganisationInput {
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+fn check_name(name: &str) -> Result<String> {
+    let n = name.trim();
+    if n.is_empty() {
+        return Err(super::Error::invalid("name", "must not be empty"));
+    }
+    if n.chars().count() > 100 {
+        return Err(super::Error::invalid(
+            "name",
+            "must be at most 100 characters",
+        ));
+    }
+    Ok(n.to_string())
+}
+
+fn check_description(d: &str) -> Result<String> {
+    if d.chars().count() > 2000 {
+        return Err(super::Error::invalid(
+            "description",
+            "must be at most 2000 characters",
+        ));
+    }
+    Ok(d.to_string())
+}
+
+/// Creates an organisation with the signed-in user as its owner. API keys act inside one
+/// organisation and cannot create others.
+pub async fn create(
+    db: &sea_orm::DatabaseConnection,
+    actor: &super::access::Actor,
+    input: OrganisationInput,
+) -> Result<organisation::Model> {
+    use sea_orm::TransactionTrait;
+    if !actor.is_session() {
+        return Err(super::Error::Forbidden(
+            "API keys cannot create organisations; sign in to create one".to_string(),
+        ));
+    }
+    let name = check_name(input.name.as_deref().unwrap_or(""))?;
+    let description = check_description(input.description.as_deref().unwrap_or(""))?;
+    let actor = actor.clone();
+    Ok(db
+        .transaction::<_, organisation::Model, super::Error>(move |txn| {
+            Box::pin(async move {
+                let at = now();
+                let base = ids::slugify(&name, 57);
+                let mut slug = base.clone();
+                let mut tries = 0;
+                while organisation::Entity::find()
+                    .filter(organisation::Column::Slug.eq(slug.clone()))
+                    .one(txn)
+                    .await?
+                    .is_some()
+                {
+                    tries += 1;
+                    if tries > 5 {
+                        return Err(super::Error::Internal("no free organisation slug".into()));
+                    }
+                    slug = format!("{base}-{}", ids::random_suffix(6));
+                }
+                let org = organisation::ActiveModel {
+                    id: Set(ids::new_id()),
+                    name: Set(name),
+                    slug: Set(slug),
+                    description: Set(description),
+                    personal: Set(false),
+                    created_at: Set(at),
+                    updated_at: Set(at),
+                    deleted_at: Set(None),
+                }
+                .insert(txn)
+                .await?;
+                membership::ActiveModel {
+                    id: Set(ids::new_id()),
+                    organisation_id: Set(org.id.clone()),
+                    user_id: Set(actor.user_id.clone()),
+                    role: Set(Role::Owner.as_str().to_string()),
+                    created_at: Set(at),
+                    updated_at: Set(at),
+                }
+                .insert(txn)
+                .await?;
+                super::audit::record(
+                    txn,
+                    &org.id,
+                    &actor.audit(),
+                    "organisation.created",
+                    ("organisation", Some(&org.id)),
+                    serde_json::json!({"name": org.name, "slug": org.slug}),
+                )
+                .await?;
+                Ok(org)
+            })
+        })
+        .await?)
+}
+
+/// Renames or redescribes the organisation (owners).
+pub async fn update(
+    db: &sea_orm::DatabaseConnection,
+    ctx: &super::access::OrgContext,
+    input: OrganisationInput,
+) -> Result<organisation::Model> {
+    use sea_orm::TransactionTrait;
+    ctx.require(super::access::Action::RenameOrganisation)?;
+    let name = input.name.as_deref().map(check_name).transpose()?;
+    let description = input
+        .description
+        .as_deref()
+        .map(check_description)
+        .transpose()?;
+    let ctx = ctx.clone();
+    Ok(db
+        .transaction::<_, organisation::Model, super::Error>(move |txn| {
+            Box::pin(async move {
+                let mut active: organisation::ActiveModel = ctx.organisation.clone().into();
+                if let Some(n) = &name {
+                    active.name = Set(n.clone());
+                }
+                if let Some(d) = &description {
+                    active.description = Set(d.clone());
+                }
+                active.updated_at = Set(now());
+                let org = active.update(txn).await?;
+                super::audit::record(
+                    txn,
+                    &org.id,
+                    &ctx.actor.audit(),
+                    "organisation.updated",
+                    ("organisation", Some(&org.id)),
+                    serde_json::json!({"name": name, "description": description}),
+                )
+                .await?;
+                Ok(org)
+            })
+        })
+        .await?)
+}
+
+/// Deletes an organisation (owners, never a personal one, after confirming its slug).
+pub async fn delete(
+    db: &sea_orm::DatabaseConnection,
+    ctx: &super::access::OrgContext,
+    confirm: Option<&str>,
+) -> Result<()> {
+    use sea_orm::TransactionTrait;
+    ctx.require(super::access::Action::DeleteOrganisation)?;
+    if ctx.organisation.personal {
+        return Err(super::Error::Conflict {
+            message: "a personal organisation cannot be deleted".to_string(),
+            field: None,
+        });
+    }
+    if confirm != Some(ctx.organisation.slug.as_str()) {
+        return Err(super::Error::invalid(
+            "confirm",
+            format!(
+                "must be the organisation's slug '{}' to confirm deletion",
+                ctx.organisation.slug
+            ),
+        ));
+    }
+    let ctx = ctx.clone();
+    db.transaction::<_, (), super::Error>(move |txn| {
+        Box::pin(async move {
+            let mut active: organisation::ActiveModel = ctx.organisation.clone().into();
+            active.deleted_at = Set(Some(now()));
+            active.update(txn).await?;
+            super::audit::record(
+                txn,
+                &ctx.organisation.id,
+                &ctx.actor.audit(),
+                "organisation.deleted",
+                ("organisation", Some(&ctx.organisation.id)),
+                serde_json::json!({}),
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(())
+}

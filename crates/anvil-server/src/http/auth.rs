@@ -118,6 +118,66 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
+/// Any authenticated caller: an API key (`Authorization: Bearer ank_live_...`) or a session
+/// cookie, as a domain [`Actor`](crate::domain::access::Actor).
+pub struct Caller {
+    pub actor: crate::domain::access::Actor,
+    /// `X-Anvil-Organisation`: which organisation a session caller acts in.
+    pub organisation: Option<String>,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        use crate::domain::access::{Actor, Credential};
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
+        let client = client_info(state, &parts.headers, peer);
+        let organisation = parts
+            .headers
+            .get("x-anvil-organisation")
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
+            let bearer = auth
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim)
+                .unwrap_or("");
+            return match crate::domain::api_keys::authenticate(&state.db, bearer).await? {
+                Some((key, credential)) => Ok(Caller {
+                    actor: Actor {
+                        user_id: key.user_id,
+                        credential,
+                        client,
+                    },
+                    organisation,
+                }),
+                None => Err(domain::Error::Unauthenticated(
+                    "invalid, expired or revoked API key".to_string(),
+                )
+                .into()),
+            };
+        }
+        let signed_in = SignedIn::from_request_parts(parts, state).await?;
+        Ok(Caller {
+            actor: Actor {
+                user_id: signed_in.user.id,
+                credential: Credential::Session {
+                    session_id: signed_in.session.id,
+                },
+                client,
+            },
+            organisation,
+        })
+    }
+}
+
 /// Rejects cross-site state-changing requests made with a cookie (`Sec-Fetch-Site`, or
 /// `Origin` against `Host` for browsers without it).
 fn same_origin(headers: &HeaderMap) -> Result<(), ApiError> {

@@ -67,3 +67,30 @@ where
         }
     }
 }
+
+impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
+    fn into_response(self) -> axum::response::Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// Deserialises a request object, accepting it bare or wrapped in its singular name
+/// (`{"organisation": {...}}`), with errors naming the field.
+pub fn resource<T: DeserializeOwned>(body: serde_json::Value, name: &str) -> Result<T, ApiError> {
+    let body = match body {
+        serde_json::Value::Object(mut m) if m.len() == 1 && m.contains_key(name) => {
+            m.remove(name).unwrap_or_default()
+        }
+        other => other,
+    };
+    serde_path_to_error::deserialize(body).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.inner().to_string();
+        let field = if path == "." {
+            field_of(&message)
+        } else {
+            path
+        };
+        domain::Error::Validation(vec![FieldError::new(&field, message)]).into()
+    })
+}

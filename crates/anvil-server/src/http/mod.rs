@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::middleware;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post};
 use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
@@ -16,9 +16,11 @@ use crate::domain::rate_limit::RateLimiter;
 pub mod auth;
 pub mod error;
 pub mod json;
+pub mod keys;
 pub mod metrics;
 pub mod observe;
 pub mod ops;
+pub mod orgs;
 
 use error::{ErrorBody, error_response};
 
@@ -61,7 +63,38 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/sign_out_everywhere", post(auth::sign_out_everywhere))
         .route("/auth/sessions", get(auth::sessions))
         .route("/auth/sessions/{id}", delete(auth::end_session))
-        .route("/me", get(auth::me));
+        .route("/me", get(auth::me))
+        .route(
+            "/organisations",
+            get(orgs::list_organisations).post(orgs::create_organisation),
+        )
+        .route(
+            "/organisations/{id}",
+            get(orgs::get_organisation)
+                .patch(orgs::patch_organisation)
+                .delete(orgs::delete_organisation),
+        )
+        .route(
+            "/organisation",
+            get(orgs::get_current).patch(orgs::patch_current),
+        )
+        .route(
+            "/organisation/members",
+            get(orgs::list_members).post(orgs::invite),
+        )
+        .route("/organisation/invitations", get(orgs::list_invitations))
+        .route(
+            "/organisation/invitations/{id}",
+            delete(orgs::revoke_invitation),
+        )
+        .route("/invitations/accept", post(orgs::accept_invitation))
+        .route(
+            "/organisation/members/{user_id}",
+            patch(orgs::patch_member).delete(orgs::delete_member),
+        )
+        .route("/organisation/audit", get(orgs::audit))
+        .route("/api_keys", get(keys::list).post(keys::create))
+        .route("/api_keys/{id}", delete(keys::revoke));
     let max_body = state.config.max_body_bytes;
     Router::new()
         .route("/healthz", get(ops::healthz))

@@ -178,3 +178,84 @@ pub async fn api_error(res: reqwest::Response, status: u16) -> Value {
     );
     error
 }
+
+impl TestApp {
+    /// The invitation token mailed to `email` (the newest such message in the outbox).
+    pub fn mailed_token(&self, email: &str) -> String {
+        let dir = anvil_server::domain::mail::outbox_dir(&self.state.config.data_dir);
+        let mut found: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(&dir)
+            .expect("outbox exists")
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let text = std::fs::read_to_string(e.path()).ok()?;
+                let modified = e.metadata().ok()?.modified().ok()?;
+                text.contains(&format!("To: {email}\r\n"))
+                    .then_some((modified, text))
+            })
+            .collect();
+        found.sort();
+        let text = &found.last().expect("a message to the address").1;
+        text.split("Invitation token: ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("token in the message")
+            .to_string()
+    }
+
+    /// An organisation owned by a new user, with an admin and a member who accepted their
+    /// invitations. Returns (owner, admin, member) clients and the organisation JSON.
+    pub async fn team(&self) -> (reqwest::Client, reqwest::Client, reqwest::Client, Value) {
+        let owner = browser();
+        self.register(&owner, "owner@acme.test").await;
+        let res = self
+            .post(
+                &owner,
+                "/api/v1/organisations",
+                json!({"organisation": {"name": "Acme"}}),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        let org = res.json::<Value>().await.expect("json")["organisation"].clone();
+        let org_id = org["id"].as_str().expect("id").to_string();
+        let mut members = Vec::new();
+        for (email, role) in [("admin@acme.test", "admin"), ("member@acme.test", "member")] {
+            let res = owner
+                .post(self.url("/api/v1/organisation/members"))
+                .header("x-anvil-organisation", &org_id)
+                .json(&json!({"email": email, "role": role}))
+                .send()
+                .await
+                .expect("invite");
+            assert_eq!(res.status(), 201, "invite {email}");
+            let c = browser();
+            self.register(&c, email).await;
+            let token = self.mailed_token(email);
+            let res = self
+                .post(&c, "/api/v1/invitations/accept", json!({"token": token}))
+                .await;
+            assert_eq!(res.status(), 200, "accept {email}");
+            members.push(c);
+        }
+        let member = members.pop().expect("member");
+        let admin = members.pop().expect("admin");
+        (owner, admin, member, org)
+    }
+
+    /// A request in organisation `org_id`.
+    pub async fn send_in(
+        &self,
+        client: &reqwest::Client,
+        method: reqwest::Method,
+        org_id: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut req = client
+            .request(method, self.url(path))
+            .header("x-anvil-organisation", org_id);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.expect("request")
+    }
+}

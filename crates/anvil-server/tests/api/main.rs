@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod api_keys;
 mod bad_input;
 mod helpers;
 mod ops;
+mod organisations;

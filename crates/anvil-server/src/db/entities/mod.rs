@@ -1,7 +1,9 @@
 //! SeaORM entities for the tables the domain services use. Migrations own the schema; these
 //! mirror it.
 
+pub mod api_key;
 pub mod audit_event;
+pub mod invitation;
 pub mod membership;
 pub mod organisation;
 pub mod session;

@@ -1,0 +1,305 @@
+//! Who is acting, in which organisation, and what they may do there: the roles table of
+//! `domain.md` intersected with API key scopes. Every domain service that touches tenant data
+//! starts from an [`OrgContext`], so no query runs for an unchecked request.
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use super::accounts::ClientInfo;
+use super::audit::AuditActor;
+use super::organisations::Role;
+use super::{Error, Result};
+use crate::db::entities::{membership, organisation};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    Read,
+    Write,
+    Admin,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Write => "write",
+            Scope::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Scope> {
+        match s {
+            "read" => Some(Scope::Read),
+            "write" => Some(Scope::Write),
+            "admin" => Some(Scope::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    Session {
+        session_id: String,
+    },
+    ApiKey {
+        key_id: String,
+        organisation_id: String,
+        scopes: Vec<Scope>,
+    },
+}
+
+/// The acting identity of a request.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: String,
+    pub credential: Credential,
+    pub client: ClientInfo,
+}
+
+impl Actor {
+    pub fn audit(&self) -> AuditActor {
+        let (actor_type, actor_id) = match &self.credential {
+            Credential::Session { .. } => ("user", self.user_id.clone()),
+            Credential::ApiKey { key_id, .. } => ("api_key", key_id.clone()),
+        };
+        AuditActor {
+            actor_type,
+            actor_id: Some(actor_id),
+            ip: self.client.ip.clone(),
+            user_agent: self.client.user_agent.clone(),
+        }
+    }
+
+    pub fn is_session(&self) -> bool {
+        matches!(self.credential, Credential::Session { .. })
+    }
+}
+
+/// What an actor wants to do: the rows of the roles table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    ReadOrganisation,
+    EditContent,
+    DeleteContent,
+    ManageProjects,
+    ManageVersions,
+    ManageTokens,
+    ReadAudit,
+    ManageInvitations,
+    InviteOwner,
+    ChangeRoles,
+    RemoveMembers,
+    RenameOrganisation,
+    DeleteOrganisation,
+}
+
+impl Action {
+    /// The least role that may do it.
+    pub fn min_role(self) -> Role {
+        use Action::*;
+        match self {
+            ReadOrganisation | EditContent => Role::Member,
+            DeleteContent | ManageProjects | ManageVersions | ManageTokens | ReadAudit
+            | ManageInvitations => Role::Admin,
+            InviteOwner | ChangeRoles | RemoveMembers | RenameOrganisation | DeleteOrganisation => {
+                Role::Owner
+            }
+        }
+    }
+
+    /// The API key scope it needs.
+    pub fn scope(self) -> Scope {
+        use Action::*;
+        match self {
+            ReadOrganisation => Scope::Read,
+            EditContent | DeleteContent | ManageProjects | ManageVersions => Scope::Write,
+            ManageTokens | ReadAudit | ManageInvitations | InviteOwner | ChangeRoles
+            | RemoveMembers | RenameOrganisation | DeleteOrganisation => Scope::Admin,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        use Action::*;
+        match self {
+            ReadOrganisation => "read this organisation",
+            EditContent => "edit content",
+            DeleteContent => "delete prompts and prompt sets",
+            ManageProjects => "manage projects",
+            ManageVersions => "yank versions and manage channels",
+            ManageTokens => "manage access tokens",
+            ReadAudit => "read the audit log",
+            ManageInvitations => "manage invitations",
+            InviteOwner => "invite owners",
+            ChangeRoles => "change roles",
+            RemoveMembers => "remove members",
+            RenameOrganisation => "rename the organisation",
+            DeleteOrganisation => "delete the organisation",
+        }
+    }
+}
+
+/// An actor inside one organisation they belong to, with their role there.
+#[derive(Debug, Clone)]
+pub struct OrgContext {
+    pub actor: Actor,
+    pub organisation: organisation::Model,
+    pub role: Role,
+}
+
+impl OrgContext {
+    /// Checks the roles table and the key's scopes; a refusal says who can.
+    pub fn require(&self, action: Action) -> Result<()> {
+        if self.role < action.min_role() {
+            let who = match action.min_role() {
+                Role::Admin => "admins and owners",
+                _ => "owners",
+            };
+            return Err(Error::Forbidden(format!(
+                "only {who} can {}; you are a {}",
+                action.describe(),
+                self.role.as_str()
+            )));
+        }
+        if let Credential::ApiKey { scopes, .. } = &self.actor.credential
+            && !scopes.contains(&action.scope())
+        {
+            return Err(Error::Forbidden(format!(
+                "this API key lacks the '{}' scope needed to {}",
+                action.scope().as_str(),
+                action.describe()
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn not_found() -> Error {
+    Error::NotFound("organisation not found".to_string())
+}
+
+async fn membership_of<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    org: organisation::Model,
+) -> Result<OrgContext> {
+    if let Credential::ApiKey {
+        organisation_id, ..
+    } = &actor.credential
+        && organisation_id != &org.id
+    {
+        return Err(not_found());
+    }
+    let m = membership::Entity::find()
+        .filter(membership::Column::OrganisationId.eq(org.id.clone()))
+        .filter(membership::Column::UserId.eq(actor.user_id.clone()))
+        .one(conn)
+        .await?
+        .ok_or_else(not_found)?;
+    let role =
+        Role::parse(&m.role).ok_or_else(|| Error::Internal(format!("bad role {}", m.role)))?;
+    Ok(OrgContext {
+        actor: actor.clone(),
+        organisation: org,
+        role,
+    })
+}
+
+/// The organisation a request acts in: an API key's own; for a session, the one `selector`
+/// names (id or slug), else the user's personal organisation. Not a member: 404.
+pub async fn org_context<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    selector: Option<&str>,
+) -> Result<OrgContext> {
+    let live = organisation::Column::DeletedAt.is_null();
+    let org = match (&actor.credential, selector) {
+        (
+            Credential::ApiKey {
+                organisation_id, ..
+            },
+            _,
+        ) => {
+            organisation::Entity::find_by_id(organisation_id.clone())
+                .filter(live)
+                .one(conn)
+                .await?
+        }
+        (Credential::Session { .. }, Some(sel)) => {
+            organisation::Entity::find()
+                .filter(live)
+                .filter(
+                    sea_orm::Condition::any()
+                        .add(organisation::Column::Id.eq(sel))
+                        .add(organisation::Column::Slug.eq(sel)),
+                )
+                .one(conn)
+                .await?
+        }
+        (Credential::Session { .. }, None) => {
+            let ids: Vec<String> = membership::Entity::find()
+                .filter(membership::Column::UserId.eq(actor.user_id.clone()))
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|m| m.organisation_id)
+                .collect();
+            organisation::Entity::find()
+                .filter(live)
+                .filter(organisation::Column::Personal.eq(true))
+                .filter(organisation::Column::Id.is_in(ids))
+                .one(conn)
+                .await?
+        }
+    };
+    membership_of(conn, actor, org.ok_or_else(not_found)?).await
+}
+
+/// The context of a specific organisation by id (routes that name it).
+pub async fn org_context_by_id<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    id: &str,
+) -> Result<OrgContext> {
+    let org = organisation::Entity::find_by_id(id.to_string())
+        .filter(organisation::Column::DeletedAt.is_null())
+        .one(conn)
+        .await?
+        .ok_or_else(not_found)?;
+    membership_of(conn, actor, org).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_roles_table() {
+        use Action::*;
+        let member_may = [ReadOrganisation, EditContent];
+        let admin_may = [
+            DeleteContent,
+            ManageProjects,
+            ManageVersions,
+            ManageTokens,
+            ReadAudit,
+            ManageInvitations,
+        ];
+        let owner_only = [
+            InviteOwner,
+            ChangeRoles,
+            RemoveMembers,
+            RenameOrganisation,
+            DeleteOrganisation,
+        ];
+        for a in member_may {
+            assert_eq!(a.min_role(), Role::Member, "{a:?}");
+        }
+        for a in admin_may {
+            assert_eq!(a.min_role(), Role::Admin, "{a:?}");
+        }
+        for a in owner_only {
+            assert_eq!(a.min_role(), Role::Owner, "{a:?}");
+        }
+    }
+}

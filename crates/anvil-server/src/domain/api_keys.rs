@@ -1,0 +1,216 @@
+//! API keys: `ank_live_` + 40 base62 characters, shown once. The database keeps the SHA-256
+//! (keys are high-entropy, so a fast hash is right) and a display prefix.
+
+use rand::Rng;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use time::OffsetDateTime;
+
+use super::access::{self, Action, Actor, Credential, Scope};
+use super::organisations::Role;
+use super::{Error, Result, audit, ids, now, secrets};
+use crate::db::entities::api_key;
+
+pub const KEY_PREFIX: &str = "ank_live_";
+const KEY_CHARS: usize = 40;
+/// `last_used_at` is written at most this often per key.
+const TOUCH_INTERVAL: time::Duration = time::Duration::minutes(1);
+
+fn new_key() -> String {
+    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut rng = rand::rng();
+    let body: String = (0..KEY_CHARS)
+        .map(|_| BASE62[rng.random_range(0..BASE62.len())] as char)
+        .collect();
+    format!("{KEY_PREFIX}{body}")
+}
+
+pub fn scopes_of(key: &api_key::Model) -> Vec<Scope> {
+    key.scopes.split(',').filter_map(Scope::parse).collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    pub key: String,
+    pub model: api_key::Model,
+}
+
+#[derive(Debug, Clone)]
+pub struct KeyInput {
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub organisation_id: Option<String>,
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+/// Creates a key for the signed-in user in one of their organisations (default: personal).
+/// A key cannot create keys.
+pub async fn create(db: &DatabaseConnection, actor: &Actor, input: KeyInput) -> Result<NewKey> {
+    if !actor.is_session() {
+        return Err(Error::Forbidden(
+            "an API key cannot create API keys; sign in to create one".to_string(),
+        ));
+    }
+    let ctx = access::org_context(db, actor, input.organisation_id.as_deref()).await?;
+    let mut errors = Vec::new();
+    let name = input.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        errors.push(super::FieldError::new(
+            "name",
+            "must be 1 to 100 characters",
+        ));
+    }
+    let mut scopes = Vec::new();
+    for s in &input.scopes {
+        match Scope::parse(s) {
+            Some(sc) if !scopes.contains(&sc) => scopes.push(sc),
+            Some(_) => {}
+            None => errors.push(super::FieldError::new(
+                "scopes",
+                format!("unknown scope '{s}': use read, write or admin"),
+            )),
+        }
+    }
+    if input.scopes.is_empty() {
+        errors.push(super::FieldError::new(
+            "scopes",
+            "must name at least one scope",
+        ));
+    }
+    if input.expires_at.is_some_and(|e| e <= now()) {
+        errors.push(super::FieldError::new(
+            "expires_at",
+            "must be in the future",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    scopes.sort();
+    let key = new_key();
+    let scopes_text = scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    let model = api_key::ActiveModel {
+        id: Set(ids::new_id()),
+        organisation_id: Set(ctx.organisation.id.clone()),
+        user_id: Set(actor.user_id.clone()),
+        name: Set(name),
+        prefix: Set(key[..KEY_PREFIX.len() + 4].to_string()),
+        key_hash: Set(secrets::token_hash(&key)),
+        scopes: Set(scopes_text),
+        last_used_at: Set(None),
+        expires_at: Set(input.expires_at),
+        revoked_at: Set(None),
+        created_at: Set(now()),
+    };
+    let actor = actor.clone();
+    let model = db
+        .transaction::<_, api_key::Model, Error>(move |txn| {
+            Box::pin(async move {
+                let m = model.insert(txn).await?;
+                audit::record(
+                    txn,
+                    &m.organisation_id,
+                    &actor.audit(),
+                    "api_key.created",
+                    ("api_key", Some(&m.id)),
+                    serde_json::json!({"name": m.name, "prefix": m.prefix, "scopes": m.scopes}),
+                )
+                .await?;
+                Ok(m)
+            })
+        })
+        .await?;
+    Ok(NewKey { key, model })
+}
+
+/// Keys in the caller's organisation: their own, or everyone's (prefix only) for admins.
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    org: Option<&str>,
+) -> Result<Vec<api_key::Model>> {
+    let ctx = access::org_context(db, actor, org).await?;
+    ctx.require(Action::ReadOrganisation)?;
+    let mut q = api_key::Entity::find()
+        .filter(api_key::Column::OrganisationId.eq(ctx.organisation.id.clone()))
+        .filter(api_key::Column::RevokedAt.is_null());
+    if ctx.role < Role::Admin {
+        q = q.filter(api_key::Column::UserId.eq(actor.user_id.clone()));
+    }
+    Ok(q.order_by_desc(api_key::Column::CreatedAt).all(db).await?)
+}
+
+/// Revokes a key: its owner, or an admin of its organisation.
+pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<()> {
+    let key = api_key::Entity::find_by_id(id.to_string())
+        .filter(api_key::Column::RevokedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound("API key not found".to_string()))?;
+    // Outside the caller's organisations the key does not exist for them.
+    let ctx = access::org_context_by_id(db, actor, &key.organisation_id)
+        .await
+        .map_err(|_| Error::NotFound("API key not found".to_string()))?;
+    if key.user_id != actor.user_id {
+        ctx.require(Action::ManageTokens)?;
+    }
+    let actor = actor.clone();
+    db.transaction::<_, (), Error>(move |txn| {
+        Box::pin(async move {
+            let mut active: api_key::ActiveModel = key.clone().into();
+            active.revoked_at = Set(Some(now()));
+            active.update(txn).await?;
+            audit::record(
+                txn,
+                &key.organisation_id,
+                &actor.audit(),
+                "api_key.revoked",
+                ("api_key", Some(&key.id)),
+                serde_json::json!({"prefix": key.prefix}),
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(())
+}
+
+/// Resolves a presented key to the credential it grants, or `None` (unknown, revoked or
+/// expired). The lookup is by hash, so no comparison of secrets happens in our code.
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    presented: &str,
+) -> Result<Option<(api_key::Model, Credential)>> {
+    if !presented.starts_with(KEY_PREFIX) || presented.len() > 200 {
+        return Ok(None);
+    }
+    let Some(key) = api_key::Entity::find()
+        .filter(api_key::Column::KeyHash.eq(secrets::token_hash(presented)))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let at = now();
+    if key.revoked_at.is_some() || key.expires_at.is_some_and(|e| e <= at) {
+        return Ok(None);
+    }
+    if key.last_used_at.is_none_or(|t| at - t >= TOUCH_INTERVAL) {
+        let mut active: api_key::ActiveModel = key.clone().into();
+        active.last_used_at = Set(Some(at));
+        active.update(db).await?;
+    }
+    let credential = Credential::ApiKey {
+        key_id: key.id.clone(),
+        organisation_id: key.organisation_id.clone(),
+        scopes: scopes_of(&key),
+    };
+    Ok(Some((key, credential)))
+}

@@ -1,0 +1,223 @@
+//! Invitations: admins invite by email (owners may invite owners); the invitee accepts through
+//! a single-use link valid for seven days.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+
+use super::access::{Action, Actor, OrgContext};
+use super::organisations::Role;
+use super::{Error, Result, accounts, audit, ids, mail, now, secrets};
+use crate::db::entities::{invitation, membership, organisation, user};
+
+pub const VALID_FOR: time::Duration = time::Duration::days(7);
+
+/// Invites `email` as `role`, mailing the link; returns the invitation (the token only
+/// travels by mail).
+pub async fn invite(
+    db: &DatabaseConnection,
+    ctx: &OrgContext,
+    email: &str,
+    role: &str,
+    data_dir: &std::path::Path,
+    base_url: &str,
+) -> Result<invitation::Model> {
+    ctx.require(Action::ManageInvitations)?;
+    let role = Role::parse(role)
+        .ok_or_else(|| Error::invalid("role", "must be one of owner, admin, member"))?;
+    if role == Role::Owner {
+        ctx.require(Action::InviteOwner)?;
+    }
+    let email = accounts::normalise_email(email).map_err(|e| Error::Validation(vec![e]))?;
+    if ctx.organisation.personal {
+        return Err(Error::Conflict {
+            message: "a personal organisation cannot have other members; create an organisation to invite people".to_string(),
+            field: None,
+        });
+    }
+    if let Some(u) = user::Entity::find()
+        .filter(user::Column::Email.eq(email.clone()))
+        .one(db)
+        .await?
+        && membership::Entity::find()
+            .filter(membership::Column::OrganisationId.eq(ctx.organisation.id.clone()))
+            .filter(membership::Column::UserId.eq(u.id))
+            .one(db)
+            .await?
+            .is_some()
+    {
+        return Err(Error::conflict(
+            "email",
+            "already a member of this organisation",
+        ));
+    }
+    let token = secrets::new_token();
+    let at = now();
+    let model = invitation::ActiveModel {
+        id: Set(ids::new_id()),
+        organisation_id: Set(ctx.organisation.id.clone()),
+        email: Set(email.clone()),
+        role: Set(role.as_str().to_string()),
+        token_hash: Set(secrets::token_hash(&token)),
+        invited_by: Set(ctx.actor.user_id.clone()),
+        expires_at: Set(at + VALID_FOR),
+        accepted_at: Set(None),
+        revoked_at: Set(None),
+        created_at: Set(at),
+    };
+    let ctx2 = ctx.clone();
+    let inv = db
+        .transaction::<_, invitation::Model, Error>(move |txn| {
+            Box::pin(async move {
+                let inv = model.insert(txn).await?;
+                audit::record(
+                    txn,
+                    &ctx2.organisation.id,
+                    &ctx2.actor.audit(),
+                    "invitation.created",
+                    ("invitation", Some(&inv.id)),
+                    serde_json::json!({"email": inv.email, "role": inv.role}),
+                )
+                .await?;
+                Ok(inv)
+            })
+        })
+        .await?;
+    mail::send(
+        data_dir,
+        "Anvil <no-reply@anvil.local>",
+        &mail::Message {
+            to: email,
+            subject: format!("You are invited to {} on Anvil", ctx.organisation.name),
+            body: format!(
+                "You have been invited to join {} as {}.\n\nAccept: {base_url}/invitations/accept?token={token}\n\nInvitation token: {token}\n\nThe invitation expires in 7 days.\n",
+                ctx.organisation.name,
+                role.as_str()
+            ),
+        },
+    )
+    .await?;
+    Ok(inv)
+}
+
+/// Pending invitations of the organisation (admins).
+pub async fn list(db: &DatabaseConnection, ctx: &OrgContext) -> Result<Vec<invitation::Model>> {
+    ctx.require(Action::ManageInvitations)?;
+    Ok(invitation::Entity::find()
+        .filter(invitation::Column::OrganisationId.eq(ctx.organisation.id.clone()))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .filter(invitation::Column::RevokedAt.is_null())
+        .order_by_desc(invitation::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+/// Revokes a pending invitation (admins).
+pub async fn revoke(db: &DatabaseConnection, ctx: &OrgContext, id: &str) -> Result<()> {
+    ctx.require(Action::ManageInvitations)?;
+    let inv = invitation::Entity::find_by_id(id.to_string())
+        .filter(invitation::Column::OrganisationId.eq(ctx.organisation.id.clone()))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .filter(invitation::Column::RevokedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound("invitation not found".to_string()))?;
+    let ctx = ctx.clone();
+    db.transaction::<_, (), Error>(move |txn| {
+        Box::pin(async move {
+            let mut active: invitation::ActiveModel = inv.clone().into();
+            active.revoked_at = Set(Some(now()));
+            active.update(txn).await?;
+            audit::record(
+                txn,
+                &ctx.organisation.id,
+                &ctx.actor.audit(),
+                "invitation.revoked",
+                ("invitation", Some(&inv.id)),
+                serde_json::json!({"email": inv.email}),
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(())
+}
+
+/// Accepts an invitation as the signed-in user, whose email must be the invited one.
+pub async fn accept(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    token: &str,
+) -> Result<organisation::Model> {
+    let invalid = || {
+        Error::NotFound("this invitation is invalid, expired, revoked or already used".to_string())
+    };
+    let inv = invitation::Entity::find()
+        .filter(invitation::Column::TokenHash.eq(secrets::token_hash(token)))
+        .one(db)
+        .await?
+        .ok_or_else(invalid)?;
+    if inv.accepted_at.is_some() || inv.revoked_at.is_some() || inv.expires_at <= now() {
+        return Err(invalid());
+    }
+    let me = user::Entity::find_by_id(actor.user_id.clone())
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::Unauthenticated("sign in first".to_string()))?;
+    if me.email != inv.email {
+        return Err(Error::Forbidden(
+            "this invitation was sent to another email address; sign in as its recipient"
+                .to_string(),
+        ));
+    }
+    let actor = actor.clone();
+    Ok(db
+        .transaction::<_, organisation::Model, Error>(move |txn| {
+            Box::pin(async move {
+                let org = organisation::Entity::find_by_id(inv.organisation_id.clone())
+                    .filter(organisation::Column::DeletedAt.is_null())
+                    .one(txn)
+                    .await?
+                    .ok_or_else(invalid)?;
+                let exists = membership::Entity::find()
+                    .filter(membership::Column::OrganisationId.eq(org.id.clone()))
+                    .filter(membership::Column::UserId.eq(actor.user_id.clone()))
+                    .one(txn)
+                    .await?
+                    .is_some();
+                if exists {
+                    return Err(Error::Conflict {
+                        message: "you are already a member of this organisation".to_string(),
+                        field: None,
+                    });
+                }
+                let at = now();
+                let m = membership::ActiveModel {
+                    id: Set(ids::new_id()),
+                    organisation_id: Set(org.id.clone()),
+                    user_id: Set(actor.user_id.clone()),
+                    role: Set(inv.role.clone()),
+                    created_at: Set(at),
+                    updated_at: Set(at),
+                }
+                .insert(txn)
+                .await?;
+                let mut active: invitation::ActiveModel = inv.clone().into();
+                active.accepted_at = Set(Some(at));
+                active.update(txn).await?;
+                audit::record(
+                    txn,
+                    &org.id,
+                    &actor.audit(),
+                    "member.joined",
+                    ("membership", Some(&m.id)),
+                    serde_json::json!({"invitation_id": inv.id, "role": inv.role}),
+                )
+                .await?;
+                Ok(org)
+            })
+        })
+        .await?)
+}

@@ -1,0 +1,84 @@
+//! API keys over JSON.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::ApiError;
+use super::json::{Json, resource};
+use crate::db::entities::api_key;
+use crate::domain::api_keys::{self, KeyInput};
+
+fn ts(t: time::OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+fn key_json(k: &api_key::Model) -> Value {
+    json!({
+        "id": k.id,
+        "organisation_id": k.organisation_id,
+        "user_id": k.user_id,
+        "name": k.name,
+        "prefix": k.prefix,
+        "scopes": k.scopes.split(',').collect::<Vec<_>>(),
+        "last_used_at": k.last_used_at.map(ts),
+        "expires_at": k.expires_at.map(ts),
+        "created_at": ts(k.created_at),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyBody {
+    name: String,
+    scopes: Vec<String>,
+    #[serde(default)]
+    organisation_id: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    expires_at: Option<time::OffsetDateTime>,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let b: KeyBody = resource(body, "api_key")?;
+    let new = api_keys::create(
+        &state.db,
+        &caller.actor,
+        KeyInput {
+            name: b.name,
+            scopes: b.scopes,
+            organisation_id: b.organisation_id,
+            expires_at: b.expires_at,
+        },
+    )
+    .await?;
+    let mut v = key_json(&new.model);
+    v["key"] = json!(new.key);
+    Ok((StatusCode::CREATED, Json(json!({"api_key": v}))).into_response())
+}
+
+pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    let keys = api_keys::list(&state.db, &caller.actor, caller.organisation.as_deref()).await?;
+    let list: Vec<Value> = keys.iter().map(key_json).collect();
+    Ok(
+        Json(json!({"api_keys": list, "meta": {"cursor": null, "has_more": false}}))
+            .into_response(),
+    )
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    api_keys::revoke(&state.db, &caller.actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,351 @@
+//! Organisations, members and the audit log over JSON.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::ApiError;
+use super::json::{Json, resource};
+use crate::db::entities::organisation;
+use crate::domain::access::{self, OrgContext};
+use crate::domain::organisations::{self, OrganisationInput, Role};
+use crate::domain::{audit_log, members};
+
+fn ts(t: time::OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+fn org_json(o: &organisation::Model, role: Option<Role>) -> Value {
+    let mut v = json!({
+        "id": o.id,
+        "name": o.name,
+        "slug": o.slug,
+        "description": o.description,
+        "personal": o.personal,
+        "created_at": ts(o.created_at),
+        "updated_at": ts(o.updated_at),
+    });
+    if let Some(r) = role {
+        v["role"] = json!(r.as_str());
+    }
+    v
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrgBody {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+fn parse_org(body: Value) -> Result<OrganisationInput, ApiError> {
+    let b: OrgBody = resource(body, "organisation")?;
+    Ok(OrganisationInput {
+        name: b.name,
+        description: b.description,
+    })
+}
+
+pub async fn list_organisations(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let mut orgs = organisations::of_user(&state.db, &caller.actor.user_id).await?;
+    if let access::Credential::ApiKey {
+        organisation_id, ..
+    } = &caller.actor.credential
+    {
+        orgs.retain(|m| &m.organisation.id == organisation_id);
+    }
+    let list: Vec<Value> = orgs
+        .iter()
+        .map(|m| org_json(&m.organisation, Some(m.role)))
+        .collect();
+    Ok(
+        Json(json!({"organisations": list, "meta": {"cursor": null, "has_more": false}}))
+            .into_response(),
+    )
+}
+
+pub async fn create_organisation(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let input = parse_org(body)?;
+    let org = organisations::create(&state.db, &caller.actor, input).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"organisation": org_json(&org, Some(Role::Owner))})),
+    )
+        .into_response())
+}
+
+async fn by_id(state: &AppState, caller: &Caller, id: &str) -> Result<OrgContext, ApiError> {
+    Ok(access::org_context_by_id(&state.db, &caller.actor, id).await?)
+}
+
+async fn current(state: &AppState, caller: &Caller) -> Result<OrgContext, ApiError> {
+    Ok(access::org_context(&state.db, &caller.actor, caller.organisation.as_deref()).await?)
+}
+
+fn show(ctx: &OrgContext) -> Result<Response, ApiError> {
+    ctx.require(access::Action::ReadOrganisation)?;
+    Ok(Json(json!({"organisation": org_json(&ctx.organisation, Some(ctx.role))})).into_response())
+}
+
+pub async fn get_organisation(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    show(&by_id(&state, &caller, &id).await?)
+}
+
+pub async fn get_current(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    show(&current(&state, &caller).await?)
+}
+
+async fn patch(state: &AppState, ctx: OrgContext, body: Value) -> Result<Response, ApiError> {
+    let input = parse_org(body)?;
+    let org = organisations::update(&state.db, &ctx, input).await?;
+    Ok(Json(json!({"organisation": org_json(&org, Some(ctx.role))})).into_response())
+}
+
+pub async fn patch_organisation(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let ctx = by_id(&state, &caller, &id).await?;
+    patch(&state, ctx, body).await
+}
+
+pub async fn patch_current(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let ctx = current(&state, &caller).await?;
+    patch(&state, ctx, body).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConfirmQuery {
+    confirm: Option<String>,
+}
+
+pub async fn delete_organisation(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<ConfirmQuery>,
+) -> Result<Response, ApiError> {
+    let ctx = by_id(&state, &caller, &id).await?;
+    organisations::delete(&state.db, &ctx, q.confirm.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn list_members(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let ctx = current(&state, &caller).await?;
+    let list = members::list(&state.db, &ctx).await?;
+    let members: Vec<Value> = list
+        .iter()
+        .map(|m| {
+            json!({
+                "user_id": m.user.id,
+                "email": m.user.email,
+                "name": m.user.name,
+                "role": m.membership.role,
+                "joined_at": ts(m.membership.created_at),
+            })
+        })
+        .collect();
+    Ok(
+        Json(json!({"members": members, "meta": {"cursor": null, "has_more": false}}))
+            .into_response(),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleBody {
+    role: String,
+}
+
+pub async fn patch_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_id): Path<String>,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let b: RoleBody = resource(body, "member")?;
+    let ctx = current(&state, &caller).await?;
+    let m = members::change_role(&state.db, &ctx, &user_id, &b.role).await?;
+    Ok(Json(json!({"member": {"user_id": m.user_id, "role": m.role}})).into_response())
+}
+
+pub async fn delete_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let ctx = current(&state, &caller).await?;
+    members::remove(&state.db, &ctx, &user_id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    actor: Option<String>,
+    resource: Option<String>,
+    action: Option<String>,
+    since: Option<String>,
+    limit: Option<u64>,
+}
+
+pub async fn audit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, ApiError> {
+    let ctx = current(&state, &caller).await?;
+    let since = q
+        .since
+        .as_deref()
+        .map(|s| time::OffsetDateTime::parse(s, &Rfc3339))
+        .transpose()
+        .map_err(|_| ApiError::InvalidRequest("since must be an RFC 3339 time".to_string()))?;
+    let filter = audit_log::Filter {
+        actor: q.actor,
+        resource: q.resource,
+        action: q.action,
+        since,
+        limit: q.limit.unwrap_or(50).clamp(1, 200),
+    };
+    let events = audit_log::list(&state.db, &ctx, &filter).await?;
+    let list: Vec<Value> = events
+        .iter()
+        .map(|e| {
+            json!({
+                "id": e.id,
+                "actor": {"type": e.actor_type, "id": e.actor_id},
+                "action": e.action,
+                "resource": {"type": e.resource_type, "id": e.resource_id},
+                "ip": e.ip,
+                "user_agent": e.user_agent,
+                "changes": e.changes,
+                "created_at": ts(e.created_at),
+            })
+        })
+        .collect();
+    Ok(
+        Json(json!({"audit_events": list, "meta": {"cursor": null, "has_more": false}}))
+            .into_response(),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InviteBody {
+    email: String,
+    #[serde(default = "default_role")]
+    role: String,
+}
+
+fn default_role() -> String {
+    "member".to_string()
+}
+
+fn invitation_json(i: &crate::db::entities::invitation::Model) -> Value {
+    json!({
+        "id": i.id,
+        "email": i.email,
+        "role": i.role,
+        "invited_by": i.invited_by,
+        "expires_at": ts(i.expires_at),
+        "created_at": ts(i.created_at),
+    })
+}
+
+pub async fn invite(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let b: InviteBody = resource(body, "invitation")?;
+    let ctx = current(&state, &caller).await?;
+    let base = state
+        .config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", state.config.bind));
+    let inv = crate::domain::invitations::invite(
+        &state.db,
+        &ctx,
+        &b.email,
+        &b.role,
+        &state.config.data_dir,
+        base.trim_end_matches('/'),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"invitation": invitation_json(&inv)})),
+    )
+        .into_response())
+}
+
+pub async fn list_invitations(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let ctx = current(&state, &caller).await?;
+    let list = crate::domain::invitations::list(&state.db, &ctx).await?;
+    let items: Vec<Value> = list.iter().map(invitation_json).collect();
+    Ok(
+        Json(json!({"invitations": items, "meta": {"cursor": null, "has_more": false}}))
+            .into_response(),
+    )
+}
+
+pub async fn revoke_invitation(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let ctx = current(&state, &caller).await?;
+    crate::domain::invitations::revoke(&state.db, &ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AcceptBody {
+    token: String,
+}
+
+pub async fn accept_invitation(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let b: AcceptBody = resource(body, "invitation")?;
+    let org = crate::domain::invitations::accept(&state.db, &caller.actor, &b.token).await?;
+    Ok(Json(json!({"organisation": org_json(&org, None)})).into_response())
+}
