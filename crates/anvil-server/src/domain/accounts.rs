@@ -66,7 +66,7 @@ pub fn normalise_email(raw: &str) -> std::result::Result<String, FieldError> {
     }
 }
 
-fn check_password(field: &str, password: &str) -> std::result::Result<(), FieldError> {
+pub(crate) fn check_password(field: &str, password: &str) -> std::result::Result<(), FieldError> {
     let n = password.chars().count();
     if n < MIN_PASSWORD_CHARS {
         Err(FieldError::new(
@@ -83,21 +83,8 @@ fn check_password(field: &str, password: &str) -> std::result::Result<(), FieldE
     }
 }
 
-/// Registers an account with its personal organisation and signs it in. Everything (user,
-/// organisation, membership, audit event, session) commits together or not at all.
-pub async fn register(
-    db: &DatabaseConnection,
-    enabled: bool,
-    input: Registration,
-    client: &ClientInfo,
-    remember: bool,
-) -> Result<NewSession> {
-    if !enabled {
-        return Err(Error::Forbidden(
-            "registration is disabled on this instance; ask an administrator for an invitation"
-                .to_string(),
-        ));
-    }
+/// Checks registration input; returns the normalised email and the display name.
+pub(crate) fn validate_registration(input: &Registration) -> Result<(String, String)> {
     let mut errors = Vec::new();
     let email = normalise_email(&input.email)
         .map_err(|e| errors.push(e))
@@ -117,12 +104,19 @@ pub async fn register(
             .unwrap_or("user")
             .to_string(),
     };
-    let Some(email) = email.filter(|_| errors.is_empty()) else {
-        return Err(Error::Validation(errors));
-    };
+    match email.filter(|_| errors.is_empty()) {
+        Some(email) => Ok((email, name)),
+        None => Err(Error::Validation(errors)),
+    }
+}
+
+pub(crate) async fn ensure_email_free<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    email: &str,
+) -> Result<()> {
     if user::Entity::find()
-        .filter(user::Column::Email.eq(email.clone()))
-        .one(db)
+        .filter(user::Column::Email.eq(email))
+        .one(conn)
         .await?
         .is_some()
     {
@@ -131,66 +125,93 @@ pub async fn register(
             "an account with this email already exists",
         ));
     }
-    let hashed = secrets::hash_password(input.password).await?;
-    let client = client.clone();
-    let result = db
-        .transaction::<_, NewSession, Error>(move |txn| {
-            Box::pin(async move {
-                let at = now();
-                let user = user::ActiveModel {
-                    id: Set(ids::new_id()),
-                    email: Set(email),
-                    name: Set(name),
-                    hashed_password: Set(Some(hashed)),
-                    confirmed_at: Set(None),
-                    created_at: Set(at),
-                    updated_at: Set(at),
-                }
-                .insert(txn)
-                .await?;
-                let org = organisations::create_personal(txn, &user.id, &user.name).await?;
-                let actor = AuditActor {
-                    actor_type: "user",
-                    actor_id: Some(user.id.clone()),
-                    ip: client.ip.clone(),
-                    user_agent: client.user_agent.clone(),
-                };
-                audit::record(
-                    txn,
-                    &org.id,
-                    &actor,
-                    "user.registered",
-                    ("user", Some(&user.id)),
-                    serde_json::json!({"email": user.email, "organisation": org.slug}),
-                )
-                .await?;
-                let (token, session) = insert_session(txn, &user.id, remember, &client).await?;
-                Ok(NewSession {
-                    token,
-                    session,
-                    user,
-                })
-            })
-        })
-        .await;
-    match result {
-        Ok(s) => Ok(s),
-        // A concurrent registration of the same email loses on the unique index.
-        Err(e) => {
-            let e = Error::from(e);
-            if matches!(&e, Error::Internal(m) if m.contains("UNIQUE") || m.contains("unique")) {
-                Err(Error::conflict(
-                    "email",
-                    "an account with this email already exists",
-                ))
-            } else {
-                Err(e)
-            }
-        }
+    Ok(())
+}
+
+/// Creates the user with their personal organisation and the audit event, on `txn`.
+pub(crate) async fn create_account<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    email: String,
+    name: String,
+    hashed_password: String,
+    confirmed: bool,
+    client: &ClientInfo,
+) -> Result<user::Model> {
+    let at = now();
+    let user = user::ActiveModel {
+        id: Set(ids::new_id()),
+        email: Set(email),
+        name: Set(name),
+        hashed_password: Set(Some(hashed_password)),
+        confirmed_at: Set(confirmed.then_some(at)),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(txn)
+    .await?;
+    let org = organisations::create_personal(txn, &user.id, &user.name).await?;
+    let actor = AuditActor {
+        actor_type: "user",
+        actor_id: Some(user.id.clone()),
+        ip: client.ip.clone(),
+        user_agent: client.user_agent.clone(),
+    };
+    audit::record(
+        txn,
+        &org.id,
+        &actor,
+        "user.registered",
+        ("user", Some(&user.id)),
+        serde_json::json!({"email": user.email, "organisation": org.slug}),
+    )
+    .await?;
+    Ok(user)
+}
+
+/// A unique-index violation on users.email (a concurrent registration won) as a 409.
+pub(crate) fn email_race(e: Error) -> Error {
+    if matches!(&e, Error::Internal(m) if m.contains("UNIQUE") || m.contains("unique")) {
+        Error::conflict("email", "an account with this email already exists")
+    } else {
+        e
     }
 }
 
-async fn insert_session<C: sea_orm::ConnectionTrait>(
+/// Registers an account with its personal organisation and signs it in. Everything (user,
+/// organisation, membership, audit event, session) commits together or not at all.
+pub async fn register(
+    db: &DatabaseConnection,
+    enabled: bool,
+    input: Registration,
+    client: &ClientInfo,
+    remember: bool,
+) -> Result<NewSession> {
+    if !enabled {
+        return Err(Error::Forbidden(
+            "registration is disabled on this instance; ask an administrator for an invitation"
+                .to_string(),
+        ));
+    }
+    let (email, name) = validate_registration(&input)?;
+    ensure_email_free(db, &email).await?;
+    let hashed = secrets::hash_password(input.password).await?;
+    let client = client.clone();
+    db.transaction::<_, NewSession, Error>(move |txn| {
+        Box::pin(async move {
+            let user = create_account(txn, email, name, hashed, false, &client).await?;
+            let (token, session) = insert_session(txn, &user.id, remember, &client).await?;
+            Ok(NewSession {
+                token,
+                session,
+                user,
+            })
+        })
+    })
+    .await
+    .map_err(|e| email_race(e.into()))
+}
+
+pub(crate) async fn insert_session<C: sea_orm::ConnectionTrait>(
     conn: &C,
     user_id: &str,
     remember: bool,
@@ -315,6 +336,37 @@ pub async fn end_all_sessions(db: &DatabaseConnection, user_id: &str) -> Result<
         .exec(db)
         .await?;
     Ok(res.rows_affected)
+}
+
+/// Changes the password of a signed-in user who knows the current one; every other session
+/// of the account ends.
+pub async fn change_password(
+    db: &DatabaseConnection,
+    user: &user::Model,
+    current_session_id: &str,
+    current: String,
+    new: String,
+) -> Result<()> {
+    check_password("new_password", &new).map_err(|e| Error::Validation(vec![e]))?;
+    if !secrets::verify_password(current, user.hashed_password.clone()).await? {
+        return Err(Error::invalid(
+            "current_password",
+            "is not your current password",
+        ));
+    }
+    let hashed = secrets::hash_password(new).await?;
+    let txn = db.begin().await?;
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user.id.clone()))
+        .filter(session::Column::Id.ne(current_session_id))
+        .exec(&txn)
+        .await?;
+    let mut active: user::ActiveModel = user.clone().into();
+    active.hashed_password = Set(Some(hashed));
+    active.updated_at = Set(now());
+    active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -91,7 +91,7 @@ pub async fn invite(
             to: email,
             subject: format!("You are invited to {} on Anvil", ctx.organisation.name),
             body: format!(
-                "You have been invited to join {} as {}.\n\nAccept: {base_url}/invitations/accept?token={token}\n\nInvitation token: {token}\n\nThe invitation expires in 7 days.\n",
+                "You have been invited to join {} as {}.\n\nAccept: {base_url}/invitations/accept?token={token}\n\nToken: {token}\n\nThe invitation expires in 7 days.\n",
                 ctx.organisation.name,
                 role.as_str()
             ),
@@ -145,23 +145,79 @@ pub async fn revoke(db: &DatabaseConnection, ctx: &OrgContext, id: &str) -> Resu
     Ok(())
 }
 
+async fn pending<C: sea_orm::ConnectionTrait>(conn: &C, token: &str) -> Result<invitation::Model> {
+    let inv = invitation::Entity::find()
+        .filter(invitation::Column::TokenHash.eq(secrets::token_hash(token)))
+        .one(conn)
+        .await?
+        .ok_or_else(invalid)?;
+    if inv.accepted_at.is_some() || inv.revoked_at.is_some() || inv.expires_at <= now() {
+        return Err(invalid());
+    }
+    Ok(inv)
+}
+
+fn invalid() -> Error {
+    Error::NotFound("this invitation is invalid, expired, revoked or already used".to_string())
+}
+
+/// Adds the membership and marks the invitation used, on `txn`.
+async fn join<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    inv: &invitation::Model,
+    user_id: &str,
+    audit_actor: &audit::AuditActor,
+) -> Result<organisation::Model> {
+    let org = organisation::Entity::find_by_id(inv.organisation_id.clone())
+        .filter(organisation::Column::DeletedAt.is_null())
+        .one(txn)
+        .await?
+        .ok_or_else(invalid)?;
+    let exists = membership::Entity::find()
+        .filter(membership::Column::OrganisationId.eq(org.id.clone()))
+        .filter(membership::Column::UserId.eq(user_id))
+        .one(txn)
+        .await?
+        .is_some();
+    if exists {
+        return Err(Error::Conflict {
+            message: "you are already a member of this organisation".to_string(),
+            field: None,
+        });
+    }
+    let at = now();
+    let m = membership::ActiveModel {
+        id: Set(ids::new_id()),
+        organisation_id: Set(org.id.clone()),
+        user_id: Set(user_id.to_string()),
+        role: Set(inv.role.clone()),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(txn)
+    .await?;
+    let mut active: invitation::ActiveModel = inv.clone().into();
+    active.accepted_at = Set(Some(at));
+    active.update(txn).await?;
+    audit::record(
+        txn,
+        &org.id,
+        audit_actor,
+        "member.joined",
+        ("membership", Some(&m.id)),
+        serde_json::json!({"invitation_id": inv.id, "role": inv.role}),
+    )
+    .await?;
+    Ok(org)
+}
+
 /// Accepts an invitation as the signed-in user, whose email must be the invited one.
 pub async fn accept(
     db: &DatabaseConnection,
     actor: &Actor,
     token: &str,
 ) -> Result<organisation::Model> {
-    let invalid = || {
-        Error::NotFound("this invitation is invalid, expired, revoked or already used".to_string())
-    };
-    let inv = invitation::Entity::find()
-        .filter(invitation::Column::TokenHash.eq(secrets::token_hash(token)))
-        .one(db)
-        .await?
-        .ok_or_else(invalid)?;
-    if inv.accepted_at.is_some() || inv.revoked_at.is_some() || inv.expires_at <= now() {
-        return Err(invalid());
-    }
+    let inv = pending(db, token).await?;
     let me = user::Entity::find_by_id(actor.user_id.clone())
         .one(db)
         .await?
@@ -172,52 +228,56 @@ pub async fn accept(
                 .to_string(),
         ));
     }
-    let actor = actor.clone();
+    let audit_actor = actor.audit();
+    let user_id = actor.user_id.clone();
     Ok(db
         .transaction::<_, organisation::Model, Error>(move |txn| {
-            Box::pin(async move {
-                let org = organisation::Entity::find_by_id(inv.organisation_id.clone())
-                    .filter(organisation::Column::DeletedAt.is_null())
-                    .one(txn)
-                    .await?
-                    .ok_or_else(invalid)?;
-                let exists = membership::Entity::find()
-                    .filter(membership::Column::OrganisationId.eq(org.id.clone()))
-                    .filter(membership::Column::UserId.eq(actor.user_id.clone()))
-                    .one(txn)
-                    .await?
-                    .is_some();
-                if exists {
-                    return Err(Error::Conflict {
-                        message: "you are already a member of this organisation".to_string(),
-                        field: None,
-                    });
-                }
-                let at = now();
-                let m = membership::ActiveModel {
-                    id: Set(ids::new_id()),
-                    organisation_id: Set(org.id.clone()),
-                    user_id: Set(actor.user_id.clone()),
-                    role: Set(inv.role.clone()),
-                    created_at: Set(at),
-                    updated_at: Set(at),
-                }
-                .insert(txn)
-                .await?;
-                let mut active: invitation::ActiveModel = inv.clone().into();
-                active.accepted_at = Set(Some(at));
-                active.update(txn).await?;
-                audit::record(
-                    txn,
-                    &org.id,
-                    &actor.audit(),
-                    "member.joined",
-                    ("membership", Some(&m.id)),
-                    serde_json::json!({"invitation_id": inv.id, "role": inv.role}),
-                )
-                .await?;
-                Ok(org)
-            })
+            Box::pin(async move { join(txn, &inv, &user_id, &audit_actor).await })
         })
         .await?)
+}
+
+/// Registers the invited address through the invitation and joins: one transaction for the
+/// account, its personal organisation, the membership and the session. The invitation
+/// proves the address, so the account starts confirmed. Works even when open registration is
+/// disabled: being invited is the way in.
+pub async fn accept_registering(
+    db: &DatabaseConnection,
+    token: &str,
+    password: String,
+    name: Option<String>,
+    client: &accounts::ClientInfo,
+) -> Result<(organisation::Model, accounts::NewSession)> {
+    let inv = pending(db, token).await?;
+    let (email, name) = accounts::validate_registration(&accounts::Registration {
+        email: inv.email.clone(),
+        password: password.clone(),
+        name,
+    })?;
+    accounts::ensure_email_free(db, &email).await?;
+    let hashed = secrets::hash_password(password).await?;
+    let client = client.clone();
+    db.transaction::<_, (organisation::Model, accounts::NewSession), Error>(move |txn| {
+        Box::pin(async move {
+            let user = accounts::create_account(txn, email, name, hashed, true, &client).await?;
+            let audit_actor = audit::AuditActor {
+                actor_type: "user",
+                actor_id: Some(user.id.clone()),
+                ip: client.ip.clone(),
+                user_agent: client.user_agent.clone(),
+            };
+            let org = join(txn, &inv, &user.id, &audit_actor).await?;
+            let (token, session) = accounts::insert_session(txn, &user.id, false, &client).await?;
+            Ok((
+                org,
+                accounts::NewSession {
+                    token,
+                    session,
+                    user,
+                },
+            ))
+        })
+    })
+    .await
+    .map_err(|e| accounts::email_race(e.into()))
 }

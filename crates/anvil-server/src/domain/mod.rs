@@ -14,6 +14,7 @@ pub mod members;
 pub mod organisations;
 pub mod rate_limit;
 pub mod secrets;
+pub mod tokens;
 
 /// A field-level validation failure.
 #[derive(Debug, Clone, PartialEq, Eq)]

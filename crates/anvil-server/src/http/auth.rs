@@ -15,7 +15,7 @@ use super::error::ApiError;
 use super::json::Json;
 use crate::db::entities::{session, user};
 use crate::domain::accounts::{self, ClientInfo, NewSession, Registration};
-use crate::domain::{self, organisations};
+use crate::domain::{self, organisations, tokens};
 
 pub const SESSION_COOKIE: &str = "anvil_session";
 
@@ -61,7 +61,7 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-fn session_cookie(state: &AppState, s: &NewSession) -> HeaderValue {
+pub(crate) fn session_cookie(state: &AppState, s: &NewSession) -> HeaderValue {
     let mut c = format!(
         "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax",
         s.token
@@ -268,6 +268,15 @@ pub async fn register(
         body.remember_me,
     )
     .await?;
+    // The account exists whether or not the confirmation mail could be written.
+    let base = state.base_url();
+    let mail_ctx = tokens::MailContext {
+        data_dir: &state.config.data_dir,
+        base_url: &base,
+    };
+    if let Err(e) = tokens::send_confirmation(&state.db, &mail_ctx, &s.user).await {
+        tracing::error!(error = %e, "confirmation mail not sent");
+    }
     Ok(signed_in_response(&state, StatusCode::CREATED, &s))
 }
 
@@ -370,4 +379,111 @@ pub async fn me(State(state): State<AppState>, me: SignedIn) -> Result<Response,
         "api_key": null,
     }))
     .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailBody {
+    email: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBody {
+    token: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetBody {
+    token: String,
+    password: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+fn accepted() -> Response {
+    (
+        StatusCode::ACCEPTED,
+        axum::Json(serde_json::json!({"status": "accepted"})),
+    )
+        .into_response()
+}
+
+/// Always 202 (the answer never reveals whether the address has an account).
+pub async fn magic_link(
+    State(state): State<AppState>,
+    Json(body): Json<EmailBody>,
+) -> Result<Response, ApiError> {
+    let base = state.base_url();
+    let mail_ctx = tokens::MailContext {
+        data_dir: &state.config.data_dir,
+        base_url: &base,
+    };
+    tokens::request_magic_link(&state.db, &state.mail_limiter, &mail_ctx, &body.email).await?;
+    Ok(accepted())
+}
+
+pub async fn verify_magic_link(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Json(body): Json<TokenBody>,
+) -> Result<Response, ApiError> {
+    let client = client_info(&state, &headers, Some(peer));
+    let s = tokens::verify_magic_link(&state.db, &body.token, &client).await?;
+    Ok(signed_in_response(&state, StatusCode::OK, &s))
+}
+
+pub async fn password_reset(
+    State(state): State<AppState>,
+    Json(body): Json<EmailBody>,
+) -> Result<Response, ApiError> {
+    let base = state.base_url();
+    let mail_ctx = tokens::MailContext {
+        data_dir: &state.config.data_dir,
+        base_url: &base,
+    };
+    tokens::request_password_reset(&state.db, &state.mail_limiter, &mail_ctx, &body.email).await?;
+    Ok(accepted())
+}
+
+pub async fn confirm_password_reset(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Json(body): Json<ResetBody>,
+) -> Result<Response, ApiError> {
+    let client = client_info(&state, &headers, Some(peer));
+    let s = tokens::reset_password(&state.db, &body.token, body.password, &client).await?;
+    Ok(signed_in_response(&state, StatusCode::OK, &s))
+}
+
+pub async fn confirm_email(
+    State(state): State<AppState>,
+    Json(body): Json<TokenBody>,
+) -> Result<Response, ApiError> {
+    let u = tokens::confirm_email(&state.db, &body.token).await?;
+    Ok(axum::Json(serde_json::json!({"user": UserView::from(&u)})).into_response())
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Json(body): Json<PasswordBody>,
+) -> Result<Response, ApiError> {
+    accounts::change_password(
+        &state.db,
+        &me.user,
+        &me.session.id,
+        body.current_password,
+        body.new_password,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -33,6 +33,8 @@ pub struct AppState {
     pub secret_key: Arc<Vec<u8>>,
     /// Sign-in attempts per client IP and email: 5 a minute.
     pub sign_in_limiter: Arc<RateLimiter>,
+    /// Magic links and password resets per email: 3 an hour.
+    pub mail_limiter: Arc<RateLimiter>,
 }
 
 impl AppState {
@@ -43,7 +45,18 @@ impl AppState {
             metrics: Arc::new(metrics::Metrics::default()),
             secret_key: Arc::new(secret_key),
             sign_in_limiter: Arc::new(RateLimiter::new(5, Duration::from_secs(60))),
+            mail_limiter: Arc::new(RateLimiter::new(3, Duration::from_secs(3600))),
         }
+    }
+
+    /// The URL links in mail start with.
+    pub fn base_url(&self) -> String {
+        self.config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.config.bind))
+            .trim_end_matches('/')
+            .to_string()
     }
 }
 
@@ -63,6 +76,15 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/sign_out_everywhere", post(auth::sign_out_everywhere))
         .route("/auth/sessions", get(auth::sessions))
         .route("/auth/sessions/{id}", delete(auth::end_session))
+        .route("/auth/magic_link", post(auth::magic_link))
+        .route("/auth/magic_link/verify", post(auth::verify_magic_link))
+        .route("/auth/password_reset", post(auth::password_reset))
+        .route(
+            "/auth/password_reset/confirm",
+            post(auth::confirm_password_reset),
+        )
+        .route("/auth/confirm_email", post(auth::confirm_email))
+        .route("/auth/password", post(auth::change_password))
         .route("/me", get(auth::me))
         .route(
             "/organisations",
@@ -100,6 +122,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        .route("/dev/mailbox", get(ops::dev_mailbox))
         .nest("/api/v1", api)
         .fallback(not_found)
         .route_layer(middleware::from_fn(observe::label_route))

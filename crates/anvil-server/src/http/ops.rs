@@ -42,3 +42,46 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         state.metrics.render(pool),
     )
 }
+
+/// Development only: the mail outbox as a page, newest first (404 in production).
+pub async fn dev_mailbox(State(state): State<AppState>) -> axum::response::Response {
+    if state.config.env != crate::config::Environment::Development {
+        return super::error::error_response(
+            StatusCode::NOT_FOUND,
+            super::error::ErrorBody::new("not_found_error", "no such endpoint", vec![]),
+        );
+    }
+    let dir = crate::domain::mail::outbox_dir(&state.config.data_dir);
+    let mut messages: Vec<(std::time::SystemTime, String)> = Vec::new();
+    if let Ok(mut entries) = tokio::fs::read_dir(&dir).await {
+        while let Ok(Some(e)) = entries.next_entry().await {
+            let modified = e
+                .metadata()
+                .await
+                .and_then(|m| m.modified())
+                .unwrap_or(std::time::UNIX_EPOCH);
+            if let Ok(text) = tokio::fs::read_to_string(e.path()).await {
+                messages.push((modified, text));
+            }
+        }
+    }
+    messages.sort_by_key(|m| std::cmp::Reverse(m.0));
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let mut html = String::from(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Anvil dev mailbox</title></head><body><h1>Dev mailbox</h1>",
+    );
+    if messages.is_empty() {
+        html.push_str("<p>No mail yet.</p>");
+    }
+    for (_, text) in messages.iter().take(100) {
+        html.push_str("<pre style=\"border:1px solid #ccc;padding:1em\">");
+        html.push_str(&escape(text));
+        html.push_str("</pre>");
+    }
+    html.push_str("</body></html>");
+    axum::response::Html(html).into_response()
+}

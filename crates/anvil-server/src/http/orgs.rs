@@ -290,18 +290,14 @@ pub async fn invite(
 ) -> Result<Response, ApiError> {
     let b: InviteBody = resource(body, "invitation")?;
     let ctx = current(&state, &caller).await?;
-    let base = state
-        .config
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", state.config.bind));
+    let base = state.base_url();
     let inv = crate::domain::invitations::invite(
         &state.db,
         &ctx,
         &b.email,
         &b.role,
         &state.config.data_dir,
-        base.trim_end_matches('/'),
+        &base,
     )
     .await?;
     Ok((
@@ -338,14 +334,45 @@ pub async fn revoke_invitation(
 #[serde(deny_unknown_fields)]
 struct AcceptBody {
     token: String,
+    #[serde(default)]
+    password: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
 }
 
+/// Signed in: join. Not signed in, with `password` (and `name`): register the invited address
+/// and join, signed in.
 pub async fn accept_invitation(
     State(state): State<AppState>,
-    caller: Caller,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
+    caller: Result<Caller, ApiError>,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
     let b: AcceptBody = resource(body, "invitation")?;
-    let org = crate::domain::invitations::accept(&state.db, &caller.actor, &b.token).await?;
-    Ok(Json(json!({"organisation": org_json(&org, None)})).into_response())
+    match (caller, b.password) {
+        (Ok(caller), _) => {
+            let org =
+                crate::domain::invitations::accept(&state.db, &caller.actor, &b.token).await?;
+            Ok(Json(json!({"organisation": org_json(&org, None)})).into_response())
+        }
+        (Err(_), Some(password)) => {
+            let client = super::auth::client_info(&state, &headers, Some(peer));
+            let (org, session) = crate::domain::invitations::accept_registering(
+                &state.db, &b.token, password, b.name, &client,
+            )
+            .await?;
+            let mut res = Json(json!({
+                "organisation": org_json(&org, None),
+                "user": super::auth::UserView::from(&session.user),
+            }))
+            .into_response();
+            res.headers_mut().insert(
+                axum::http::header::SET_COOKIE,
+                super::auth::session_cookie(&state, &session),
+            );
+            Ok(res)
+        }
+        (Err(e), None) => Err(e),
+    }
 }

@@ -180,7 +180,7 @@ pub async fn api_error(res: reqwest::Response, status: u16) -> Value {
 }
 
 impl TestApp {
-    /// The invitation token mailed to `email` (the newest such message in the outbox).
+    /// The token mailed to `email` (the newest such message in the outbox).
     pub fn mailed_token(&self, email: &str) -> String {
         let dir = anvil_server::domain::mail::outbox_dir(&self.state.config.data_dir);
         let mut found: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(&dir)
@@ -195,7 +195,7 @@ impl TestApp {
             .collect();
         found.sort();
         let text = &found.last().expect("a message to the address").1;
-        text.split("Invitation token: ")
+        text.split("Token: ")
             .nth(1)
             .and_then(|rest| rest.split_whitespace().next())
             .expect("token in the message")
@@ -219,6 +219,8 @@ impl TestApp {
         let org_id = org["id"].as_str().expect("id").to_string();
         let mut members = Vec::new();
         for (email, role) in [("admin@acme.test", "admin"), ("member@acme.test", "member")] {
+            let c = browser();
+            self.register(&c, email).await;
             let res = owner
                 .post(self.url("/api/v1/organisation/members"))
                 .header("x-anvil-organisation", &org_id)
@@ -227,8 +229,6 @@ impl TestApp {
                 .await
                 .expect("invite");
             assert_eq!(res.status(), 201, "invite {email}");
-            let c = browser();
-            self.register(&c, email).await;
             let token = self.mailed_token(email);
             let res = self
                 .post(&c, "/api/v1/invitations/accept", json!({"token": token}))
@@ -257,5 +257,20 @@ impl TestApp {
             req = req.json(&b);
         }
         req.send().await.expect("request")
+    }
+}
+
+impl TestApp {
+    /// How many messages went to `email`.
+    pub fn mail_count(&self, email: &str) -> usize {
+        let dir = anvil_server::domain::mail::outbox_dir(&self.state.config.data_dir);
+        std::fs::read_dir(&dir)
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                    .filter(|t| t.contains(&format!("To: {email}\r\n")))
+                    .count()
+            })
+            .unwrap_or(0)
     }
 }

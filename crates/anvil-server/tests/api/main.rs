@@ -10,3 +10,4 @@ mod bad_input;
 mod helpers;
 mod ops;
 mod organisations;
+mod tokens;

@@ -5,6 +5,7 @@ pub mod api_key;
 pub mod audit_event;
 pub mod invitation;
 pub mod membership;
+pub mod one_time_token;
 pub mod organisation;
 pub mod session;
 pub mod user;

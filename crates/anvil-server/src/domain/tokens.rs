@@ -1,0 +1,246 @@
+//! Emailed one-time tokens: email confirmation, magic-link sign-in and password reset. Each is
+//! a 256-bit random token stored as its SHA-256, single use, with a short life.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
+
+use super::accounts::{self, ClientInfo, NewSession};
+use super::rate_limit::RateLimiter;
+use super::{Error, Result, ids, mail, now, secrets};
+use crate::db::entities::{one_time_token, session, user};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    ConfirmEmail,
+    MagicLink,
+    PasswordReset,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::ConfirmEmail => "confirm_email",
+            Purpose::MagicLink => "magic_link",
+            Purpose::PasswordReset => "password_reset",
+        }
+    }
+
+    fn lifetime(self) -> time::Duration {
+        match self {
+            Purpose::ConfirmEmail => time::Duration::days(2),
+            Purpose::MagicLink => time::Duration::minutes(15),
+            Purpose::PasswordReset => time::Duration::hours(1),
+        }
+    }
+}
+
+/// Where links in mail point, and where mail is written.
+#[derive(Debug, Clone)]
+pub struct MailContext<'a> {
+    pub data_dir: &'a std::path::Path,
+    pub base_url: &'a str,
+}
+
+const FROM: &str = "Anvil <no-reply@anvil.local>";
+
+async fn issue(db: &DatabaseConnection, u: &user::Model, purpose: Purpose) -> Result<String> {
+    let token = secrets::new_token();
+    let at = now();
+    one_time_token::ActiveModel {
+        id: Set(ids::new_id()),
+        user_id: Set(Some(u.id.clone())),
+        email: Set(u.email.clone()),
+        purpose: Set(purpose.as_str().to_string()),
+        token_hash: Set(secrets::token_hash(&token)),
+        expires_at: Set(at + purpose.lifetime()),
+        used_at: Set(None),
+        created_at: Set(at),
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+/// Marks a token used and returns its user, or says it is invalid (unknown, expired, used,
+/// or for another purpose) without saying which.
+async fn redeem<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    token: &str,
+    purpose: Purpose,
+) -> Result<user::Model> {
+    let invalid = || Error::invalid("token", "is invalid or has expired; request a new one");
+    let t = one_time_token::Entity::find()
+        .filter(one_time_token::Column::TokenHash.eq(secrets::token_hash(token)))
+        .filter(one_time_token::Column::Purpose.eq(purpose.as_str()))
+        .one(conn)
+        .await?
+        .ok_or_else(invalid)?;
+    if t.used_at.is_some() || t.expires_at <= now() {
+        return Err(invalid());
+    }
+    let user_id = t.user_id.clone().ok_or_else(invalid)?;
+    let mut active: one_time_token::ActiveModel = t.into();
+    active.used_at = Set(Some(now()));
+    active.update(conn).await?;
+    user::Entity::find_by_id(user_id)
+        .one(conn)
+        .await?
+        .ok_or_else(invalid)
+}
+
+/// Mails an email-confirmation link to the user.
+pub async fn send_confirmation(
+    db: &DatabaseConnection,
+    mail_ctx: &MailContext<'_>,
+    u: &user::Model,
+) -> Result<()> {
+    let token = issue(db, u, Purpose::ConfirmEmail).await?;
+    mail::send(
+        mail_ctx.data_dir,
+        FROM,
+        &mail::Message {
+            to: u.email.clone(),
+            subject: "Confirm your email address for Anvil".to_string(),
+            body: format!(
+                "Confirm your address: {}/auth/confirm_email?token={token}\n\nToken: {token}\n",
+                mail_ctx.base_url
+            ),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn confirm_email(db: &DatabaseConnection, token: &str) -> Result<user::Model> {
+    let txn = db.begin().await?;
+    let u = redeem(&txn, token, Purpose::ConfirmEmail).await?;
+    let mut active: user::ActiveModel = u.into();
+    active.confirmed_at = Set(Some(now()));
+    active.updated_at = Set(now());
+    let u = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(u)
+}
+
+/// Mails a sign-in link if the address has an account. Always "accepted", so the answer never
+/// reveals whether an account exists; limited per address.
+pub async fn request_magic_link(
+    db: &DatabaseConnection,
+    limiter: &RateLimiter,
+    mail_ctx: &MailContext<'_>,
+    email: &str,
+) -> Result<()> {
+    let email = accounts::normalise_email(email).map_err(|e| Error::Validation(vec![e]))?;
+    limiter
+        .check(&email)
+        .map_err(|retry_after| Error::RateLimited { retry_after })?;
+    if let Some(u) = user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(db)
+        .await?
+    {
+        let token = issue(db, &u, Purpose::MagicLink).await?;
+        mail::send(
+            mail_ctx.data_dir,
+            FROM,
+            &mail::Message {
+                to: u.email.clone(),
+                subject: "Your Anvil sign-in link".to_string(),
+                body: format!(
+                    "Sign in: {}/auth/magic_link?token={token}\n\nToken: {token}\n\nThe link works once, for 15 minutes.\n",
+                    mail_ctx.base_url
+                ),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Signs in with a magic link; following it also proves the address, so it confirms it.
+pub async fn verify_magic_link(
+    db: &DatabaseConnection,
+    token: &str,
+    client: &ClientInfo,
+) -> Result<NewSession> {
+    let txn = db.begin().await?;
+    let u = redeem(&txn, token, Purpose::MagicLink).await?;
+    let u = if u.confirmed_at.is_none() {
+        let mut active: user::ActiveModel = u.into();
+        active.confirmed_at = Set(Some(now()));
+        active.update(&txn).await?
+    } else {
+        u
+    };
+    let (token, s) = accounts::insert_session(&txn, &u.id, false, client).await?;
+    txn.commit().await?;
+    Ok(NewSession {
+        token,
+        session: s,
+        user: u,
+    })
+}
+
+/// Mails a password-reset link if the address has an account; always "accepted".
+pub async fn request_password_reset(
+    db: &DatabaseConnection,
+    limiter: &RateLimiter,
+    mail_ctx: &MailContext<'_>,
+    email: &str,
+) -> Result<()> {
+    let email = accounts::normalise_email(email).map_err(|e| Error::Validation(vec![e]))?;
+    limiter
+        .check(&format!("reset|{email}"))
+        .map_err(|retry_after| Error::RateLimited { retry_after })?;
+    if let Some(u) = user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(db)
+        .await?
+    {
+        let token = issue(db, &u, Purpose::PasswordReset).await?;
+        mail::send(
+            mail_ctx.data_dir,
+            FROM,
+            &mail::Message {
+                to: u.email.clone(),
+                subject: "Reset your Anvil password".to_string(),
+                body: format!(
+                    "Choose a new password: {}/auth/password_reset?token={token}\n\nToken: {token}\n\nThe link works once, for an hour. If you did not ask for it, ignore this message.\n",
+                    mail_ctx.base_url
+                ),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Sets a new password with a reset token: ends every session of the account, then signs in.
+pub async fn reset_password(
+    db: &DatabaseConnection,
+    token: &str,
+    password: String,
+    client: &ClientInfo,
+) -> Result<NewSession> {
+    accounts::check_password("password", &password).map_err(|e| Error::Validation(vec![e]))?;
+    let hashed = secrets::hash_password(password).await?;
+    let txn = db.begin().await?;
+    let u = redeem(&txn, token, Purpose::PasswordReset).await?;
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(u.id.clone()))
+        .exec(&txn)
+        .await?;
+    let mut active: user::ActiveModel = u.into();
+    active.hashed_password = Set(Some(hashed));
+    active.updated_at = Set(now());
+    let u = active.update(&txn).await?;
+    let (token, s) = accounts::insert_session(&txn, &u.id, false, client).await?;
+    txn.commit().await?;
+    Ok(NewSession {
+        token,
+        session: s,
+        user: u,
+    })
+}
