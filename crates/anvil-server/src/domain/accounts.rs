@@ -306,14 +306,24 @@ pub async fn authenticate(
 }
 
 /// The user's live sessions, newest first.
-pub async fn sessions_of(db: &DatabaseConnection, user_id: &str) -> Result<Vec<session::Model>> {
-    let at = now();
-    Ok(session::Entity::find()
+pub async fn sessions_of(
+    db: &DatabaseConnection,
+    user_id: &str,
+    page: &super::page::Page,
+) -> Result<super::page::Paged<session::Model>> {
+    use sea_orm::QuerySelect;
+    let mut q = session::Entity::find()
         .filter(session::Column::UserId.eq(user_id))
-        .filter(session::Column::ExpiresAt.gt(at))
-        .order_by_desc(session::Column::CreatedAt)
+        .filter(session::Column::ExpiresAt.gt(now()));
+    if let Some(after) = &page.after {
+        q = q.filter(session::Column::Id.lt(after.clone()));
+    }
+    let rows = q
+        .order_by_desc(session::Column::Id)
+        .limit(page.fetch())
         .all(db)
-        .await?)
+        .await?;
+    Ok(super::page::Paged::from_fetched(rows, page))
 }
 
 /// Ends one of the user's sessions; another user's session is "not found".

@@ -3,13 +3,14 @@
 
 use rand::Rng;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 use time::OffsetDateTime;
 
 use super::access::{self, Action, Actor, Credential, Scope};
 use super::organisations::Role;
+use super::page::{Page, Paged};
 use super::{Error, Result, audit, ids, now, secrets};
 use crate::db::entities::api_key;
 
@@ -134,7 +135,8 @@ pub async fn list(
     db: &DatabaseConnection,
     actor: &Actor,
     org: Option<&str>,
-) -> Result<Vec<api_key::Model>> {
+    page: &Page,
+) -> Result<Paged<api_key::Model>> {
     let ctx = access::org_context(db, actor, org).await?;
     ctx.require(Action::ReadOrganisation)?;
     let mut q = api_key::Entity::find()
@@ -143,7 +145,15 @@ pub async fn list(
     if ctx.role < Role::Admin {
         q = q.filter(api_key::Column::UserId.eq(actor.user_id.clone()));
     }
-    Ok(q.order_by_desc(api_key::Column::CreatedAt).all(db).await?)
+    if let Some(after) = &page.after {
+        q = q.filter(api_key::Column::Id.lt(after.clone()));
+    }
+    let rows = q
+        .order_by_desc(api_key::Column::Id)
+        .limit(page.fetch())
+        .all(db)
+        .await?;
+    Ok(Paged::from_fetched(rows, page))
 }
 
 /// Revokes a key: its owner, or an admin of its organisation.

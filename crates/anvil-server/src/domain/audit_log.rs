@@ -4,6 +4,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 
 use super::Result;
 use super::access::{Action, OrgContext};
+use super::page::{Page, Paged};
 use crate::db::entities::audit_event;
 
 #[derive(Debug, Clone, Default)]
@@ -14,7 +15,6 @@ pub struct Filter {
     pub resource: Option<String>,
     pub action: Option<String>,
     pub since: Option<time::OffsetDateTime>,
-    pub limit: u64,
 }
 
 /// The organisation's audit events, newest first.
@@ -22,7 +22,8 @@ pub async fn list(
     db: &DatabaseConnection,
     ctx: &OrgContext,
     f: &Filter,
-) -> Result<Vec<audit_event::Model>> {
+    page: &Page,
+) -> Result<Paged<audit_event::Model>> {
     ctx.require(Action::ReadAudit)?;
     let mut q = audit_event::Entity::find()
         .filter(audit_event::Column::OrganisationId.eq(ctx.organisation.id.clone()));
@@ -42,9 +43,13 @@ pub async fn list(
     if let Some(s) = f.since {
         q = q.filter(audit_event::Column::CreatedAt.gte(s));
     }
-    Ok(q.order_by_desc(audit_event::Column::CreatedAt)
+    if let Some(after) = &page.after {
+        q = q.filter(audit_event::Column::Id.lt(after.clone()));
+    }
+    let rows = q
         .order_by_desc(audit_event::Column::Id)
-        .limit(f.limit)
+        .limit(page.fetch())
         .all(db)
-        .await?)
+        .await?;
+    Ok(Paged::from_fetched(rows, page))
 }

@@ -2,12 +2,13 @@
 //! a single-use link valid for seven days.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 
 use super::access::{Action, Actor, OrgContext};
 use super::organisations::Role;
+use super::page::{Page, Paged};
 use super::{Error, Result, accounts, audit, ids, mail, now, secrets};
 use crate::db::entities::{invitation, membership, organisation, user};
 
@@ -102,15 +103,25 @@ pub async fn invite(
 }
 
 /// Pending invitations of the organisation (admins).
-pub async fn list(db: &DatabaseConnection, ctx: &OrgContext) -> Result<Vec<invitation::Model>> {
+pub async fn list(
+    db: &DatabaseConnection,
+    ctx: &OrgContext,
+    page: &Page,
+) -> Result<Paged<invitation::Model>> {
     ctx.require(Action::ManageInvitations)?;
-    Ok(invitation::Entity::find()
+    let mut q = invitation::Entity::find()
         .filter(invitation::Column::OrganisationId.eq(ctx.organisation.id.clone()))
         .filter(invitation::Column::AcceptedAt.is_null())
-        .filter(invitation::Column::RevokedAt.is_null())
-        .order_by_desc(invitation::Column::CreatedAt)
+        .filter(invitation::Column::RevokedAt.is_null());
+    if let Some(after) = &page.after {
+        q = q.filter(invitation::Column::Id.lt(after.clone()));
+    }
+    let rows = q
+        .order_by_desc(invitation::Column::Id)
+        .limit(page.fetch())
         .all(db)
-        .await?)
+        .await?;
+    Ok(Paged::from_fetched(rows, page))
 }
 
 /// Revokes a pending invitation (admins).

@@ -3,11 +3,12 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 use super::access::{Action, OrgContext};
 use super::organisations::Role;
+use super::page::{Page, Paged};
 use super::{Error, Result, audit, now};
 use crate::db::entities::{membership, user};
 
@@ -18,11 +19,16 @@ pub struct Member {
 }
 
 /// Members of the organisation, oldest membership first.
-pub async fn list(db: &DatabaseConnection, ctx: &OrgContext) -> Result<Vec<Member>> {
+pub async fn list(db: &DatabaseConnection, ctx: &OrgContext, page: &Page) -> Result<Paged<Member>> {
     ctx.require(Action::ReadOrganisation)?;
-    let rows = membership::Entity::find()
-        .filter(membership::Column::OrganisationId.eq(ctx.organisation.id.clone()))
-        .order_by_asc(membership::Column::CreatedAt)
+    let mut q = membership::Entity::find()
+        .filter(membership::Column::OrganisationId.eq(ctx.organisation.id.clone()));
+    if let Some(after) = &page.after {
+        q = q.filter(membership::Column::Id.gt(after.clone()));
+    }
+    let rows = q
+        .order_by_asc(membership::Column::Id)
+        .limit(page.fetch())
         .all(db)
         .await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -34,7 +40,7 @@ pub async fn list(db: &DatabaseConnection, ctx: &OrgContext) -> Result<Vec<Membe
             });
         }
     }
-    Ok(out)
+    Ok(Paged::from_fetched(out, page))
 }
 
 async fn find<C: ConnectionTrait>(

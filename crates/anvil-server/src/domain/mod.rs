@@ -12,6 +12,7 @@ pub mod invitations;
 pub mod mail;
 pub mod members;
 pub mod organisations;
+pub mod page;
 pub mod rate_limit;
 pub mod secrets;
 pub mod tokens;

@@ -301,3 +301,49 @@ pub async fn delete(
     .await?;
     Ok(())
 }
+
+/// A page of the organisations the actor can act in (an API key: only its own), by id.
+pub async fn list_for(
+    db: &sea_orm::DatabaseConnection,
+    actor: &super::access::Actor,
+    page: &super::page::Page,
+) -> Result<super::page::Paged<MemberOrganisation>> {
+    use sea_orm::QuerySelect;
+    let memberships = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(actor.user_id.clone()))
+        .all(db)
+        .await?;
+    let mut q = organisation::Entity::find()
+        .filter(organisation::Column::DeletedAt.is_null())
+        .filter(
+            organisation::Column::Id.is_in(memberships.iter().map(|m| m.organisation_id.clone())),
+        );
+    if let super::access::Credential::ApiKey {
+        organisation_id, ..
+    } = &actor.credential
+    {
+        q = q.filter(organisation::Column::Id.eq(organisation_id.clone()));
+    }
+    if let Some(after) = &page.after {
+        q = q.filter(organisation::Column::Id.gt(after.clone()));
+    }
+    let orgs = q
+        .order_by_asc(organisation::Column::Id)
+        .limit(page.fetch())
+        .all(db)
+        .await?;
+    let items = orgs
+        .into_iter()
+        .filter_map(|o| {
+            let role = memberships
+                .iter()
+                .find(|m| m.organisation_id == o.id)
+                .and_then(|m| Role::parse(&m.role))?;
+            Some(MemberOrganisation {
+                organisation: o,
+                role,
+            })
+        })
+        .collect();
+    Ok(super::page::Paged::from_fetched(items, page))
+}

@@ -13,6 +13,7 @@ use time::format_description::well_known::Rfc3339;
 use super::AppState;
 use super::error::ApiError;
 use super::json::Json;
+use super::pagination::{PageQuery, list_body};
 use crate::db::entities::{session, user};
 use crate::domain::accounts::{self, ClientInfo, NewSession, Registration};
 use crate::domain::{self, organisations, tokens};
@@ -327,11 +328,19 @@ pub async fn sign_out_everywhere(
     Ok(res)
 }
 
-pub async fn sessions(State(state): State<AppState>, me: SignedIn) -> Result<Response, ApiError> {
-    let list = accounts::sessions_of(&state.db, &me.user.id).await?;
-    let sessions: Vec<_> = list
-        .iter()
-        .map(|s| {
+pub async fn sessions(
+    State(state): State<AppState>,
+    me: SignedIn,
+    axum::extract::Query(q): axum::extract::Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let page = q.page(&state)?;
+    let list = accounts::sessions_of(&state.db, &me.user.id, &page).await?;
+    let body = list_body(
+        &state,
+        "sessions",
+        &list,
+        |s| &s.id,
+        |s| {
             serde_json::json!({
                 "id": s.id,
                 "created_at": rfc3339(s.created_at),
@@ -341,13 +350,9 @@ pub async fn sessions(State(state): State<AppState>, me: SignedIn) -> Result<Res
                 "ip": s.ip,
                 "current": s.id == me.session.id,
             })
-        })
-        .collect();
-    Ok(axum::Json(serde_json::json!({
-        "sessions": sessions,
-        "meta": {"cursor": null, "has_more": false},
-    }))
-    .into_response())
+        },
+    );
+    Ok(axum::Json(body).into_response())
 }
 
 pub async fn end_session(

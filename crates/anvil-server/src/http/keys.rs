@@ -11,6 +11,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::json::{Json, resource};
+use super::pagination::{PageQuery, list_body};
 use crate::db::entities::api_key;
 use crate::domain::api_keys::{self, KeyInput};
 
@@ -65,13 +66,21 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(json!({"api_key": v}))).into_response())
 }
 
-pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    let keys = api_keys::list(&state.db, &caller.actor, caller.organisation.as_deref()).await?;
-    let list: Vec<Value> = keys.iter().map(key_json).collect();
-    Ok(
-        Json(json!({"api_keys": list, "meta": {"cursor": null, "has_more": false}}))
-            .into_response(),
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::extract::Query(q): axum::extract::Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let page = q.page(&state)?;
+    let keys = api_keys::list(
+        &state.db,
+        &caller.actor,
+        caller.organisation.as_deref(),
+        &page,
     )
+    .await?;
+    let body = list_body(&state, "api_keys", &keys, |k| &k.id, key_json);
+    Ok(Json(body).into_response())
 }
 
 pub async fn revoke(

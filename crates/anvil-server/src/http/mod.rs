@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod observe;
 pub mod ops;
 pub mod orgs;
+pub mod pagination;
 
 use error::{ErrorBody, error_response};
 

@@ -11,6 +11,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::json::{Json, resource};
+use super::pagination::{PageQuery, list_body};
 use crate::db::entities::organisation;
 use crate::domain::access::{self, OrgContext};
 use crate::domain::organisations::{self, OrganisationInput, Role};
@@ -56,22 +57,18 @@ fn parse_org(body: Value) -> Result<OrganisationInput, ApiError> {
 pub async fn list_organisations(
     State(state): State<AppState>,
     caller: Caller,
+    Query(q): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let mut orgs = organisations::of_user(&state.db, &caller.actor.user_id).await?;
-    if let access::Credential::ApiKey {
-        organisation_id, ..
-    } = &caller.actor.credential
-    {
-        orgs.retain(|m| &m.organisation.id == organisation_id);
-    }
-    let list: Vec<Value> = orgs
-        .iter()
-        .map(|m| org_json(&m.organisation, Some(m.role)))
-        .collect();
-    Ok(
-        Json(json!({"organisations": list, "meta": {"cursor": null, "has_more": false}}))
-            .into_response(),
-    )
+    let page = q.page(&state)?;
+    let orgs = organisations::list_for(&state.db, &caller.actor, &page).await?;
+    let body = list_body(
+        &state,
+        "organisations",
+        &orgs,
+        |m| &m.organisation.id,
+        |m| org_json(&m.organisation, Some(m.role)),
+    );
+    Ok(Json(body).into_response())
 }
 
 pub async fn create_organisation(
@@ -160,12 +157,17 @@ pub async fn delete_organisation(
 pub async fn list_members(
     State(state): State<AppState>,
     caller: Caller,
+    Query(q): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
+    let page = q.page(&state)?;
     let ctx = current(&state, &caller).await?;
-    let list = members::list(&state.db, &ctx).await?;
-    let members: Vec<Value> = list
-        .iter()
-        .map(|m| {
+    let list = members::list(&state.db, &ctx, &page).await?;
+    let body = list_body(
+        &state,
+        "members",
+        &list,
+        |m| &m.membership.id,
+        |m| {
             json!({
                 "user_id": m.user.id,
                 "email": m.user.email,
@@ -173,12 +175,9 @@ pub async fn list_members(
                 "role": m.membership.role,
                 "joined_at": ts(m.membership.created_at),
             })
-        })
-        .collect();
-    Ok(
-        Json(json!({"members": members, "meta": {"cursor": null, "has_more": false}}))
-            .into_response(),
-    )
+        },
+    );
+    Ok(Json(body).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -216,7 +215,8 @@ pub struct AuditQuery {
     resource: Option<String>,
     action: Option<String>,
     since: Option<String>,
-    limit: Option<u64>,
+    limit: Option<String>,
+    cursor: Option<String>,
 }
 
 pub async fn audit(
@@ -231,17 +231,24 @@ pub async fn audit(
         .map(|s| time::OffsetDateTime::parse(s, &Rfc3339))
         .transpose()
         .map_err(|_| ApiError::InvalidRequest("since must be an RFC 3339 time".to_string()))?;
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .page(&state)?;
     let filter = audit_log::Filter {
         actor: q.actor,
         resource: q.resource,
         action: q.action,
         since,
-        limit: q.limit.unwrap_or(50).clamp(1, 200),
     };
-    let events = audit_log::list(&state.db, &ctx, &filter).await?;
-    let list: Vec<Value> = events
-        .iter()
-        .map(|e| {
+    let events = audit_log::list(&state.db, &ctx, &filter, &page).await?;
+    let body = list_body(
+        &state,
+        "audit_events",
+        &events,
+        |e| &e.id,
+        |e| {
             json!({
                 "id": e.id,
                 "actor": {"type": e.actor_type, "id": e.actor_id},
@@ -252,12 +259,9 @@ pub async fn audit(
                 "changes": e.changes,
                 "created_at": ts(e.created_at),
             })
-        })
-        .collect();
-    Ok(
-        Json(json!({"audit_events": list, "meta": {"cursor": null, "has_more": false}}))
-            .into_response(),
-    )
+        },
+    );
+    Ok(Json(body).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -310,14 +314,13 @@ pub async fn invite(
 pub async fn list_invitations(
     State(state): State<AppState>,
     caller: Caller,
+    Query(q): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
+    let page = q.page(&state)?;
     let ctx = current(&state, &caller).await?;
-    let list = crate::domain::invitations::list(&state.db, &ctx).await?;
-    let items: Vec<Value> = list.iter().map(invitation_json).collect();
-    Ok(
-        Json(json!({"invitations": items, "meta": {"cursor": null, "has_more": false}}))
-            .into_response(),
-    )
+    let list = crate::domain::invitations::list(&state.db, &ctx, &page).await?;
+    let body = list_body(&state, "invitations", &list, |i| &i.id, invitation_json);
+    Ok(Json(body).into_response())
 }
 
 pub async fn revoke_invitation(

@@ -136,3 +136,52 @@ async fn bad_key_requests_are_refused_and_create_nothing() {
         assert_eq!(res.status(), 401, "{bad}");
     }
 }
+
+#[tokio::test]
+async fn lists_are_paginated_with_tamper_proof_cursors() {
+    let app = spawn_app().await;
+    app.register(&app.client, "ada@example.com").await;
+    for i in 0..5 {
+        let res = app.post(&app.client, "/api/v1/api_keys", json!({"name": format!("k{i}"), "scopes": ["read"]})).await;
+        assert_eq!(res.status(), 201);
+    }
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/api_keys?limit=2".to_string();
+    let mut pages = 0;
+    loop {
+        let body: Value = app.get(&app.client, &path).await.json().await.unwrap();
+        pages += 1;
+        for k in body["api_keys"].as_array().unwrap() {
+            seen.push(k["name"].as_str().unwrap().to_string());
+        }
+        if pages == 1 {
+            // A key created mid-way does not shift later pages.
+            app.post(&app.client, "/api/v1/api_keys", json!({"name": "late", "scopes": ["read"]})).await;
+        }
+        match body["meta"]["cursor"].as_str() {
+            Some(c) => {
+                assert_eq!(body["meta"]["has_more"], true);
+                path = format!("/api/v1/api_keys?limit=2&cursor={c}");
+            }
+            None => {
+                assert_eq!(body["meta"]["has_more"], false);
+                break;
+            }
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, ["k4", "k3", "k2", "k1", "k0"], "newest first, each once");
+
+    let first: Value = app.get(&app.client, "/api/v1/api_keys?limit=1").await.json().await.unwrap();
+    let cursor = first["meta"]["cursor"].as_str().unwrap().to_string();
+    let (id, tag) = cursor.split_once('.').unwrap();
+    let forged = format!("{}.{tag}", &id[..id.len() - 1]);
+    for bad in [forged.as_str(), "garbage", "a.b", &format!("{id}.AAAA")] {
+        let res = app.get(&app.client, &format!("/api/v1/api_keys?cursor={bad}")).await;
+        assert_eq!(api_error(res, 400).await["type"], "invalid_request_error", "{bad}");
+    }
+    for bad in ["0", "201", "ten"] {
+        let res = app.get(&app.client, &format!("/api/v1/api_keys?limit={bad}")).await;
+        assert_eq!(res.status(), 400, "limit={bad}");
+    }
+}

@@ -1,0 +1,43 @@
+//! Keyset pagination: lists are ordered by id (UUIDv7, so by creation) and continue after the
+//! last id of the previous page, which stays correct when rows are inserted meanwhile.
+
+/// Which slice of a list to read. Services fetch `limit + 1` rows to learn whether more exist.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    /// Continue strictly after this id (in the list's order).
+    pub after: Option<String>,
+    pub limit: u64,
+}
+
+pub const DEFAULT_LIMIT: u64 = 50;
+pub const MAX_LIMIT: u64 = 200;
+
+impl Page {
+    pub fn first(limit: u64) -> Self {
+        Page {
+            after: None,
+            limit: limit.clamp(1, MAX_LIMIT),
+        }
+    }
+
+    /// Rows to fetch: one more than the page, to know if another page follows.
+    pub fn fetch(&self) -> u64 {
+        self.limit + 1
+    }
+}
+
+/// One page of a list and whether more follow.
+#[derive(Debug, Clone)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub has_more: bool,
+}
+
+impl<T> Paged<T> {
+    /// Trims the extra row fetched by [`Page::fetch`].
+    pub fn from_fetched(mut items: Vec<T>, page: &Page) -> Self {
+        let has_more = items.len() as u64 > page.limit;
+        items.truncate(page.limit as usize);
+        Paged { items, has_more }
+    }
+}
