@@ -3,6 +3,7 @@
 //! They speak Rust types; the HTTP layer maps them to the wire.
 
 pub mod access;
+pub mod access_tokens;
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;

@@ -150,6 +150,20 @@ impl FromRequestParts<AppState> for Caller {
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .map(str::trim)
                 .unwrap_or("");
+            if bearer.starts_with(crate::domain::access_tokens::TOKEN_PREFIX) {
+                return match crate::domain::access_tokens::authenticate(&state.db, bearer).await? {
+                    Some(_) => Err(domain::Error::Forbidden(
+                        "project access tokens only read their project's published prompts; \
+                         use an API key or sign in for this"
+                            .to_string(),
+                    )
+                    .into()),
+                    None => Err(domain::Error::Unauthenticated(
+                        "invalid or revoked access token".to_string(),
+                    )
+                    .into()),
+                };
+            }
             return match crate::domain::api_keys::authenticate(&state.db, bearer).await? {
                 Some((key, credential)) => Ok(Caller {
                     actor: Actor {

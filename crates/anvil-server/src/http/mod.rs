@@ -22,6 +22,7 @@ pub mod observe;
 pub mod ops;
 pub mod orgs;
 pub mod pagination;
+pub mod tokens;
 
 use error::{ErrorBody, error_response};
 
@@ -117,7 +118,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/organisation/audit", get(orgs::audit))
         .route("/api_keys", get(keys::list).post(keys::create))
-        .route("/api_keys/{id}", delete(keys::revoke));
+        .route("/api_keys/{id}", delete(keys::revoke))
+        .route(
+            "/projects/{id}/access_tokens",
+            get(tokens::list).post(tokens::create),
+        )
+        .route("/access_tokens/{id}", delete(tokens::revoke));
     let max_body = state.config.max_body_bytes;
     Router::new()
         .route("/healthz", get(ops::healthz))

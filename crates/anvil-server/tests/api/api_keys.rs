@@ -142,7 +142,13 @@ async fn lists_are_paginated_with_tamper_proof_cursors() {
     let app = spawn_app().await;
     app.register(&app.client, "ada@example.com").await;
     for i in 0..5 {
-        let res = app.post(&app.client, "/api/v1/api_keys", json!({"name": format!("k{i}"), "scopes": ["read"]})).await;
+        let res = app
+            .post(
+                &app.client,
+                "/api/v1/api_keys",
+                json!({"name": format!("k{i}"), "scopes": ["read"]}),
+            )
+            .await;
         assert_eq!(res.status(), 201);
     }
     let mut seen = Vec::new();
@@ -156,7 +162,12 @@ async fn lists_are_paginated_with_tamper_proof_cursors() {
         }
         if pages == 1 {
             // A key created mid-way does not shift later pages.
-            app.post(&app.client, "/api/v1/api_keys", json!({"name": "late", "scopes": ["read"]})).await;
+            app.post(
+                &app.client,
+                "/api/v1/api_keys",
+                json!({"name": "late", "scopes": ["read"]}),
+            )
+            .await;
         }
         match body["meta"]["cursor"].as_str() {
             Some(c) => {
@@ -170,18 +181,35 @@ async fn lists_are_paginated_with_tamper_proof_cursors() {
         }
     }
     assert_eq!(pages, 3);
-    assert_eq!(seen, ["k4", "k3", "k2", "k1", "k0"], "newest first, each once");
+    assert_eq!(
+        seen,
+        ["k4", "k3", "k2", "k1", "k0"],
+        "newest first, each once"
+    );
 
-    let first: Value = app.get(&app.client, "/api/v1/api_keys?limit=1").await.json().await.unwrap();
+    let first: Value = app
+        .get(&app.client, "/api/v1/api_keys?limit=1")
+        .await
+        .json()
+        .await
+        .unwrap();
     let cursor = first["meta"]["cursor"].as_str().unwrap().to_string();
     let (id, tag) = cursor.split_once('.').unwrap();
     let forged = format!("{}.{tag}", &id[..id.len() - 1]);
     for bad in [forged.as_str(), "garbage", "a.b", &format!("{id}.AAAA")] {
-        let res = app.get(&app.client, &format!("/api/v1/api_keys?cursor={bad}")).await;
-        assert_eq!(api_error(res, 400).await["type"], "invalid_request_error", "{bad}");
+        let res = app
+            .get(&app.client, &format!("/api/v1/api_keys?cursor={bad}"))
+            .await;
+        assert_eq!(
+            api_error(res, 400).await["type"],
+            "invalid_request_error",
+            "{bad}"
+        );
     }
     for bad in ["0", "201", "ten"] {
-        let res = app.get(&app.client, &format!("/api/v1/api_keys?limit={bad}")).await;
+        let res = app
+            .get(&app.client, &format!("/api/v1/api_keys?limit={bad}"))
+            .await;
         assert_eq!(res.status(), 400, "limit={bad}");
     }
 }

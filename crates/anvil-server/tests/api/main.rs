@@ -4,6 +4,7 @@
 // Test code may panic on broken expectations.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod access_tokens;
 mod accounts;
 mod api_keys;
 mod bad_input;

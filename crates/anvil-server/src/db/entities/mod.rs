@@ -1,11 +1,13 @@
 //! SeaORM entities for the tables the domain services use. Migrations own the schema; these
 //! mirror it.
 
+pub mod access_token;
 pub mod api_key;
 pub mod audit_event;
 pub mod invitation;
 pub mod membership;
 pub mod one_time_token;
 pub mod organisation;
+pub mod project;
 pub mod session;
 pub mod user;

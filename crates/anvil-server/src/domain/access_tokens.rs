@@ -1,0 +1,194 @@
+//! Project access tokens: read-only credentials for deployed applications, bound to one
+//! project. `anp_live_` + 40 base62 characters, shown once, stored as SHA-256. What they may
+//! read (a project's versions, channels, bundles, events) arrives with the registry API; the
+//! management of tokens and their authentication live here.
+
+use rand::Rng;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
+};
+
+use super::access::{self, Action, Actor, OrgContext};
+use super::page::{Page, Paged};
+use super::{Error, Result, audit, ids, now, secrets};
+use crate::db::entities::{access_token, project};
+
+pub const TOKEN_PREFIX: &str = "anp_live_";
+const TOUCH_INTERVAL: time::Duration = time::Duration::minutes(1);
+
+/// What an access token grants: reading one project of one organisation.
+#[derive(Debug, Clone)]
+pub struct ProjectReader {
+    pub token_id: String,
+    pub organisation_id: String,
+    pub project_id: String,
+}
+
+fn new_token() -> String {
+    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut rng = rand::rng();
+    let body: String = (0..40)
+        .map(|_| BASE62[rng.random_range(0..BASE62.len())] as char)
+        .collect();
+    format!("{TOKEN_PREFIX}{body}")
+}
+
+fn not_found(what: &str) -> Error {
+    Error::NotFound(format!("{what} not found"))
+}
+
+/// The project and the caller's context in its organisation (404 outside it).
+async fn project_context(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    project_id: &str,
+) -> Result<(project::Model, OrgContext)> {
+    let p = project::Entity::find_by_id(project_id.to_string())
+        .filter(project::Column::ArchivedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or_else(|| not_found("project"))?;
+    let ctx = access::org_context_by_id(db, actor, &p.organisation_id)
+        .await
+        .map_err(|_| not_found("project"))?;
+    Ok((p, ctx))
+}
+
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub token: String,
+    pub model: access_token::Model,
+}
+
+/// Creates a token for a project (admins and owners).
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    project_id: &str,
+    name: &str,
+) -> Result<NewToken> {
+    let (p, ctx) = project_context(db, actor, project_id).await?;
+    ctx.require(Action::ManageTokens)?;
+    let name = name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Error::invalid("name", "must be 1 to 100 characters"));
+    }
+    let token = new_token();
+    let model = access_token::ActiveModel {
+        id: Set(ids::new_id()),
+        organisation_id: Set(p.organisation_id.clone()),
+        project_id: Set(p.id.clone()),
+        name: Set(name),
+        prefix: Set(token[..TOKEN_PREFIX.len() + 4].to_string()),
+        token_hash: Set(secrets::token_hash(&token)),
+        created_by: Set(Some(actor.user_id.clone())),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+        created_at: Set(now()),
+    };
+    let audit_actor = actor.audit();
+    let model = db
+        .transaction::<_, access_token::Model, Error>(move |txn| {
+            Box::pin(async move {
+                let m = model.insert(txn).await?;
+                audit::record(
+                    txn,
+                    &m.organisation_id,
+                    &audit_actor,
+                    "access_token.created",
+                    ("access_token", Some(&m.id)),
+                    serde_json::json!({"project_id": m.project_id, "name": m.name, "prefix": m.prefix}),
+                )
+                .await?;
+                Ok(m)
+            })
+        })
+        .await?;
+    Ok(NewToken { token, model })
+}
+
+/// The project's live tokens (admins and owners), newest first.
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    project_id: &str,
+    page: &Page,
+) -> Result<Paged<access_token::Model>> {
+    let (p, ctx) = project_context(db, actor, project_id).await?;
+    ctx.require(Action::ManageTokens)?;
+    let mut q = access_token::Entity::find()
+        .filter(access_token::Column::ProjectId.eq(p.id))
+        .filter(access_token::Column::RevokedAt.is_null());
+    if let Some(after) = &page.after {
+        q = q.filter(access_token::Column::Id.lt(after.clone()));
+    }
+    let rows = q
+        .order_by_desc(access_token::Column::Id)
+        .limit(page.fetch())
+        .all(db)
+        .await?;
+    Ok(Paged::from_fetched(rows, page))
+}
+
+/// Revokes a token (admins and owners of its organisation).
+pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<()> {
+    let t = access_token::Entity::find_by_id(id.to_string())
+        .filter(access_token::Column::RevokedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or_else(|| not_found("access token"))?;
+    let ctx = access::org_context_by_id(db, actor, &t.organisation_id)
+        .await
+        .map_err(|_| not_found("access token"))?;
+    ctx.require(Action::ManageTokens)?;
+    let audit_actor = actor.audit();
+    db.transaction::<_, (), Error>(move |txn| {
+        Box::pin(async move {
+            let mut active: access_token::ActiveModel = t.clone().into();
+            active.revoked_at = Set(Some(now()));
+            active.update(txn).await?;
+            audit::record(
+                txn,
+                &t.organisation_id,
+                &audit_actor,
+                "access_token.revoked",
+                ("access_token", Some(&t.id)),
+                serde_json::json!({"prefix": t.prefix}),
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(())
+}
+
+/// Resolves a presented token, or `None` when unknown or revoked.
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    presented: &str,
+) -> Result<Option<ProjectReader>> {
+    if !presented.starts_with(TOKEN_PREFIX) || presented.len() > 200 {
+        return Ok(None);
+    }
+    let Some(t) = access_token::Entity::find()
+        .filter(access_token::Column::TokenHash.eq(secrets::token_hash(presented)))
+        .filter(access_token::Column::RevokedAt.is_null())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let at = now();
+    if t.last_used_at.is_none_or(|u| at - u >= TOUCH_INTERVAL) {
+        let mut active: access_token::ActiveModel = t.clone().into();
+        active.last_used_at = Set(Some(at));
+        active.update(db).await?;
+    }
+    Ok(Some(ProjectReader {
+        token_id: t.id,
+        organisation_id: t.organisation_id,
+        project_id: t.project_id,
+    }))
+}
