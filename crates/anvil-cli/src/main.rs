@@ -45,12 +45,59 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Operator commands that act directly on the database.
+    Admin {
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// Print configuration.
     Config {
         /// Print a commented example anvil.toml with every default.
         #[arg(long)]
         default: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a confirmed account; the password is read from standard input.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Make the account an owner of this organisation (by slug), creating it if needed.
+        #[arg(long)]
+        owner_of: Option<String>,
+    },
+    /// Set a new password (read from standard input) and end every session of the account.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+/// One line from standard input (the password), without its line ending.
+fn read_password() -> Result<String, String> {
+    eprint!("password: ");
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn describe(e: anvil_server::domain::Error) -> String {
+    match e {
+        anvil_server::domain::Error::Validation(errors) => errors
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
 }
 
 fn load(cli_config: Option<&std::path::Path>, overrides: &Overrides) -> Result<Config, String> {
@@ -95,6 +142,45 @@ async fn run(cli: Cli) -> Result<(), String> {
             let conn = db::connect(&config).await.map_err(|e| e.to_string())?;
             db::migrate(&conn).await.map_err(|e| e.to_string())?;
             println!("migrations applied ({})", db::backend_name(&conn));
+            Ok(())
+        }
+        Command::Admin { data_dir, command } => {
+            let overrides = Overrides {
+                data_dir,
+                ..Overrides::default()
+            };
+            let config = load(cli.config.as_deref(), &overrides)?;
+            let conn = db::connect(&config).await.map_err(|e| e.to_string())?;
+            db::migrate(&conn).await.map_err(|e| e.to_string())?;
+            match command {
+                AdminCommand::CreateUser {
+                    email,
+                    name,
+                    owner_of,
+                } => {
+                    let password = read_password()?;
+                    let (user, org) = anvil_server::domain::admin::create_user(
+                        &conn,
+                        &email,
+                        name,
+                        password,
+                        owner_of.as_deref(),
+                    )
+                    .await
+                    .map_err(describe)?;
+                    match org {
+                        Some(o) => println!("created {} (owner of {})", user.email, o.slug),
+                        None => println!("created {}", user.email),
+                    }
+                }
+                AdminCommand::ResetPassword { email } => {
+                    let password = read_password()?;
+                    let user = anvil_server::domain::admin::reset_password(&conn, &email, password)
+                        .await
+                        .map_err(describe)?;
+                    println!("password reset for {}; all sessions ended", user.email);
+                }
+            }
             Ok(())
         }
         Command::Config { default } => {

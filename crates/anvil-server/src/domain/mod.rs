@@ -5,6 +5,7 @@
 pub mod access;
 pub mod access_tokens;
 pub mod accounts;
+pub mod admin;
 pub mod api_keys;
 pub mod audit;
 pub mod audit_log;
