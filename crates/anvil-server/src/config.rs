@@ -70,6 +70,11 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Seconds in-flight requests get to finish on shutdown.
     pub shutdown_grace_seconds: u64,
+    /// `smtp://user:pass@host:587?tls=required` (or `smtps://`); unset writes mail to
+    /// `data_dir/outbox`.
+    pub smtp_url: Option<Secret>,
+    /// The sender of Anvil's mail.
+    pub mail_from: String,
 }
 
 impl Default for Config {
@@ -86,6 +91,8 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             trusted_proxies: Vec::new(),
             shutdown_grace_seconds: 30,
+            smtp_url: None,
+            mail_from: "Anvil <no-reply@localhost>".to_string(),
         }
     }
 }
@@ -150,6 +157,13 @@ trusted_proxies = []
 
 # Seconds in-flight requests get to finish on shutdown (ANVIL_SHUTDOWN_GRACE_SECONDS).
 shutdown_grace_seconds = 30
+
+# SMTP server for outgoing mail (ANVIL_SMTP_URL); unset writes each message to
+# data_dir/outbox as an .eml file.
+# smtp_url = "smtp://user:password@smtp.example.com:587?tls=required"
+
+# Sender of Anvil's mail (ANVIL_MAIL_FROM).
+mail_from = "Anvil <no-reply@localhost>"
 "#;
 
 fn env_var(name: &str) -> Option<String> {
@@ -260,6 +274,12 @@ impl Config {
         if let Some(v) = parse_env("ANVIL_SHUTDOWN_GRACE_SECONDS")? {
             self.shutdown_grace_seconds = v;
         }
+        if let Some(v) = env_var("ANVIL_SMTP_URL") {
+            self.smtp_url = Some(Secret::new(v));
+        }
+        if let Some(v) = env_var("ANVIL_MAIL_FROM") {
+            self.mail_from = v;
+        }
         Ok(())
     }
 
@@ -304,6 +324,7 @@ mod tests {
         let c = Config {
             database_url: Some(Secret::new("postgres://user:hunter2@db/anvil")),
             secret_key: Some(Secret::new("topsecret")),
+            smtp_url: Some(Secret::new("smtp://u:mailpass@host")),
             ..Config::default()
         };
         let shown = format!("{c:?}");

@@ -24,6 +24,8 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("mail: {0}")]
+    Mail(String),
     #[error("server error: {0}")]
     Serve(std::io::Error),
 }
@@ -47,6 +49,12 @@ impl Forge {
             path: config.data_dir.clone(),
             source,
         })?;
+        let mailer = crate::domain::mail::Mailer::new(
+            config.smtp_url.as_ref().map(|s| s.expose()),
+            &config.mail_from,
+            &config.data_dir,
+        )
+        .map_err(StartError::Mail)?;
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|source| StartError::Bind {
@@ -55,7 +63,7 @@ impl Forge {
             })?;
         Ok(Forge {
             listener,
-            state: AppState::new(database, config, key),
+            state: AppState::new(database, config, key, mailer),
         })
     }
 

@@ -21,7 +21,7 @@ pub async fn invite(
     ctx: &OrgContext,
     email: &str,
     role: &str,
-    data_dir: &std::path::Path,
+    mailer: &mail::Mailer,
     base_url: &str,
 ) -> Result<invitation::Model> {
     ctx.require(Action::ManageInvitations)?;
@@ -85,10 +85,7 @@ pub async fn invite(
             })
         })
         .await?;
-    mail::send(
-        data_dir,
-        "Anvil <no-reply@anvil.local>",
-        &mail::Message {
+    mailer.send(&mail::Message {
             to: email,
             subject: format!("You are invited to {} on Anvil", ctx.organisation.name),
             body: format!(

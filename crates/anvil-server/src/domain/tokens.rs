@@ -39,11 +39,9 @@ impl Purpose {
 /// Where links in mail point, and where mail is written.
 #[derive(Debug, Clone)]
 pub struct MailContext<'a> {
-    pub data_dir: &'a std::path::Path,
+    pub mailer: &'a mail::Mailer,
     pub base_url: &'a str,
 }
-
-const FROM: &str = "Anvil <no-reply@anvil.local>";
 
 async fn issue(db: &DatabaseConnection, u: &user::Model, purpose: Purpose) -> Result<String> {
     let token = secrets::new_token();
@@ -97,19 +95,17 @@ pub async fn send_confirmation(
     u: &user::Model,
 ) -> Result<()> {
     let token = issue(db, u, Purpose::ConfirmEmail).await?;
-    mail::send(
-        mail_ctx.data_dir,
-        FROM,
-        &mail::Message {
+    mail_ctx
+        .mailer
+        .send(&mail::Message {
             to: u.email.clone(),
             subject: "Confirm your email address for Anvil".to_string(),
             body: format!(
                 "Confirm your address: {}/auth/confirm_email?token={token}\n\nToken: {token}\n",
                 mail_ctx.base_url
             ),
-        },
-    )
-    .await?;
+        })
+        .await?;
     Ok(())
 }
 
@@ -142,10 +138,7 @@ pub async fn request_magic_link(
         .await?
     {
         let token = issue(db, &u, Purpose::MagicLink).await?;
-        mail::send(
-            mail_ctx.data_dir,
-            FROM,
-            &mail::Message {
+        mail_ctx.mailer.send(&mail::Message {
                 to: u.email.clone(),
                 subject: "Your Anvil sign-in link".to_string(),
                 body: format!(
@@ -200,10 +193,7 @@ pub async fn request_password_reset(
         .await?
     {
         let token = issue(db, &u, Purpose::PasswordReset).await?;
-        mail::send(
-            mail_ctx.data_dir,
-            FROM,
-            &mail::Message {
+        mail_ctx.mailer.send(&mail::Message {
                 to: u.email.clone(),
                 subject: "Reset your Anvil password".to_string(),
                 body: format!(

@@ -286,7 +286,7 @@ pub async fn register(
     // The account exists whether or not the confirmation mail could be written.
     let base = state.base_url();
     let mail_ctx = tokens::MailContext {
-        data_dir: &state.config.data_dir,
+        mailer: &state.mailer,
         base_url: &base,
     };
     if let Err(e) = tokens::send_confirmation(&state.db, &mail_ctx, &s.user).await {
@@ -441,7 +441,7 @@ pub async fn magic_link(
 ) -> Result<Response, ApiError> {
     let base = state.base_url();
     let mail_ctx = tokens::MailContext {
-        data_dir: &state.config.data_dir,
+        mailer: &state.mailer,
         base_url: &base,
     };
     tokens::request_magic_link(&state.db, &state.mail_limiter, &mail_ctx, &body.email).await?;
@@ -465,7 +465,7 @@ pub async fn password_reset(
 ) -> Result<Response, ApiError> {
     let base = state.base_url();
     let mail_ctx = tokens::MailContext {
-        data_dir: &state.config.data_dir,
+        mailer: &state.mailer,
         base_url: &base,
     };
     tokens::request_password_reset(&state.db, &state.mail_limiter, &mail_ctx, &body.email).await?;

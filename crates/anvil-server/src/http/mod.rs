@@ -37,11 +37,18 @@ pub struct AppState {
     pub sign_in_limiter: Arc<RateLimiter>,
     /// Magic links and password resets per email: 3 an hour.
     pub mail_limiter: Arc<RateLimiter>,
+    pub mailer: Arc<crate::domain::mail::Mailer>,
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, config: Config, secret_key: Vec<u8>) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        config: Config,
+        secret_key: Vec<u8>,
+        mailer: crate::domain::mail::Mailer,
+    ) -> Self {
         AppState {
+            mailer: Arc::new(mailer),
             db,
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),

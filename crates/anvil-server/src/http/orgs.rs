@@ -300,7 +300,7 @@ pub async fn invite(
         &ctx,
         &b.email,
         &b.role,
-        &state.config.data_dir,
+        &state.mailer,
         &base,
     )
     .await?;

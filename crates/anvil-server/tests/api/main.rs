@@ -9,6 +9,7 @@ mod accounts;
 mod api_keys;
 mod bad_input;
 mod helpers;
+mod mail;
 mod ops;
 mod organisations;
 mod tokens;
