@@ -157,7 +157,12 @@ pub async fn list(
 }
 
 /// Revokes a key: its owner, or an admin of its organisation.
-pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<()> {
+pub async fn revoke(
+    db: &DatabaseConnection,
+    cache: &KeyCache,
+    actor: &Actor,
+    id: &str,
+) -> Result<()> {
     let key = api_key::Entity::find_by_id(id.to_string())
         .filter(api_key::Column::RevokedAt.is_null())
         .one(db)
@@ -171,6 +176,7 @@ pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<
         ctx.require(Action::ManageTokens)?;
     }
     let actor = actor.clone();
+    let hash = key.key_hash.clone();
     db.transaction::<_, (), Error>(move |txn| {
         Box::pin(async move {
             let mut active: api_key::ActiveModel = key.clone().into();
@@ -189,34 +195,78 @@ pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<
         })
     })
     .await?;
+    cache.invalidate(&hash).await;
     Ok(())
+}
+
+/// Recently used keys by hash, so that the hot path does not query the database for every
+/// request. Revocation on this instance invalidates at once; other instances see it when
+/// their entry expires (`KEY_CACHE_TTL`).
+#[derive(Clone)]
+pub struct KeyCache(moka::future::Cache<String, api_key::Model>);
+
+pub const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl Default for KeyCache {
+    fn default() -> Self {
+        KeyCache(
+            moka::future::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(KEY_CACHE_TTL)
+                .build(),
+        )
+    }
+}
+
+impl std::fmt::Debug for KeyCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeyCache({} entries)", self.0.entry_count())
+    }
+}
+
+impl KeyCache {
+    pub async fn invalidate(&self, key_hash: &str) {
+        self.0.invalidate(key_hash).await;
+    }
 }
 
 /// Resolves a presented key to the credential it grants, or `None` (unknown, revoked or
 /// expired). The lookup is by hash, so no comparison of secrets happens in our code.
 pub async fn authenticate(
     db: &DatabaseConnection,
+    cache: &KeyCache,
     presented: &str,
 ) -> Result<Option<(api_key::Model, Credential)>> {
     if !presented.starts_with(KEY_PREFIX) || presented.len() > 200 {
         return Ok(None);
     }
-    let Some(key) = api_key::Entity::find()
-        .filter(api_key::Column::KeyHash.eq(secrets::token_hash(presented)))
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
+    let hash = secrets::token_hash(presented);
+    let key = match cache.0.get(&hash).await {
+        Some(k) => k,
+        None => {
+            let Some(k) = api_key::Entity::find()
+                .filter(api_key::Column::KeyHash.eq(hash.clone()))
+                .one(db)
+                .await?
+            else {
+                return Ok(None);
+            };
+            k
+        }
     };
     let at = now();
     if key.revoked_at.is_some() || key.expires_at.is_some_and(|e| e <= at) {
+        cache.invalidate(&hash).await;
         return Ok(None);
     }
-    if key.last_used_at.is_none_or(|t| at - t >= TOUCH_INTERVAL) {
+    let key = if key.last_used_at.is_none_or(|t| at - t >= TOUCH_INTERVAL) {
         let mut active: api_key::ActiveModel = key.clone().into();
         active.last_used_at = Set(Some(at));
-        active.update(db).await?;
-    }
+        active.update(db).await?
+    } else {
+        key
+    };
+    cache.0.insert(hash, key.clone()).await;
     let credential = Credential::ApiKey {
         key_id: key.id.clone(),
         organisation_id: key.organisation_id.clone(),

@@ -164,7 +164,9 @@ impl FromRequestParts<AppState> for Caller {
                     .into()),
                 };
             }
-            return match crate::domain::api_keys::authenticate(&state.db, bearer).await? {
+            return match crate::domain::api_keys::authenticate(&state.db, &state.key_cache, bearer)
+                .await?
+            {
                 Some((key, credential)) => Ok(Caller {
                     actor: Actor {
                         user_id: key.user_id,

@@ -38,6 +38,7 @@ pub struct AppState {
     /// Magic links and password resets per email: 3 an hour.
     pub mail_limiter: Arc<RateLimiter>,
     pub mailer: Arc<crate::domain::mail::Mailer>,
+    pub key_cache: crate::domain::api_keys::KeyCache,
 }
 
 impl AppState {
@@ -49,6 +50,7 @@ impl AppState {
     ) -> Self {
         AppState {
             mailer: Arc::new(mailer),
+            key_cache: crate::domain::api_keys::KeyCache::default(),
             db,
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),

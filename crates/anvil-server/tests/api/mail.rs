@@ -34,7 +34,11 @@ async fn smtp_server() -> (u16, Arc<Mutex<Vec<String>>>) {
                         }
                         continue;
                     }
-                    let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+                    let verb = line
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_ascii_uppercase();
                     let reply: &[u8] = match verb.as_str() {
                         "EHLO" | "HELO" => b"250-test\r\n250 8BITMIME\r\n",
                         "DATA" => {
@@ -65,13 +69,25 @@ async fn with_smtp_configured_mail_goes_out_over_smtp() {
     })
     .await;
     let res = app
-        .post(&app.client, "/api/v1/auth/register", json!({"email": "ada@example.com", "password": "correct horse battery"}))
+        .post(
+            &app.client,
+            "/api/v1/auth/register",
+            json!({"email": "ada@example.com", "password": "correct horse battery"}),
+        )
         .await;
     assert_eq!(res.status(), 201);
     let messages = received.lock().unwrap().clone();
     assert_eq!(messages.len(), 1, "{messages:?}");
-    assert!(messages[0].contains("To: ada@example.com"), "{}", messages[0]);
-    assert!(messages[0].contains("From: Anvil <forge@acme.test>"), "{}", messages[0]);
+    assert!(
+        messages[0].contains("To: ada@example.com"),
+        "{}",
+        messages[0]
+    );
+    assert!(
+        messages[0].contains("From: Anvil <forge@acme.test>"),
+        "{}",
+        messages[0]
+    );
     assert!(messages[0].contains("Token: "), "{}", messages[0]);
     let outbox = anvil_server::domain::mail::outbox_dir(&app.state.config.data_dir);
     assert!(!outbox.exists(), "no outbox when SMTP is configured");
