@@ -191,3 +191,39 @@ fn admin_creates_users_and_resets_passwords_then_serve_signs_them_in() {
     assert_eq!(result, 200);
     assert!(status.success(), "graceful shutdown exits 0: {status:?}");
 }
+
+#[test]
+fn flags_beat_environment_beats_the_file() {
+    let dir = temp_dir("precedence");
+    let file = dir.join("anvil.toml");
+    std::fs::write(
+        &file,
+        "bind = \"127.0.0.1:1111\"\nlog_format = \"json\"\nregistration_enabled = false\n",
+    )
+    .unwrap();
+    let out = anvil()
+        .args(["--config", file.to_str().unwrap(), "config"])
+        .env("ANVIL_BIND", "127.0.0.1:2222")
+        .output()
+        .unwrap();
+    let shown = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(shown.contains("127.0.0.1:2222"), "env beats file: {shown}");
+    assert!(
+        shown.contains("registration_enabled: false"),
+        "file beats defaults: {shown}"
+    );
+    assert!(shown.contains("Json"), "{shown}");
+    std::fs::write(&file, "bnid = \"x\"\n").unwrap();
+    let out = anvil()
+        .args(["--config", file.to_str().unwrap(), "config"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bnid"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

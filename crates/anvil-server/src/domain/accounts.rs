@@ -375,6 +375,13 @@ pub async fn change_password(
     active.hashed_password = Set(Some(hashed));
     active.updated_at = Set(now());
     active.update(&txn).await?;
+    let actor = AuditActor {
+        actor_type: "user",
+        actor_id: Some(user.id.clone()),
+        ip: None,
+        user_agent: None,
+    };
+    organisations::audit_account(&txn, &user.id, &actor, "user.password_changed").await?;
     txn.commit().await?;
     Ok(())
 }

@@ -133,6 +133,7 @@ pub async fn reset_password(
     active.hashed_password = Set(Some(hashed));
     active.updated_at = Set(now());
     let u = active.update(&txn).await?;
+    super::organisations::audit_account(&txn, &u.id, &system(), "user.password_reset").await?;
     txn.commit().await?;
     Ok(u)
 }

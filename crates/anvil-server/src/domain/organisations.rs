@@ -347,3 +347,44 @@ pub async fn list_for(
         .collect();
     Ok(super::page::Paged::from_fetched(items, page))
 }
+
+/// The user's personal organisation (where account-level events are audited).
+pub async fn personal_of<C: ConnectionTrait>(
+    conn: &C,
+    user_id: &str,
+) -> Result<Option<organisation::Model>> {
+    let ids: Vec<String> = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| m.organisation_id)
+        .collect();
+    Ok(organisation::Entity::find()
+        .filter(organisation::Column::Personal.eq(true))
+        .filter(organisation::Column::Id.is_in(ids))
+        .one(conn)
+        .await?)
+}
+
+/// Records an account-level event (password changes and resets) in the user's personal
+/// organisation, on the mutation's transaction.
+pub async fn audit_account<C: ConnectionTrait>(
+    conn: &C,
+    user_id: &str,
+    actor: &super::audit::AuditActor,
+    action: &str,
+) -> Result<()> {
+    if let Some(org) = personal_of(conn, user_id).await? {
+        super::audit::record(
+            conn,
+            &org.id,
+            actor,
+            action,
+            ("user", Some(user_id)),
+            serde_json::json!({}),
+        )
+        .await?;
+    }
+    Ok(())
+}

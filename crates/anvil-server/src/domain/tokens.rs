@@ -226,6 +226,13 @@ pub async fn reset_password(
     active.hashed_password = Set(Some(hashed));
     active.updated_at = Set(now());
     let u = active.update(&txn).await?;
+    let actor = super::audit::AuditActor {
+        actor_type: "user",
+        actor_id: Some(u.id.clone()),
+        ip: client.ip.clone(),
+        user_agent: client.user_agent.clone(),
+    };
+    super::organisations::audit_account(&txn, &u.id, &actor, "user.password_reset").await?;
     let (token, s) = accounts::insert_session(&txn, &u.id, false, client).await?;
     txn.commit().await?;
     Ok(NewSession {

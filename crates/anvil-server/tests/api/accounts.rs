@@ -306,3 +306,37 @@ async fn registration_can_be_disabled() {
     assert_eq!(api_error(res, 403).await["type"], "authorization_error");
     assert_eq!(app.count("users").await, 0);
 }
+
+#[tokio::test]
+async fn sessions_end_after_two_idle_hours() {
+    let app = spawn_app().await;
+    app.register(&app.client, "ada@example.com").await;
+    assert_eq!(app.get(&app.client, "/api/v1/me").await.status(), 200);
+    use sea_orm::ConnectionTrait;
+    app.state
+        .db
+        .execute_unprepared("UPDATE sessions SET expires_at = created_at")
+        .await
+        .unwrap();
+    let error = api_error(app.get(&app.client, "/api/v1/me").await, 401).await;
+    assert!(error["message"].as_str().unwrap().contains("sign in again"));
+    assert_eq!(
+        app.count("sessions").await,
+        0,
+        "the expired session is deleted"
+    );
+}
+
+#[tokio::test]
+async fn cookies_are_secure_when_served_over_https() {
+    let app = spawn_app_with(|c| c.public_url = Some("https://prompts.example.com".into())).await;
+    let res = app
+        .post(
+            &app.client,
+            "/api/v1/auth/register",
+            json!({"email": "ada@example.com", "password": "correct horse battery"}),
+        )
+        .await;
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+}

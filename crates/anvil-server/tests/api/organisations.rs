@@ -565,3 +565,43 @@ async fn other_tenants_see_nothing() {
         .unwrap();
     assert_eq!(still["organisation"]["name"], "Acme");
 }
+
+#[tokio::test]
+async fn expired_invitations_cannot_be_accepted() {
+    let app = spawn_app().await;
+    let (owner, _admin, _member, org) = app.team().await;
+    let org_id = org["id"].as_str().unwrap();
+    let carol = browser();
+    app.register(&carol, "carol@acme.test").await;
+    app.send_in(
+        &owner,
+        Method::POST,
+        org_id,
+        "/api/v1/organisation/members",
+        Some(json!({"email": "carol@acme.test"})),
+    )
+    .await;
+    let token = app.mailed_token("carol@acme.test");
+    use sea_orm::ConnectionTrait;
+    app.state
+        .db
+        .execute_unprepared(
+            "UPDATE invitations SET expires_at = created_at WHERE accepted_at IS NULL",
+        )
+        .await
+        .unwrap();
+    let res = app
+        .post(
+            &carol,
+            "/api/v1/invitations/accept",
+            json!({"token": token}),
+        )
+        .await;
+    assert_eq!(api_error(res, 404).await["type"], "not_found_error");
+    let me: Value = app.get(&carol, "/api/v1/me").await.json().await.unwrap();
+    assert_eq!(
+        me["organisations"].as_array().unwrap().len(),
+        1,
+        "still only the personal one"
+    );
+}

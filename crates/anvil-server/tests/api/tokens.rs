@@ -214,6 +214,13 @@ async fn changing_the_password_needs_the_current_one_and_keeps_only_this_session
     assert_eq!(res.status(), 204);
     assert_eq!(app.get(&app.client, "/api/v1/me").await.status(), 200);
     assert_eq!(app.get(&other, "/api/v1/me").await.status(), 401);
+    let log: Value = app
+        .get(&app.client, "/api/v1/organisation/audit?action=user.password_changed")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log["audit_events"].as_array().unwrap().len(), 1, "{log}");
 }
 
 #[tokio::test]
