@@ -215,7 +215,10 @@ async fn changing_the_password_needs_the_current_one_and_keeps_only_this_session
     assert_eq!(app.get(&app.client, "/api/v1/me").await.status(), 200);
     assert_eq!(app.get(&other, "/api/v1/me").await.status(), 401);
     let log: Value = app
-        .get(&app.client, "/api/v1/organisation/audit?action=user.password_changed")
+        .get(
+            &app.client,
+            "/api/v1/organisation/audit?action=user.password_changed",
+        )
         .await
         .json()
         .await

@@ -1,0 +1,10 @@
+//! What every part of Anvil must agree on, without IO: how prompts are addressed
+//! (`@org/project/set@^1.2/prompt`), which version a spec resolves to, and what a slug is.
+//! The server, the SDK and the CLI all use these functions, so they cannot disagree.
+
+pub mod address;
+pub mod slug;
+pub mod version;
+
+pub use address::{Address, AddressError};
+pub use version::{Candidate, Label, Resolution, ResolveError, VersionSpec};
