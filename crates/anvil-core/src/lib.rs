@@ -3,6 +3,8 @@
 //! The server, the SDK and the CLI all use these functions, so they cannot disagree.
 
 pub mod address;
+pub mod canonical;
+pub mod params;
 pub mod slug;
 pub mod version;
 
