@@ -5,6 +5,7 @@
 pub mod address;
 pub mod canonical;
 pub mod params;
+pub mod render;
 pub mod slug;
 pub mod version;
 
