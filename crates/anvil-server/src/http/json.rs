@@ -78,7 +78,11 @@ impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
 /// (`{"organisation": {...}}`), with errors naming the field.
 pub fn resource<T: DeserializeOwned>(body: serde_json::Value, name: &str) -> Result<T, ApiError> {
     let body = match body {
-        serde_json::Value::Object(mut m) if m.len() == 1 && m.contains_key(name) => {
+        // Unwrap only when the single member is itself an object, so that a bare body whose
+        // only field shares the resource's name (`{"template": "..."}`) stays as it is.
+        serde_json::Value::Object(mut m)
+            if m.len() == 1 && m.get(name).is_some_and(serde_json::Value::is_object) =>
+        {
             m.remove(name).unwrap_or_default()
         }
         other => other,

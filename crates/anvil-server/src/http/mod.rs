@@ -22,6 +22,7 @@ pub mod observe;
 pub mod ops;
 pub mod orgs;
 pub mod pagination;
+pub mod templates;
 pub mod tokens;
 
 use error::{ErrorBody, error_response};
@@ -39,6 +40,8 @@ pub struct AppState {
     pub mail_limiter: Arc<RateLimiter>,
     pub mailer: Arc<crate::domain::mail::Mailer>,
     pub key_cache: crate::domain::api_keys::KeyCache,
+    /// The Liquid engine with Anvil's filters and limits.
+    pub prompts: Arc<anvil_core::render::PromptEngine>,
 }
 
 impl AppState {
@@ -51,6 +54,7 @@ impl AppState {
         AppState {
             mailer: Arc::new(mailer),
             key_cache: crate::domain::api_keys::KeyCache::default(),
+            prompts: Arc::new(anvil_core::render::PromptEngine::default()),
             db,
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),
@@ -132,7 +136,8 @@ pub fn router(state: AppState) -> Router {
             "/projects/{id}/access_tokens",
             get(tokens::list).post(tokens::create),
         )
-        .route("/access_tokens/{id}", delete(tokens::revoke));
+        .route("/access_tokens/{id}", delete(tokens::revoke))
+        .route("/templates/validate", post(templates::validate));
     let max_body = state.config.max_body_bytes;
     Router::new()
         .route("/healthz", get(ops::healthz))

@@ -12,4 +12,5 @@ mod helpers;
 mod mail;
 mod ops;
 mod organisations;
+mod templates;
 mod tokens;
