@@ -22,6 +22,7 @@ pub mod observe;
 pub mod ops;
 pub mod orgs;
 pub mod pagination;
+pub mod projects;
 pub mod templates;
 pub mod tokens;
 
@@ -137,7 +138,15 @@ pub fn router(state: AppState) -> Router {
             get(tokens::list).post(tokens::create),
         )
         .route("/access_tokens/{id}", delete(tokens::revoke))
-        .route("/templates/validate", post(templates::validate));
+        .route("/templates/validate", post(templates::validate))
+        .route("/projects", get(projects::list).post(projects::create))
+        .route(
+            "/projects/{id}",
+            get(projects::get)
+                .patch(projects::update)
+                .delete(projects::delete),
+        )
+        .route("/projects/by_slug/{slug}", get(projects::by_slug));
     let max_body = state.config.max_body_bytes;
     Router::new()
         .route("/healthz", get(ops::healthz))

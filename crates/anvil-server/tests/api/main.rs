@@ -12,5 +12,6 @@ mod helpers;
 mod mail;
 mod ops;
 mod organisations;
+mod projects;
 mod templates;
 mod tokens;

@@ -1,0 +1,148 @@
+//! Projects over JSON.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::ApiError;
+use super::json::{Json, resource};
+use super::pagination::{PageQuery, list_body};
+use crate::db::entities::project;
+use crate::domain::access::{self, OrgContext};
+use crate::domain::projects::{self, ProjectInput};
+
+fn project_json(p: &project::Model) -> Value {
+    let ts = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
+    json!({
+        "id": p.id,
+        "organisation_id": p.organisation_id,
+        "name": p.name,
+        "slug": p.slug,
+        "description": p.description,
+        "created_at": ts(p.created_at),
+        "updated_at": ts(p.updated_at),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProjectBody {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    slug: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+fn input(body: Value) -> Result<ProjectInput, ApiError> {
+    let b: ProjectBody = resource(body, "project")?;
+    Ok(ProjectInput {
+        name: b.name,
+        slug: b.slug,
+        description: b.description,
+    })
+}
+
+async fn ctx(state: &AppState, caller: &Caller) -> Result<OrgContext, ApiError> {
+    Ok(access::org_context(&state.db, &caller.actor, caller.organisation.as_deref()).await?)
+}
+
+/// The context of the organisation a project belongs to, for routes that name it by id: the
+/// caller must be a member there (else 404).
+async fn ctx_of_project(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<OrgContext, ApiError> {
+    let org_id = project::Entity::find_by_id(id.to_string())
+        .one(&state.db)
+        .await?
+        .map(|p| p.organisation_id)
+        .ok_or_else(|| {
+            ApiError::from(crate::domain::Error::NotFound("project not found".into()))
+        })?;
+    access::org_context_by_id(&state.db, &caller.actor, &org_id)
+        .await
+        .map_err(|_| crate::domain::Error::NotFound("project not found".into()).into())
+}
+
+use sea_orm::EntityTrait;
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let ctx = ctx(&state, &caller).await?;
+    let p = projects::create(&state.db, &ctx, input(body)?).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"project": project_json(&p)})),
+    )
+        .into_response())
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let page = q.page(&state)?;
+    let ctx = ctx(&state, &caller).await?;
+    let list = projects::list(&state.db, &ctx, &page).await?;
+    Ok(Json(list_body(
+        &state,
+        "projects",
+        &list,
+        |p| &p.id,
+        project_json,
+    ))
+    .into_response())
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let ctx = ctx_of_project(&state, &caller, &id).await?;
+    let p = projects::get(&state.db, &ctx, &id, false).await?;
+    Ok(Json(json!({"project": project_json(&p)})).into_response())
+}
+
+pub async fn by_slug(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+) -> Result<Response, ApiError> {
+    let ctx = ctx(&state, &caller).await?;
+    let p = projects::get(&state.db, &ctx, &slug, true).await?;
+    Ok(Json(json!({"project": project_json(&p)})).into_response())
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let ctx = ctx_of_project(&state, &caller, &id).await?;
+    let p = projects::update(&state.db, &ctx, &id, input(body)?).await?;
+    Ok(Json(json!({"project": project_json(&p)})).into_response())
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let ctx = ctx_of_project(&state, &caller, &id).await?;
+    projects::archive(&state.db, &ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
