@@ -17,6 +17,7 @@ pub mod members;
 pub mod organisations;
 pub mod page;
 pub mod projects;
+pub mod prompt_sets;
 pub mod rate_limit;
 pub mod secrets;
 pub mod tokens;

@@ -83,22 +83,28 @@ async fn ensure_unique<C: ConnectionTrait>(
         .filter(project::Column::OrganisationId.eq(org_id))
         .all(conn)
         .await?;
-    for p in others.iter().filter(|p| Some(p.id.as_str()) != except) {
-        if slug == Some(p.slug.as_str()) {
-            return Err(Error::conflict(
-                "slug",
-                format!(
-                    "a project with slug '{}' exists (or existed) in this organisation",
-                    p.slug
-                ),
-            ));
-        }
-        if p.archived_at.is_none() && name == Some(p.name.as_str()) {
-            return Err(Error::conflict(
-                "name",
-                format!("a project named '{}' exists in this organisation", p.name),
-            ));
-        }
+    let others: Vec<_> = others
+        .iter()
+        .filter(|p| Some(p.id.as_str()) != except)
+        .collect();
+    // The name first: when the slug was generated from it, the name is what the author chose.
+    if let Some(p) = others
+        .iter()
+        .find(|p| p.archived_at.is_none() && name == Some(p.name.as_str()))
+    {
+        return Err(Error::conflict(
+            "name",
+            format!("a project named '{}' exists in this organisation", p.name),
+        ));
+    }
+    if let Some(p) = others.iter().find(|p| slug == Some(p.slug.as_str())) {
+        return Err(Error::conflict(
+            "slug",
+            format!(
+                "a project with slug '{}' exists (or existed) in this organisation",
+                p.slug
+            ),
+        ));
     }
     Ok(())
 }

@@ -23,6 +23,7 @@ pub mod ops;
 pub mod orgs;
 pub mod pagination;
 pub mod projects;
+pub mod prompt_sets;
 pub mod templates;
 pub mod tokens;
 
@@ -146,7 +147,23 @@ pub fn router(state: AppState) -> Router {
                 .patch(projects::update)
                 .delete(projects::delete),
         )
-        .route("/projects/by_slug/{slug}", get(projects::by_slug));
+        .route("/projects/by_slug/{slug}", get(projects::by_slug))
+        .route(
+            "/projects/{id}/prompt_sets",
+            get(prompt_sets::list_in_project).post(prompt_sets::create),
+        )
+        .route("/prompt_sets", get(prompt_sets::list))
+        .route(
+            "/prompt_sets/{id}",
+            get(prompt_sets::get)
+                .patch(prompt_sets::update)
+                .delete(prompt_sets::delete),
+        )
+        .route(
+            "/prompt_sets/by_address/{project}/{set}",
+            get(prompt_sets::by_address),
+        )
+        .route("/prompt_sets/{id}/status", post(prompt_sets::status));
     let max_body = state.config.max_body_bytes;
     Router::new()
         .route("/healthz", get(ops::healthz))

@@ -49,13 +49,13 @@ fn input(body: Value) -> Result<ProjectInput, ApiError> {
     })
 }
 
-async fn ctx(state: &AppState, caller: &Caller) -> Result<OrgContext, ApiError> {
+pub(crate) async fn ctx(state: &AppState, caller: &Caller) -> Result<OrgContext, ApiError> {
     Ok(access::org_context(&state.db, &caller.actor, caller.organisation.as_deref()).await?)
 }
 
 /// The context of the organisation a project belongs to, for routes that name it by id: the
 /// caller must be a member there (else 404).
-async fn ctx_of_project(
+pub(crate) async fn ctx_of_project(
     state: &AppState,
     caller: &Caller,
     id: &str,

@@ -13,5 +13,6 @@ mod mail;
 mod ops;
 mod organisations;
 mod projects;
+mod prompt_sets;
 mod templates;
 mod tokens;

@@ -9,5 +9,6 @@ pub mod membership;
 pub mod one_time_token;
 pub mod organisation;
 pub mod project;
+pub mod prompt_set;
 pub mod session;
 pub mod user;

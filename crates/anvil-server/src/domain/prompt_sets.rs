@@ -1,0 +1,395 @@
+//! Prompt sets: named groups of prompts inside a project, with a status that governs the
+//! working copy (`live`, `review`, `locked`, per `domain.md`). Deleting archives.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+
+use super::access::{Action, OrgContext};
+use super::page::{Page, Paged};
+use super::{Error, FieldError, Result, audit, events, ids, now, projects};
+use crate::db::entities::{project, prompt_set};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Live,
+    Review,
+    Locked,
+}
+
+impl Status {
+    pub fn parse(s: &str) -> Option<Status> {
+        match s {
+            "live" => Some(Status::Live),
+            "review" => Some(Status::Review),
+            "locked" => Some(Status::Locked),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Live => "live",
+            Status::Review => "review",
+            Status::Locked => "locked",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SetInput {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub description: Option<String>,
+}
+
+fn not_found() -> Error {
+    Error::NotFound("prompt set not found".to_string())
+}
+
+/// Refuses edits of a locked set, saying who can unlock it.
+pub fn ensure_editable(set: &prompt_set::Model) -> Result<()> {
+    if set.status == Status::Locked.as_str() {
+        return Err(Error::Conflict {
+            message: format!(
+                "prompt set '{}' is locked; an admin or owner can unlock it (status 'live') before it is edited",
+                set.slug
+            ),
+            field: None,
+        });
+    }
+    Ok(())
+}
+
+fn check(
+    input: &SetInput,
+    creating: bool,
+) -> Result<(Option<String>, Option<String>, Option<String>)> {
+    let mut errors = Vec::new();
+    let name = input.name.as_deref().map(str::trim).map(str::to_string);
+    match &name {
+        None if creating => errors.push(FieldError::new("name", "is required")),
+        Some(n) if n.is_empty() || n.chars().count() > 100 => {
+            errors.push(FieldError::new("name", "must be 1 to 100 characters"))
+        }
+        _ => {}
+    }
+    let slug = match (&input.slug, &name) {
+        (Some(s), _) => {
+            if let Err(r) = anvil_core::slug::check(s) {
+                errors.push(FieldError::new("slug", r));
+            }
+            Some(s.clone())
+        }
+        (None, Some(n)) if creating => anvil_core::slug::from_name(n).or_else(|| {
+            errors.push(FieldError::new(
+                "slug",
+                "cannot be made from the name; give one",
+            ));
+            None
+        }),
+        _ => None,
+    };
+    if input
+        .description
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > 2000)
+    {
+        errors.push(FieldError::new(
+            "description",
+            "must be at most 2000 characters",
+        ));
+    }
+    if errors.is_empty() {
+        Ok((name, slug, input.description.clone()))
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
+async fn ensure_unique<C: ConnectionTrait>(
+    conn: &C,
+    project_id: &str,
+    except: Option<&str>,
+    name: Option<&str>,
+    slug: Option<&str>,
+) -> Result<()> {
+    let others = prompt_set::Entity::find()
+        .filter(prompt_set::Column::ProjectId.eq(project_id))
+        .all(conn)
+        .await?;
+    let others: Vec<_> = others
+        .iter()
+        .filter(|s| Some(s.id.as_str()) != except)
+        .collect();
+    // The name first: when the slug was generated from it, the name is what the author chose.
+    if let Some(s) = others
+        .iter()
+        .find(|s| s.archived_at.is_none() && name == Some(s.name.as_str()))
+    {
+        return Err(Error::conflict(
+            "name",
+            format!("a prompt set named '{}' exists in this project", s.name),
+        ));
+    }
+    if let Some(s) = others.iter().find(|s| slug == Some(s.slug.as_str())) {
+        return Err(Error::conflict(
+            "slug",
+            format!(
+                "a prompt set with slug '{}' exists (or existed) in this project",
+                s.slug
+            ),
+        ));
+    }
+    Ok(())
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    ctx: &OrgContext,
+    project_id: &str,
+    input: SetInput,
+) -> Result<prompt_set::Model> {
+    ctx.require(Action::EditContent)?;
+    let project = projects::get(db, ctx, project_id, false).await?;
+    let (name, slug, description) = check(&input, true)?;
+    let (Some(name), Some(slug)) = (name, slug) else {
+        return Err(Error::invalid("name", "is required"));
+    };
+    let ctx = ctx.clone();
+    Ok(db
+        .transaction::<_, prompt_set::Model, Error>(move |txn| {
+            Box::pin(async move {
+                ensure_unique(txn, &project.id, None, Some(&name), Some(&slug)).await?;
+                let at = now();
+                let s = prompt_set::ActiveModel {
+                    id: Set(ids::new_id()),
+                    organisation_id: Set(project.organisation_id.clone()),
+                    project_id: Set(project.id.clone()),
+                    name: Set(name),
+                    slug: Set(slug),
+                    description: Set(description.unwrap_or_default()),
+                    status: Set(Status::Live.as_str().to_string()),
+                    dependencies: Set(serde_json::json!([])),
+                    created_at: Set(at),
+                    updated_at: Set(at),
+                    archived_at: Set(None),
+                }
+                .insert(txn)
+                .await?;
+                audit::record(
+                    txn,
+                    &s.organisation_id,
+                    &ctx.actor.audit(),
+                    "prompt_set.created",
+                    ("prompt_set", Some(&s.id)),
+                    serde_json::json!({"project": project.slug, "slug": s.slug}),
+                )
+                .await?;
+                events::emit(
+                    txn,
+                    &s.organisation_id,
+                    Some(&s.project_id),
+                    "prompt_set.created",
+                    serde_json::json!({"id": s.id, "slug": s.slug}),
+                )
+                .await?;
+                Ok(s)
+            })
+        })
+        .await?)
+}
+
+/// A live set of the context's organisation.
+pub async fn get<C: ConnectionTrait>(
+    conn: &C,
+    ctx: &OrgContext,
+    id: &str,
+) -> Result<prompt_set::Model> {
+    ctx.require(Action::ReadOrganisation)?;
+    prompt_set::Entity::find_by_id(id.to_string())
+        .filter(prompt_set::Column::OrganisationId.eq(ctx.organisation.id.clone()))
+        .filter(prompt_set::Column::ArchivedAt.is_null())
+        .one(conn)
+        .await?
+        .ok_or_else(not_found)
+}
+
+/// A live set by `project/set` slugs.
+pub async fn by_address(
+    db: &DatabaseConnection,
+    ctx: &OrgContext,
+    project_slug: &str,
+    set_slug: &str,
+) -> Result<(project::Model, prompt_set::Model)> {
+    let project = projects::get(db, ctx, project_slug, true).await?;
+    let set = prompt_set::Entity::find()
+        .filter(prompt_set::Column::ProjectId.eq(project.id.clone()))
+        .filter(prompt_set::Column::Slug.eq(set_slug))
+        .filter(prompt_set::Column::ArchivedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok((project, set))
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    ctx: &OrgContext,
+    project_id: &str,
+    page: &Page,
+) -> Result<Paged<prompt_set::Model>> {
+    let project = projects::get(db, ctx, project_id, false).await?;
+    let mut q = prompt_set::Entity::find()
+        .filter(prompt_set::Column::ProjectId.eq(project.id))
+        .filter(prompt_set::Column::ArchivedAt.is_null());
+    if let Some(after) = &page.after {
+        q = q.filter(prompt_set::Column::Id.gt(after.clone()));
+    }
+    let rows = q
+        .order_by_asc(prompt_set::Column::Id)
+        .limit(page.fetch())
+        .all(db)
+        .await?;
+    Ok(Paged::from_fetched(rows, page))
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    ctx: &OrgContext,
+    id: &str,
+    input: SetInput,
+) -> Result<prompt_set::Model> {
+    ctx.require(Action::EditContent)?;
+    let current = get(db, ctx, id).await?;
+    ensure_editable(&current)?;
+    let (name, slug, description) = check(&input, false)?;
+    let ctx = ctx.clone();
+    Ok(db
+        .transaction::<_, prompt_set::Model, Error>(move |txn| {
+            Box::pin(async move {
+                ensure_unique(
+                    txn,
+                    &current.project_id,
+                    Some(&current.id),
+                    name.as_deref(),
+                    slug.as_deref(),
+                )
+                .await?;
+                let mut active: prompt_set::ActiveModel = current.into();
+                if let Some(n) = &name {
+                    active.name = Set(n.clone());
+                }
+                if let Some(s) = &slug {
+                    active.slug = Set(s.clone());
+                }
+                if let Some(d) = &description {
+                    active.description = Set(d.clone());
+                }
+                active.updated_at = Set(now());
+                let s = active.update(txn).await?;
+                audit::record(
+                    txn,
+                    &s.organisation_id,
+                    &ctx.actor.audit(),
+                    "prompt_set.updated",
+                    ("prompt_set", Some(&s.id)),
+                    serde_json::json!({"name": name, "slug": slug, "description": description}),
+                )
+                .await?;
+                events::emit(
+                    txn,
+                    &s.organisation_id,
+                    Some(&s.project_id),
+                    "prompt_set.updated",
+                    serde_json::json!({"id": s.id, "slug": s.slug}),
+                )
+                .await?;
+                Ok(s)
+            })
+        })
+        .await?)
+}
+
+/// Changes the status (admins and owners).
+pub async fn set_status(
+    db: &DatabaseConnection,
+    ctx: &OrgContext,
+    id: &str,
+    status: &str,
+) -> Result<prompt_set::Model> {
+    let status = Status::parse(status)
+        .ok_or_else(|| Error::invalid("status", "must be one of live, review, locked"))?;
+    ctx.require(Action::ManageVersions).map_err(|_| {
+        Error::Forbidden(format!(
+            "only admins and owners can change a prompt set's status; you are a {}",
+            ctx.role.as_str()
+        ))
+    })?;
+    let current = get(db, ctx, id).await?;
+    let ctx = ctx.clone();
+    Ok(db
+        .transaction::<_, prompt_set::Model, Error>(move |txn| {
+            Box::pin(async move {
+                let from = current.status.clone();
+                let mut active: prompt_set::ActiveModel = current.into();
+                active.status = Set(status.as_str().to_string());
+                active.updated_at = Set(now());
+                let s = active.update(txn).await?;
+                audit::record(
+                    txn,
+                    &s.organisation_id,
+                    &ctx.actor.audit(),
+                    "prompt_set.status_changed",
+                    ("prompt_set", Some(&s.id)),
+                    serde_json::json!({"from": from, "to": s.status}),
+                )
+                .await?;
+                events::emit(
+                    txn,
+                    &s.organisation_id,
+                    Some(&s.project_id),
+                    "prompt_set.updated",
+                    serde_json::json!({"id": s.id, "status": s.status}),
+                )
+                .await?;
+                Ok(s)
+            })
+        })
+        .await?)
+}
+
+/// Archives a set (admins and owners); its slug stays reserved.
+pub async fn archive(db: &DatabaseConnection, ctx: &OrgContext, id: &str) -> Result<()> {
+    ctx.require(Action::DeleteContent)?;
+    let current = get(db, ctx, id).await?;
+    let ctx = ctx.clone();
+    db.transaction::<_, (), Error>(move |txn| {
+        Box::pin(async move {
+            let mut active: prompt_set::ActiveModel = current.clone().into();
+            active.archived_at = Set(Some(now()));
+            active.update(txn).await?;
+            audit::record(
+                txn,
+                &current.organisation_id,
+                &ctx.actor.audit(),
+                "prompt_set.archived",
+                ("prompt_set", Some(&current.id)),
+                serde_json::json!({"slug": current.slug}),
+            )
+            .await?;
+            events::emit(
+                txn,
+                &current.organisation_id,
+                Some(&current.project_id),
+                "prompt_set.deleted",
+                serde_json::json!({"id": current.id, "slug": current.slug}),
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(())
+}

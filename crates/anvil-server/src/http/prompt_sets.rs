@@ -1,0 +1,182 @@
+//! Prompt sets over JSON.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use sea_orm::EntityTrait;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::ApiError;
+use super::json::{Json, resource};
+use super::pagination::{PageQuery, list_body};
+use super::projects::{ctx, ctx_of_project};
+use crate::db::entities::prompt_set;
+use crate::domain::access::{self, OrgContext};
+use crate::domain::prompt_sets::{self, SetInput};
+
+fn set_json(s: &prompt_set::Model) -> Value {
+    let ts = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
+    json!({
+        "id": s.id,
+        "project_id": s.project_id,
+        "name": s.name,
+        "slug": s.slug,
+        "description": s.description,
+        "status": s.status,
+        "dependencies": s.dependencies,
+        "created_at": ts(s.created_at),
+        "updated_at": ts(s.updated_at),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetBody {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    slug: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+fn input(body: Value) -> Result<SetInput, ApiError> {
+    let b: SetBody = resource(body, "prompt_set")?;
+    Ok(SetInput {
+        name: b.name,
+        slug: b.slug,
+        description: b.description,
+    })
+}
+
+/// The context of the organisation a set belongs to (404 when the caller is not a member).
+async fn ctx_of_set(state: &AppState, caller: &Caller, id: &str) -> Result<OrgContext, ApiError> {
+    let not_found = || {
+        ApiError::from(crate::domain::Error::NotFound(
+            "prompt set not found".into(),
+        ))
+    };
+    let org_id = prompt_set::Entity::find_by_id(id.to_string())
+        .one(&state.db)
+        .await?
+        .map(|s| s.organisation_id)
+        .ok_or_else(not_found)?;
+    access::org_context_by_id(&state.db, &caller.actor, &org_id)
+        .await
+        .map_err(|_| not_found())
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(project_id): Path<String>,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let ctx = ctx_of_project(&state, &caller, &project_id).await?;
+    let s = prompt_sets::create(&state.db, &ctx, &project_id, input(body)?).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"prompt_set": set_json(&s)})),
+    )
+        .into_response())
+}
+
+pub async fn list_in_project(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(project_id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let page = q.page(&state)?;
+    let ctx = ctx_of_project(&state, &caller, &project_id).await?;
+    let list = prompt_sets::list(&state.db, &ctx, &project_id, &page).await?;
+    Ok(Json(list_body(&state, "prompt_sets", &list, |s| &s.id, set_json)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    project_id: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, ApiError> {
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .page(&state)?;
+    let project_id = q
+        .project_id
+        .ok_or_else(|| ApiError::InvalidRequest("project_id is required".to_string()))?;
+    let ctx = ctx_of_project(&state, &caller, &project_id).await?;
+    let list = prompt_sets::list(&state.db, &ctx, &project_id, &page).await?;
+    Ok(Json(list_body(&state, "prompt_sets", &list, |s| &s.id, set_json)).into_response())
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let ctx = ctx_of_set(&state, &caller, &id).await?;
+    let s = prompt_sets::get(&state.db, &ctx, &id).await?;
+    Ok(Json(json!({"prompt_set": set_json(&s)})).into_response())
+}
+
+pub async fn by_address(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((project, set)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let ctx = ctx(&state, &caller).await?;
+    let (_, s) = prompt_sets::by_address(&state.db, &ctx, &project, &set).await?;
+    Ok(Json(json!({"prompt_set": set_json(&s)})).into_response())
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let ctx = ctx_of_set(&state, &caller, &id).await?;
+    let s = prompt_sets::update(&state.db, &ctx, &id, input(body)?).await?;
+    Ok(Json(json!({"prompt_set": set_json(&s)})).into_response())
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let ctx = ctx_of_set(&state, &caller, &id).await?;
+    prompt_sets::archive(&state.db, &ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusBody {
+    status: String,
+}
+
+pub async fn status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let b: StatusBody = resource(body, "prompt_set")?;
+    let ctx = ctx_of_set(&state, &caller, &id).await?;
+    let s = prompt_sets::set_status(&state.db, &ctx, &id, &b.status).await?;
+    Ok(Json(json!({"prompt_set": set_json(&s)})).into_response())
+}
