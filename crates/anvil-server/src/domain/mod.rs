@@ -18,6 +18,7 @@ pub mod organisations;
 pub mod page;
 pub mod projects;
 pub mod prompt_sets;
+pub mod prompts;
 pub mod rate_limit;
 pub mod secrets;
 pub mod tokens;

@@ -24,6 +24,7 @@ pub mod orgs;
 pub mod pagination;
 pub mod projects;
 pub mod prompt_sets;
+pub mod prompts;
 pub mod templates;
 pub mod tokens;
 
@@ -163,7 +164,21 @@ pub fn router(state: AppState) -> Router {
             "/prompt_sets/by_address/{project}/{set}",
             get(prompt_sets::by_address),
         )
-        .route("/prompt_sets/{id}/status", post(prompt_sets::status));
+        .route("/prompt_sets/{id}/status", post(prompt_sets::status))
+        .route(
+            "/prompt_sets/{id}/prompts",
+            get(prompts::list).post(prompts::create),
+        )
+        .route(
+            "/prompts/{id}",
+            get(prompts::get)
+                .patch(prompts::update)
+                .delete(prompts::delete),
+        )
+        .route(
+            "/prompts/by_address/{project}/{set}/{prompt}",
+            get(prompts::by_address),
+        );
     let max_body = state.config.max_body_bytes;
     Router::new()
         .route("/healthz", get(ops::healthz))

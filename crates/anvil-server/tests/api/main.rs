@@ -14,5 +14,6 @@ mod ops;
 mod organisations;
 mod projects;
 mod prompt_sets;
+mod prompts;
 mod templates;
 mod tokens;

@@ -9,6 +9,7 @@ pub mod membership;
 pub mod one_time_token;
 pub mod organisation;
 pub mod project;
+pub mod prompt;
 pub mod prompt_set;
 pub mod session;
 pub mod user;

@@ -1,0 +1,358 @@
+//! Prompts of a set's working copy: a Liquid template with typed parameters, metadata and
+//! examples. Saving parses the template (errors carry line and column) and reports which
+//! variables are used but not declared (`missing`) or declared but not used (`unused`);
+//! missing parameters are only a warning here (cutting a version refuses them).
+
+use anvil_core::params::{self, Parameter};
+use anvil_core::render::{PromptEngine, Validation};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use serde_json::Value;
+
+use super::access::{Action, OrgContext};
+use super::page::{Page, Paged};
+use super::{Error, FieldError, Result, audit, events, ids, now, prompt_sets};
+use crate::db::entities::{prompt, prompt_set};
+
+#[derive(Debug, Clone, Default)]
+pub struct PromptInput {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub description: Option<String>,
+    pub template: Option<String>,
+    pub parameters: Option<Vec<Parameter>>,
+    pub metadata: Option<Value>,
+    pub examples: Option<Value>,
+}
+
+/// A saved prompt with what the template analysis found.
+#[derive(Debug, Clone)]
+pub struct Saved {
+    pub prompt: prompt::Model,
+    pub validation: Validation,
+}
+
+fn not_found() -> Error {
+    Error::NotFound("prompt not found".to_string())
+}
+
+/// The entity tag of a prompt's current state, for `ETag`/`If-Match`.
+pub fn etag(p: &prompt::Model) -> String {
+    format!("\"{}\"", p.updated_at.unix_timestamp_nanos())
+}
+
+fn parameters_of(p: &prompt::Model) -> Vec<Parameter> {
+    serde_json::from_value(p.parameters.clone()).unwrap_or_default()
+}
+
+/// Validates the fields being set; returns the template analysis.
+fn check(
+    engine: &PromptEngine,
+    input: &PromptInput,
+    current: Option<&prompt::Model>,
+) -> Result<(Option<String>, Option<String>, Validation)> {
+    let mut errors = Vec::new();
+    let name = input.name.as_deref().map(str::trim).map(str::to_string);
+    match &name {
+        None if current.is_none() => errors.push(FieldError::new("name", "is required")),
+        Some(n) if n.is_empty() || n.chars().count() > 100 => {
+            errors.push(FieldError::new("name", "must be 1 to 100 characters"))
+        }
+        _ => {}
+    }
+    let slug = match (&input.slug, &name) {
+        (Some(s), _) => {
+            if let Err(r) = anvil_core::slug::check(s) {
+                errors.push(FieldError::new("slug", r));
+            }
+            Some(s.clone())
+        }
+        (None, Some(n)) if current.is_none() => anvil_core::slug::from_name(n).or_else(|| {
+            errors.push(FieldError::new(
+                "slug",
+                "cannot be made from the name; give one",
+            ));
+            None
+        }),
+        _ => None,
+    };
+    if input
+        .description
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > 2000)
+    {
+        errors.push(FieldError::new(
+            "description",
+            "must be at most 2000 characters",
+        ));
+    }
+    if input.metadata.as_ref().is_some_and(|m| !m.is_object()) {
+        errors.push(FieldError::new("metadata", "must be a JSON object"));
+    }
+    if input.examples.as_ref().is_some_and(|e| !e.is_object()) {
+        errors.push(FieldError::new(
+            "examples",
+            "must be a JSON object of named variable sets",
+        ));
+    }
+    let parameters = match &input.parameters {
+        Some(p) => {
+            if let Err(issues) = params::validate_schema(p) {
+                errors.extend(
+                    issues
+                        .into_iter()
+                        .map(|i| FieldError::new(&i.field, i.message)),
+                );
+            }
+            p.clone()
+        }
+        None => current.map(parameters_of).unwrap_or_default(),
+    };
+    let template = input
+        .template
+        .clone()
+        .or_else(|| current.map(|c| c.template.clone()))
+        .unwrap_or_default();
+    let validation = engine.validate(&template, &parameters);
+    if let Some(e) = validation.errors.first() {
+        let message = if e.line > 0 {
+            format!("line {}, column {}: {}", e.line, e.column, e.message)
+        } else {
+            e.message.clone()
+        };
+        errors.push(FieldError::new("template", message));
+    }
+    if errors.is_empty() {
+        Ok((name, slug, validation))
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
+async fn ensure_unique<C: ConnectionTrait>(
+    conn: &C,
+    set_id: &str,
+    except: Option<&str>,
+    name: Option<&str>,
+    slug: Option<&str>,
+) -> Result<()> {
+    let others = prompt::Entity::find()
+        .filter(prompt::Column::PromptSetId.eq(set_id))
+        .all(conn)
+        .await?;
+    let others: Vec<_> = others
+        .iter()
+        .filter(|p| Some(p.id.as_str()) != except)
+        .collect();
+    if let Some(p) = others.iter().find(|p| name == Some(p.name.as_str())) {
+        return Err(Error::conflict(
+            "name",
+            format!("a prompt named '{}' exists in this set", p.name),
+        ));
+    }
+    if let Some(p) = others.iter().find(|p| slug == Some(p.slug.as_str())) {
+        return Err(Error::conflict(
+            "slug",
+            format!("a prompt with slug '{}' exists in this set", p.slug),
+        ));
+    }
+    Ok(())
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    engine: &PromptEngine,
+    ctx: &OrgContext,
+    set_id: &str,
+    input: PromptInput,
+) -> Result<Saved> {
+    ctx.require(Action::EditContent)?;
+    let set = prompt_sets::get(db, ctx, set_id).await?;
+    prompt_sets::ensure_editable(&set)?;
+    let (name, slug, validation) = check(engine, &input, None)?;
+    let (Some(name), Some(slug)) = (name, slug) else {
+        return Err(Error::invalid("name", "is required"));
+    };
+    let ctx = ctx.clone();
+    let prompt = db
+        .transaction::<_, prompt::Model, Error>(move |txn| {
+            Box::pin(async move {
+                ensure_unique(txn, &set.id, None, Some(&name), Some(&slug)).await?;
+                let at = now();
+                let p = prompt::ActiveModel {
+                    id: Set(ids::new_id()),
+                    organisation_id: Set(set.organisation_id.clone()),
+                    prompt_set_id: Set(set.id.clone()),
+                    name: Set(name),
+                    slug: Set(slug),
+                    description: Set(input.description.unwrap_or_default()),
+                    template: Set(input.template.unwrap_or_default()),
+                    parameters: Set(serde_json::to_value(input.parameters.unwrap_or_default())
+                        .unwrap_or(Value::Array(vec![]))),
+                    metadata: Set(input.metadata.unwrap_or_else(|| serde_json::json!({}))),
+                    examples: Set(input.examples.unwrap_or_else(|| serde_json::json!({}))),
+                    created_at: Set(at),
+                    updated_at: Set(at),
+                }
+                .insert(txn)
+                .await?;
+                audit::record(
+                    txn,
+                    &p.organisation_id,
+                    &ctx.actor.audit(),
+                    "prompt.created",
+                    ("prompt", Some(&p.id)),
+                    serde_json::json!({"set": set.slug, "slug": p.slug, "template": p.template}),
+                )
+                .await?;
+                events::emit(
+                    txn,
+                    &p.organisation_id,
+                    Some(&set.project_id),
+                    "prompt.created",
+                    serde_json::json!({"id": p.id, "prompt_set_id": set.id, "slug": p.slug}),
+                )
+                .await?;
+                Ok(p)
+            })
+        })
+        .await?;
+    Ok(Saved { prompt, validation })
+}
+
+pub async fn get<C: ConnectionTrait>(
+    conn: &C,
+    ctx: &OrgContext,
+    id: &str,
+) -> Result<prompt::Model> {
+    ctx.require(Action::ReadOrganisation)?;
+    let p = prompt::Entity::find_by_id(id.to_string())
+        .filter(prompt::Column::OrganisationId.eq(ctx.organisation.id.clone()))
+        .one(conn)
+        .await?
+        .ok_or_else(not_found)?;
+    // A prompt of an archived set is gone with it.
+    prompt_sets::get(conn, ctx, &p.prompt_set_id)
+        .await
+        .map_err(|_| not_found())?;
+    Ok(p)
+}
+
+pub async fn by_address(
+    db: &DatabaseConnection,
+    ctx: &OrgContext,
+    project: &str,
+    set: &str,
+    slug: &str,
+) -> Result<(prompt_set::Model, prompt::Model)> {
+    let (_, s) = prompt_sets::by_address(db, ctx, project, set).await?;
+    let p = prompt::Entity::find()
+        .filter(prompt::Column::PromptSetId.eq(s.id.clone()))
+        .filter(prompt::Column::Slug.eq(slug))
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok((s, p))
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    ctx: &OrgContext,
+    set_id: &str,
+    page: &Page,
+) -> Result<Paged<prompt::Model>> {
+    let set = prompt_sets::get(db, ctx, set_id).await?;
+    let mut q = prompt::Entity::find().filter(prompt::Column::PromptSetId.eq(set.id));
+    if let Some(after) = &page.after {
+        q = q.filter(prompt::Column::Id.gt(after.clone()));
+    }
+    let rows = q
+        .order_by_asc(prompt::Column::Id)
+        .limit(page.fetch())
+        .all(db)
+        .await?;
+    Ok(Paged::from_fetched(rows, page))
+}
+
+/// Updates a prompt. With `if_match`, a stale entity tag is a 409, so two editors cannot
+/// silently overwrite each other.
+pub async fn update(
+    db: &DatabaseConnection,
+    engine: &PromptEngine,
+    ctx: &OrgContext,
+    id: &str,
+    if_match: Option<&str>,
+    input: PromptInput,
+) -> Result<Saved> {
+    ctx.require(Action::EditContent)?;
+    let current = get(db, ctx, id).await?;
+    let set = prompt_sets::get(db, ctx, &current.prompt_set_id).await?;
+    prompt_sets::ensure_editable(&set)?;
+    if let Some(tag) = if_match
+        && tag.trim() != "*"
+        && tag.trim().trim_start_matches("W/") != etag(&current)
+    {
+        return Err(Error::Conflict {
+            message: "the prompt changed since you loaded it (stale If-Match); reload and apply your edit again".to_string(),
+            field: None,
+        });
+    }
+    let (name, slug, validation) = check(engine, &input, Some(&current))?;
+    let ctx = ctx.clone();
+    let prompt = db
+        .transaction::<_, prompt::Model, Error>(move |txn| {
+            Box::pin(async move {
+                ensure_unique(txn, &current.prompt_set_id, Some(&current.id), name.as_deref(), slug.as_deref()).await?;
+                let mut active: prompt::ActiveModel = current.into();
+                if let Some(v) = name {
+                    active.name = Set(v);
+                }
+                if let Some(v) = slug {
+                    active.slug = Set(v);
+                }
+                if let Some(v) = input.description {
+                    active.description = Set(v);
+                }
+                if let Some(v) = input.template {
+                    active.template = Set(v);
+                }
+                if let Some(v) = input.parameters {
+                    active.parameters = Set(serde_json::to_value(v).unwrap_or(Value::Array(vec![])));
+                }
+                if let Some(v) = input.metadata {
+                    active.metadata = Set(v);
+                }
+                if let Some(v) = input.examples {
+                    active.examples = Set(v);
+                }
+                active.updated_at = Set(now());
+                let p = active.update(txn).await?;
+                audit::record(txn, &p.organisation_id, &ctx.actor.audit(), "prompt.updated", ("prompt", Some(&p.id)), serde_json::json!({"slug": p.slug, "template": p.template})).await?;
+                events::emit(txn, &p.organisation_id, Some(&set.project_id), "prompt.updated", serde_json::json!({"id": p.id, "prompt_set_id": p.prompt_set_id, "slug": p.slug})).await?;
+                Ok(p)
+            })
+        })
+        .await?;
+    Ok(Saved { prompt, validation })
+}
+
+/// Deletes a prompt from the working copy (admins and owners); versions keep its past.
+pub async fn delete(db: &DatabaseConnection, ctx: &OrgContext, id: &str) -> Result<()> {
+    ctx.require(Action::DeleteContent)?;
+    let current = get(db, ctx, id).await?;
+    let set = prompt_sets::get(db, ctx, &current.prompt_set_id).await?;
+    prompt_sets::ensure_editable(&set)?;
+    let ctx = ctx.clone();
+    db.transaction::<_, (), Error>(move |txn| {
+        Box::pin(async move {
+            prompt::Entity::delete_by_id(current.id.clone()).exec(txn).await?;
+            audit::record(txn, &current.organisation_id, &ctx.actor.audit(), "prompt.deleted", ("prompt", Some(&current.id)), serde_json::json!({"slug": current.slug})).await?;
+            events::emit(txn, &current.organisation_id, Some(&set.project_id), "prompt.deleted", serde_json::json!({"id": current.id, "prompt_set_id": set.id, "slug": current.slug})).await?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,219 @@
+//! Prompts of the working copy over JSON, with `ETag` on reads and `If-Match` on updates.
+
+use anvil_core::params::Parameter;
+use anvil_core::render::Validation;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sea_orm::EntityTrait;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::ApiError;
+use super::json::{Json, resource};
+use super::pagination::{PageQuery, list_body};
+use super::projects::ctx;
+use crate::db::entities::{prompt, prompt_set};
+use crate::domain::access::{self, OrgContext};
+use crate::domain::prompts::{self, PromptInput, Saved};
+
+fn prompt_json(p: &prompt::Model) -> Value {
+    let ts = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
+    json!({
+        "id": p.id,
+        "prompt_set_id": p.prompt_set_id,
+        "name": p.name,
+        "slug": p.slug,
+        "description": p.description,
+        "template": p.template,
+        "parameters": p.parameters,
+        "metadata": p.metadata,
+        "examples": p.examples,
+        "created_at": ts(p.created_at),
+        "updated_at": ts(p.updated_at),
+    })
+}
+
+fn analysis_json(v: &Validation) -> Value {
+    json!({
+        "variables": v.variables,
+        "missing": v.missing,
+        "unused": v.unused,
+        "partials": v.partials,
+    })
+}
+
+fn with_etag(mut res: Response, p: &prompt::Model) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&prompts::etag(p)) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    res
+}
+
+fn saved_response(status: StatusCode, s: &Saved) -> Response {
+    let res = (
+        status,
+        Json(json!({"prompt": prompt_json(&s.prompt), "analysis": analysis_json(&s.validation)})),
+    )
+        .into_response();
+    with_etag(res, &s.prompt)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PromptBody {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    slug: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    template: Option<String>,
+    #[serde(default)]
+    parameters: Option<Vec<Parameter>>,
+    #[serde(default)]
+    metadata: Option<Value>,
+    #[serde(default)]
+    examples: Option<Value>,
+}
+
+fn input(body: Value) -> Result<PromptInput, ApiError> {
+    let b: PromptBody = resource(body, "prompt")?;
+    Ok(PromptInput {
+        name: b.name,
+        slug: b.slug,
+        description: b.description,
+        template: b.template,
+        parameters: b.parameters,
+        metadata: b.metadata,
+        examples: b.examples,
+    })
+}
+
+async fn ctx_of_org(
+    state: &AppState,
+    caller: &Caller,
+    org_id: Option<String>,
+    what: &str,
+) -> Result<OrgContext, ApiError> {
+    let not_found = || ApiError::from(crate::domain::Error::NotFound(format!("{what} not found")));
+    let org_id = org_id.ok_or_else(not_found)?;
+    access::org_context_by_id(&state.db, &caller.actor, &org_id)
+        .await
+        .map_err(|_| not_found())
+}
+
+async fn ctx_of_set(
+    state: &AppState,
+    caller: &Caller,
+    set_id: &str,
+) -> Result<OrgContext, ApiError> {
+    let org = prompt_set::Entity::find_by_id(set_id.to_string())
+        .one(&state.db)
+        .await?
+        .map(|s| s.organisation_id);
+    ctx_of_org(state, caller, org, "prompt set").await
+}
+
+async fn ctx_of_prompt(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<OrgContext, ApiError> {
+    let org = prompt::Entity::find_by_id(id.to_string())
+        .one(&state.db)
+        .await?
+        .map(|p| p.organisation_id);
+    ctx_of_org(state, caller, org, "prompt").await
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(set_id): Path<String>,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let ctx = ctx_of_set(&state, &caller, &set_id).await?;
+    let saved = prompts::create(&state.db, &state.prompts, &ctx, &set_id, input(body)?).await?;
+    Ok(saved_response(StatusCode::CREATED, &saved))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(set_id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let page = q.page(&state)?;
+    let ctx = ctx_of_set(&state, &caller, &set_id).await?;
+    let list = prompts::list(&state.db, &ctx, &set_id, &page).await?;
+    Ok(Json(list_body(&state, "prompts", &list, |p| &p.id, prompt_json)).into_response())
+}
+
+/// 304 when the client's copy is current.
+fn not_modified(headers: &HeaderMap, p: &prompt::Model) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == prompts::etag(p))
+        })
+}
+
+fn read_response(headers: &HeaderMap, p: &prompt::Model) -> Response {
+    if not_modified(headers, p) {
+        return with_etag(StatusCode::NOT_MODIFIED.into_response(), p);
+    }
+    with_etag(Json(json!({"prompt": prompt_json(p)})).into_response(), p)
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let ctx = ctx_of_prompt(&state, &caller, &id).await?;
+    let p = prompts::get(&state.db, &ctx, &id).await?;
+    Ok(read_response(&headers, &p))
+}
+
+pub async fn by_address(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((project, set, prompt)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let ctx = ctx(&state, &caller).await?;
+    let (_, p) = prompts::by_address(&state.db, &ctx, &project, &set, &prompt).await?;
+    Ok(read_response(&headers, &p))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let ctx = ctx_of_prompt(&state, &caller, &id).await?;
+    let if_match = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok());
+    let saved =
+        prompts::update(&state.db, &state.prompts, &ctx, &id, if_match, input(body)?).await?;
+    Ok(saved_response(StatusCode::OK, &saved))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let ctx = ctx_of_prompt(&state, &caller, &id).await?;
+    prompts::delete(&state.db, &ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,309 @@
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, api_error, browser, spawn_app};
+
+/// A project "support" with a set "emails" in the team's organisation; returns the set id.
+async fn set_in(app: &TestApp, client: &reqwest::Client, org_id: &str) -> String {
+    let res = app
+        .send_in(
+            client,
+            Method::POST,
+            org_id,
+            "/api/v1/projects",
+            Some(json!({"name": "Support"})),
+        )
+        .await;
+    let project = res.json::<Value>().await.unwrap()["project"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = app
+        .send_in(
+            client,
+            Method::POST,
+            org_id,
+            &format!("/api/v1/projects/{project}/prompt_sets"),
+            Some(json!({"name": "Emails"})),
+        )
+        .await;
+    res.json::<Value>().await.unwrap()["prompt_set"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn prompts_are_validated_analysed_and_concurrency_safe() {
+    let app = spawn_app().await;
+    let (owner, admin, member, org) = app.team().await;
+    let org_id = org["id"].as_str().unwrap();
+    let set = set_in(&app, &owner, org_id).await;
+    let prompts = format!("/api/v1/prompt_sets/{set}/prompts");
+
+    let res = app
+        .send_in(
+            &member,
+            Method::POST,
+            org_id,
+            &prompts,
+            Some(json!({"prompt": {
+                "name": "Welcome",
+                "template": "Hello {{ customer_name }}, welcome to {{ company }}!",
+                "parameters": [
+                    {"name": "customer_name", "type": "string", "required": true},
+                    {"name": "tone", "type": "string", "default": "friendly"}
+                ],
+                "metadata": {"model": "gpt-x", "temperature": 0.2}
+            }})),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let etag = res.headers()["etag"].to_str().unwrap().to_string();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["prompt"]["slug"], "welcome");
+    assert_eq!(
+        body["analysis"]["missing"],
+        json!(["company"]),
+        "saved with a warning"
+    );
+    assert_eq!(body["analysis"]["unused"], json!(["tone"]));
+    let id = body["prompt"]["id"].as_str().unwrap().to_string();
+
+    // Reads carry the ETag; If-None-Match gives 304.
+    let res = member
+        .get(app.url(&format!("/api/v1/prompts/{id}")))
+        .header("x-anvil-organisation", org_id)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 304);
+    let by_addr = app
+        .send_in(
+            &member,
+            Method::GET,
+            org_id,
+            "/api/v1/prompts/by_address/support/emails/welcome",
+            None,
+        )
+        .await;
+    assert_eq!(
+        by_addr.json::<Value>().await.unwrap()["prompt"]["id"],
+        id.as_str()
+    );
+
+    // A template that does not parse is a 422 naming the field, with line and column.
+    let res = app
+        .send_in(
+            &member,
+            Method::PATCH,
+            org_id,
+            &format!("/api/v1/prompts/{id}"),
+            Some(json!({"template": "Hi\n{% if x %}"})),
+        )
+        .await;
+    let error = api_error(res, 422).await;
+    assert_eq!(error["details"][0]["field"], "template");
+    assert!(
+        error["details"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("line "),
+        "{error}"
+    );
+
+    // Optimistic concurrency: a stale If-Match is a 409 and changes nothing.
+    let ok = member
+        .patch(app.url(&format!("/api/v1/prompts/{id}")))
+        .header("x-anvil-organisation", org_id)
+        .header("if-match", &etag)
+        .json(&json!({"template": "Hello {{ customer_name }}, welcome to {{ company }}! v2"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let stale = admin
+        .patch(app.url(&format!("/api/v1/prompts/{id}")))
+        .header("x-anvil-organisation", org_id)
+        .header("if-match", &etag)
+        .json(&json!({"template": "overwritten"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        api_error(stale, 409).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("If-Match")
+    );
+    let now: Value = app
+        .send_in(
+            &member,
+            Method::GET,
+            org_id,
+            &format!("/api/v1/prompts/{id}"),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(now["prompt"]["template"].as_str().unwrap().ends_with("v2"));
+
+    // Locked sets refuse edits; deleting prompts is for admins.
+    let res = app
+        .send_in(
+            &admin,
+            Method::POST,
+            org_id,
+            &format!("/api/v1/prompt_sets/{set}/status"),
+            Some(json!({"status": "locked"})),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .send_in(
+            &member,
+            Method::PATCH,
+            org_id,
+            &format!("/api/v1/prompts/{id}"),
+            Some(json!({"description": "x"})),
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    app.send_in(
+        &admin,
+        Method::POST,
+        org_id,
+        &format!("/api/v1/prompt_sets/{set}/status"),
+        Some(json!({"status": "live"})),
+    )
+    .await;
+    let res = app
+        .send_in(
+            &member,
+            Method::DELETE,
+            org_id,
+            &format!("/api/v1/prompts/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    let res = app
+        .send_in(
+            &admin,
+            Method::DELETE,
+            org_id,
+            &format!("/api/v1/prompts/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    assert_eq!(
+        app.send_in(
+            &admin,
+            Method::GET,
+            org_id,
+            &format!("/api/v1/prompts/{id}"),
+            None
+        )
+        .await
+        .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn bad_prompt_input_is_refused_whole_and_other_tenants_see_nothing() {
+    let app = spawn_app().await;
+    let (owner, _admin, _member, org) = app.team().await;
+    let org_id = org["id"].as_str().unwrap();
+    let set = set_in(&app, &owner, org_id).await;
+    let prompts = format!("/api/v1/prompt_sets/{set}/prompts");
+    for (body, field) in [
+        (json!({"template": "x"}), "name"),
+        (
+            json!({"name": "A", "parameters": [{"name": "1x", "type": "string"}]}),
+            "parameters[0].name",
+        ),
+        (
+            json!({"name": "A", "parameters": [{"name": "x", "type": "integer", "default": "one"}]}),
+            "parameters[0].default",
+        ),
+        (json!({"name": "A", "metadata": [1, 2]}), "metadata"),
+        (
+            json!({"name": "A", "template": "{{ x | nosuchfilter }}"}),
+            "template",
+        ),
+        (json!({"name": "A", "parameters": "none"}), "parameters"),
+    ] {
+        let res = app
+            .send_in(&owner, Method::POST, org_id, &prompts, Some(body.clone()))
+            .await;
+        assert_eq!(
+            api_error(res, 422).await["details"][0]["field"],
+            field,
+            "{body}"
+        );
+    }
+    let big = "x".repeat(300 * 1024);
+    let res = app
+        .send_in(
+            &owner,
+            Method::POST,
+            org_id,
+            &prompts,
+            Some(json!({"name": "Big", "template": big})),
+        )
+        .await;
+    assert_eq!(
+        api_error(res, 422).await["details"][0]["field"],
+        "template",
+        "template size limit"
+    );
+    assert_eq!(app.count("prompts").await, 0);
+
+    let res = app
+        .send_in(
+            &owner,
+            Method::POST,
+            org_id,
+            &prompts,
+            Some(json!({"name": "Secret", "template": "s3cret"})),
+        )
+        .await;
+    let id = res.json::<Value>().await.unwrap()["prompt"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = app
+        .send_in(
+            &owner,
+            Method::POST,
+            org_id,
+            &prompts,
+            Some(json!({"name": "Secret"})),
+        )
+        .await;
+    assert_eq!(api_error(res, 409).await["details"][0]["field"], "name");
+    let eve = browser();
+    app.register(&eve, "eve@other.test").await;
+    for (m, path, body) in [
+        (Method::GET, format!("/api/v1/prompts/{id}"), None),
+        (
+            Method::PATCH,
+            format!("/api/v1/prompts/{id}"),
+            Some(json!({"template": "pwned"})),
+        ),
+        (Method::DELETE, format!("/api/v1/prompts/{id}"), None),
+        (Method::GET, prompts.clone(), None),
+        (Method::POST, prompts.clone(), Some(json!({"name": "x"}))),
+    ] {
+        let res = app.send_in(&eve, m.clone(), "", &path, body).await;
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        assert_eq!(status, 404, "{m} {path}");
+        assert!(!text.contains("s3cret"));
+    }
+}
