@@ -14,6 +14,7 @@ pub mod ids;
 pub mod invitations;
 pub mod mail;
 pub mod members;
+pub mod naming;
 pub mod organisations;
 pub mod page;
 pub mod projects;

@@ -9,7 +9,7 @@ use sea_orm::{
 
 use super::access::{Action, OrgContext};
 use super::page::{Page, Paged};
-use super::{Error, FieldError, Result, audit, events, ids, now};
+use super::{Error, Result, audit, events, ids, naming, now};
 use crate::db::entities::project;
 
 #[derive(Debug, Clone, Default)]
@@ -28,41 +28,13 @@ fn check(
     creating: bool,
 ) -> Result<(Option<String>, Option<String>, Option<String>)> {
     let mut errors = Vec::new();
-    let name = input.name.as_deref().map(str::trim).map(str::to_string);
-    match &name {
-        None if creating => errors.push(FieldError::new("name", "is required")),
-        Some(n) if n.is_empty() || n.chars().count() > 100 => {
-            errors.push(FieldError::new("name", "must be 1 to 100 characters"))
-        }
-        _ => {}
-    }
-    let slug = match (&input.slug, &name) {
-        (Some(s), _) => {
-            if let Err(reason) = anvil_core::slug::check(s) {
-                errors.push(FieldError::new("slug", reason));
-            }
-            Some(s.clone())
-        }
-        (None, Some(n)) if creating => match anvil_core::slug::from_name(n) {
-            Some(s) => Some(s),
-            None => {
-                errors.push(FieldError::new(
-                    "slug",
-                    "cannot be made from the name; give one (letters, digits, '-', '_', '.')",
-                ));
-                None
-            }
-        },
-        _ => None,
-    };
-    if let Some(d) = &input.description
-        && d.chars().count() > 2000
-    {
-        errors.push(FieldError::new(
-            "description",
-            "must be at most 2000 characters",
-        ));
-    }
+    let (name, slug) = naming::check(
+        input.name.as_deref(),
+        input.slug.as_deref(),
+        input.description.as_deref(),
+        creating,
+        &mut errors,
+    );
     if errors.is_empty() {
         Ok((name, slug, input.description.clone()))
     } else {
@@ -70,43 +42,30 @@ fn check(
     }
 }
 
-/// 409 naming the field when another project of the organisation (archived ones included,
-/// for slugs) has the name or slug.
 async fn ensure_unique<C: ConnectionTrait>(
     conn: &C,
-    org_id: &str,
+    parent_id: &str,
     except: Option<&str>,
     name: Option<&str>,
     slug: Option<&str>,
 ) -> Result<()> {
     let others = project::Entity::find()
-        .filter(project::Column::OrganisationId.eq(org_id))
+        .filter(project::Column::OrganisationId.eq(parent_id))
         .all(conn)
         .await?;
-    let others: Vec<_> = others
-        .iter()
-        .filter(|p| Some(p.id.as_str()) != except)
-        .collect();
-    // The name first: when the slug was generated from it, the name is what the author chose.
-    if let Some(p) = others
-        .iter()
-        .find(|p| p.archived_at.is_none() && name == Some(p.name.as_str()))
-    {
-        return Err(Error::conflict(
-            "name",
-            format!("a project named '{}' exists in this organisation", p.name),
-        ));
-    }
-    if let Some(p) = others.iter().find(|p| slug == Some(p.slug.as_str())) {
-        return Err(Error::conflict(
-            "slug",
-            format!(
-                "a project with slug '{}' exists (or existed) in this organisation",
-                p.slug
-            ),
-        ));
-    }
-    Ok(())
+    naming::ensure_unique(
+        others.iter().map(|x| naming::Sibling {
+            id: &x.id,
+            name: &x.name,
+            slug: &x.slug,
+            live: x.archived_at.is_none(),
+        }),
+        except,
+        name,
+        slug,
+        "project",
+        "organisation",
+    )
 }
 
 pub async fn create(

@@ -8,7 +8,7 @@ use sea_orm::{
 
 use super::access::{Action, OrgContext};
 use super::page::{Page, Paged};
-use super::{Error, FieldError, Result, audit, events, ids, now, projects};
+use super::{Error, Result, audit, events, ids, naming, now, projects};
 use crate::db::entities::{project, prompt_set};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,40 +67,13 @@ fn check(
     creating: bool,
 ) -> Result<(Option<String>, Option<String>, Option<String>)> {
     let mut errors = Vec::new();
-    let name = input.name.as_deref().map(str::trim).map(str::to_string);
-    match &name {
-        None if creating => errors.push(FieldError::new("name", "is required")),
-        Some(n) if n.is_empty() || n.chars().count() > 100 => {
-            errors.push(FieldError::new("name", "must be 1 to 100 characters"))
-        }
-        _ => {}
-    }
-    let slug = match (&input.slug, &name) {
-        (Some(s), _) => {
-            if let Err(r) = anvil_core::slug::check(s) {
-                errors.push(FieldError::new("slug", r));
-            }
-            Some(s.clone())
-        }
-        (None, Some(n)) if creating => anvil_core::slug::from_name(n).or_else(|| {
-            errors.push(FieldError::new(
-                "slug",
-                "cannot be made from the name; give one",
-            ));
-            None
-        }),
-        _ => None,
-    };
-    if input
-        .description
-        .as_ref()
-        .is_some_and(|d| d.chars().count() > 2000)
-    {
-        errors.push(FieldError::new(
-            "description",
-            "must be at most 2000 characters",
-        ));
-    }
+    let (name, slug) = naming::check(
+        input.name.as_deref(),
+        input.slug.as_deref(),
+        input.description.as_deref(),
+        creating,
+        &mut errors,
+    );
     if errors.is_empty() {
         Ok((name, slug, input.description.clone()))
     } else {
@@ -110,39 +83,28 @@ fn check(
 
 async fn ensure_unique<C: ConnectionTrait>(
     conn: &C,
-    project_id: &str,
+    parent_id: &str,
     except: Option<&str>,
     name: Option<&str>,
     slug: Option<&str>,
 ) -> Result<()> {
     let others = prompt_set::Entity::find()
-        .filter(prompt_set::Column::ProjectId.eq(project_id))
+        .filter(prompt_set::Column::ProjectId.eq(parent_id))
         .all(conn)
         .await?;
-    let others: Vec<_> = others
-        .iter()
-        .filter(|s| Some(s.id.as_str()) != except)
-        .collect();
-    // The name first: when the slug was generated from it, the name is what the author chose.
-    if let Some(s) = others
-        .iter()
-        .find(|s| s.archived_at.is_none() && name == Some(s.name.as_str()))
-    {
-        return Err(Error::conflict(
-            "name",
-            format!("a prompt set named '{}' exists in this project", s.name),
-        ));
-    }
-    if let Some(s) = others.iter().find(|s| slug == Some(s.slug.as_str())) {
-        return Err(Error::conflict(
-            "slug",
-            format!(
-                "a prompt set with slug '{}' exists (or existed) in this project",
-                s.slug
-            ),
-        ));
-    }
-    Ok(())
+    naming::ensure_unique(
+        others.iter().map(|x| naming::Sibling {
+            id: &x.id,
+            name: &x.name,
+            slug: &x.slug,
+            live: x.archived_at.is_none(),
+        }),
+        except,
+        name,
+        slug,
+        "prompt set",
+        "project",
+    )
 }
 
 pub async fn create(

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::access::{Action, OrgContext};
 use super::page::{Page, Paged};
-use super::{Error, FieldError, Result, audit, events, ids, now, prompt_sets};
+use super::{Error, FieldError, Result, audit, events, ids, naming, now, prompt_sets};
 use crate::db::entities::{prompt, prompt_set};
 
 #[derive(Debug, Clone, Default)]
@@ -54,40 +54,13 @@ fn check(
     current: Option<&prompt::Model>,
 ) -> Result<(Option<String>, Option<String>, Validation)> {
     let mut errors = Vec::new();
-    let name = input.name.as_deref().map(str::trim).map(str::to_string);
-    match &name {
-        None if current.is_none() => errors.push(FieldError::new("name", "is required")),
-        Some(n) if n.is_empty() || n.chars().count() > 100 => {
-            errors.push(FieldError::new("name", "must be 1 to 100 characters"))
-        }
-        _ => {}
-    }
-    let slug = match (&input.slug, &name) {
-        (Some(s), _) => {
-            if let Err(r) = anvil_core::slug::check(s) {
-                errors.push(FieldError::new("slug", r));
-            }
-            Some(s.clone())
-        }
-        (None, Some(n)) if current.is_none() => anvil_core::slug::from_name(n).or_else(|| {
-            errors.push(FieldError::new(
-                "slug",
-                "cannot be made from the name; give one",
-            ));
-            None
-        }),
-        _ => None,
-    };
-    if input
-        .description
-        .as_ref()
-        .is_some_and(|d| d.chars().count() > 2000)
-    {
-        errors.push(FieldError::new(
-            "description",
-            "must be at most 2000 characters",
-        ));
-    }
+    let (name, slug) = naming::check(
+        input.name.as_deref(),
+        input.slug.as_deref(),
+        input.description.as_deref(),
+        current.is_none(),
+        &mut errors,
+    );
     if input.metadata.as_ref().is_some_and(|m| !m.is_object()) {
         errors.push(FieldError::new("metadata", "must be a JSON object"));
     }
@@ -133,32 +106,28 @@ fn check(
 
 async fn ensure_unique<C: ConnectionTrait>(
     conn: &C,
-    set_id: &str,
+    parent_id: &str,
     except: Option<&str>,
     name: Option<&str>,
     slug: Option<&str>,
 ) -> Result<()> {
     let others = prompt::Entity::find()
-        .filter(prompt::Column::PromptSetId.eq(set_id))
+        .filter(prompt::Column::PromptSetId.eq(parent_id))
         .all(conn)
         .await?;
-    let others: Vec<_> = others
-        .iter()
-        .filter(|p| Some(p.id.as_str()) != except)
-        .collect();
-    if let Some(p) = others.iter().find(|p| name == Some(p.name.as_str())) {
-        return Err(Error::conflict(
-            "name",
-            format!("a prompt named '{}' exists in this set", p.name),
-        ));
-    }
-    if let Some(p) = others.iter().find(|p| slug == Some(p.slug.as_str())) {
-        return Err(Error::conflict(
-            "slug",
-            format!("a prompt with slug '{}' exists in this set", p.slug),
-        ));
-    }
-    Ok(())
+    naming::ensure_unique(
+        others.iter().map(|x| naming::Sibling {
+            id: &x.id,
+            name: &x.name,
+            slug: &x.slug,
+            live: true,
+        }),
+        except,
+        name,
+        slug,
+        "prompt",
+        "set",
+    )
 }
 
 pub async fn create(

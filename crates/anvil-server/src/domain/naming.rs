@@ -1,0 +1,88 @@
+//! Names, slugs and descriptions of content (projects, prompt sets, prompts): the same rules
+//! and the same conflict messages at every level.
+
+use super::{Error, FieldError, Result};
+
+/// Checked `name`, `slug` and `description` of a create (`creating`) or an update. A slug is
+/// generated from the name when creating without one. Problems are pushed onto `errors`.
+pub fn check(
+    name: Option<&str>,
+    slug: Option<&str>,
+    description: Option<&str>,
+    creating: bool,
+    errors: &mut Vec<FieldError>,
+) -> (Option<String>, Option<String>) {
+    let name = name.map(str::trim).map(str::to_string);
+    match &name {
+        None if creating => errors.push(FieldError::new("name", "is required")),
+        Some(n) if n.is_empty() || n.chars().count() > 100 => {
+            errors.push(FieldError::new("name", "must be 1 to 100 characters"))
+        }
+        _ => {}
+    }
+    let slug = match (slug, &name) {
+        (Some(s), _) => {
+            if let Err(r) = anvil_core::slug::check(s) {
+                errors.push(FieldError::new("slug", r));
+            }
+            Some(s.to_string())
+        }
+        (None, Some(n)) if creating => anvil_core::slug::from_name(n).or_else(|| {
+            errors.push(FieldError::new(
+                "slug",
+                "cannot be made from the name; give one (letters, digits, '-', '_', '.')",
+            ));
+            None
+        }),
+        _ => None,
+    };
+    if description.is_some_and(|d| d.chars().count() > 2000) {
+        errors.push(FieldError::new(
+            "description",
+            "must be at most 2000 characters",
+        ));
+    }
+    (name, slug)
+}
+
+/// A sibling as conflict checks see it.
+pub struct Sibling<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub slug: &'a str,
+    /// Archived siblings keep their slug reserved but free their name.
+    pub live: bool,
+}
+
+/// 409 naming the field when a sibling (other than `except`) has the name or the slug. The
+/// name is checked first: when the slug was generated from it, the name is what the author
+/// chose.
+pub fn ensure_unique<'a>(
+    siblings: impl IntoIterator<Item = Sibling<'a>>,
+    except: Option<&str>,
+    name: Option<&str>,
+    slug: Option<&str>,
+    what: &str,
+    within: &str,
+) -> Result<()> {
+    let others: Vec<Sibling<'a>> = siblings
+        .into_iter()
+        .filter(|s| Some(s.id) != except)
+        .collect();
+    if let Some(s) = others.iter().find(|s| s.live && name == Some(s.name)) {
+        return Err(Error::conflict(
+            "name",
+            format!("a {what} named '{}' exists in this {within}", s.name),
+        ));
+    }
+    if let Some(s) = others.iter().find(|s| slug == Some(s.slug)) {
+        return Err(Error::conflict(
+            "slug",
+            format!(
+                "a {what} with slug '{}' exists (or existed) in this {within}",
+                s.slug
+            ),
+        ));
+    }
+    Ok(())
+}
