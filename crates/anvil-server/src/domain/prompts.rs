@@ -325,3 +325,89 @@ pub async fn delete(db: &DatabaseConnection, ctx: &OrgContext, id: &str) -> Resu
     .await?;
     Ok(())
 }
+
+/// The snapshot of a set's content as `domain.md` defines it (name, description, pinned
+/// dependencies, every prompt's fields; not a label or changelog), so equal content has an
+/// equal checksum. The working copy's checksum is computed from it on the fly.
+pub fn snapshot(set: &prompt_set::Model, prompts: &[prompt::Model]) -> Value {
+    let mut by_slug = serde_json::Map::new();
+    for p in prompts {
+        by_slug.insert(
+            p.slug.clone(),
+            serde_json::json!({
+                "name": p.name,
+                "description": p.description,
+                "template": p.template,
+                "parameters": p.parameters,
+                "metadata": p.metadata,
+                "examples": p.examples,
+            }),
+        );
+    }
+    serde_json::json!({
+        "name": set.name,
+        "description": set.description,
+        "dependencies": set.dependencies,
+        "prompts": by_slug,
+    })
+}
+
+/// A rendered working-copy prompt.
+#[derive(Debug, Clone)]
+pub struct RenderedPrompt {
+    pub prompt: prompt::Model,
+    pub text: String,
+    pub ignored_variables: Vec<String>,
+    pub checksum: String,
+}
+
+/// Renders a prompt of the working copy: variables checked against its parameters, strict
+/// rendering, `{% render 'other' %}` resolving to prompts of the same set.
+pub async fn render(
+    db: &DatabaseConnection,
+    engine: &PromptEngine,
+    ctx: &OrgContext,
+    id: &str,
+    variables: &serde_json::Map<String, Value>,
+) -> Result<RenderedPrompt> {
+    let p = get(db, ctx, id).await?;
+    let set = prompt_sets::get(db, ctx, &p.prompt_set_id).await?;
+    let siblings = prompt::Entity::find()
+        .filter(prompt::Column::PromptSetId.eq(set.id.clone()))
+        .order_by_asc(prompt::Column::Slug)
+        .all(db)
+        .await?;
+    let partials: std::collections::HashMap<String, String> = siblings
+        .iter()
+        .map(|s| (s.slug.clone(), s.template.clone()))
+        .collect();
+    let template = engine
+        .parse(&p.template)
+        .map_err(|e| Error::invalid("template", e.to_string()))?;
+    let rendered = engine
+        .render(
+            &template,
+            &parameters_of(&p),
+            variables,
+            &partials,
+            now().unix_timestamp(),
+        )
+        .map_err(|e| match e {
+            anvil_core::render::RenderError::Variables(issues) => Error::Validation(
+                issues
+                    .into_iter()
+                    .map(|i| FieldError::new(&i.field, i.message))
+                    .collect(),
+            ),
+            anvil_core::render::RenderError::Template(t) => {
+                Error::invalid("template", t.to_string())
+            }
+        })?;
+    let checksum = anvil_core::canonical::checksum(&snapshot(&set, &siblings));
+    Ok(RenderedPrompt {
+        prompt: p,
+        text: rendered.text,
+        ignored_variables: rendered.ignored_variables,
+        checksum,
+    })
+}

@@ -178,7 +178,8 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/prompts/by_address/{project}/{set}/{prompt}",
             get(prompts::by_address),
-        );
+        )
+        .route("/prompts/{id}/render", post(prompts::render));
     let max_body = state.config.max_body_bytes;
     Router::new()
         .route("/healthz", get(ops::healthz))

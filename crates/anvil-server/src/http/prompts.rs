@@ -217,3 +217,31 @@ pub async fn delete(
     prompts::delete(&state.db, &ctx, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RenderBody {
+    #[serde(default)]
+    variables: serde_json::Map<String, Value>,
+}
+
+/// Renders the working copy (the editor's preview and tests).
+pub async fn render(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let b: RenderBody = resource(body, "render")?;
+    let ctx = ctx_of_prompt(&state, &caller, &id).await?;
+    let r = prompts::render(&state.db, &state.prompts, &ctx, &id, &b.variables).await?;
+    Ok(Json(json!({
+        "rendered": r.text,
+        "prompt": {"id": r.prompt.id, "slug": r.prompt.slug},
+        "resolved_version": null,
+        "checksum": r.checksum,
+        "ignored_variables": r.ignored_variables,
+        "rendered_at": time::OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default(),
+    }))
+    .into_response())
+}

@@ -307,3 +307,123 @@ async fn bad_prompt_input_is_refused_whole_and_other_tenants_see_nothing() {
         assert!(!text.contains("s3cret"));
     }
 }
+
+#[tokio::test]
+async fn the_working_copy_renders_with_checked_variables_and_composition() {
+    let app = spawn_app().await;
+    let (owner, _admin, member, org) = app.team().await;
+    let org_id = org["id"].as_str().unwrap();
+    let set = set_in(&app, &owner, org_id).await;
+    let prompts = format!("/api/v1/prompt_sets/{set}/prompts");
+    app.send_in(
+        &owner,
+        Method::POST,
+        org_id,
+        &prompts,
+        Some(json!({
+            "name": "Signature",
+            "template": "-- {{ sender | default: 'The team' }}",
+            "parameters": [{"name": "sender", "type": "string"}]
+        })),
+    )
+    .await;
+    let res = app
+        .send_in(&owner, Method::POST, org_id, &prompts, Some(json!({
+            "name": "Welcome",
+            "template": "Hello {{ name | upcase }}{% if vip %} (VIP){% endif %}.\n{% render 'signature', sender: from %}",
+            "parameters": [
+                {"name": "name", "type": "string", "required": true},
+                {"name": "vip", "type": "boolean", "default": false},
+                {"name": "from", "type": "string"}
+            ]
+        })))
+        .await;
+    let id = res.json::<Value>().await.unwrap()["prompt"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/api/v1/prompts/{id}/render");
+
+    let res = app
+        .send_in(
+            &member,
+            Method::POST,
+            org_id,
+            &path,
+            Some(json!({"variables": {"name": "Ada", "vip": true, "from": "Bob", "utm": "x"}})),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let r: Value = res.json().await.unwrap();
+    assert_eq!(r["rendered"], "Hello ADA (VIP).\n-- Bob");
+    assert_eq!(r["ignored_variables"], json!(["utm"]));
+    assert_eq!(r["resolved_version"], Value::Null);
+    assert!(r["checksum"].as_str().unwrap().starts_with("sha256:"));
+    let again: Value = app
+        .send_in(
+            &member,
+            Method::POST,
+            org_id,
+            &path,
+            Some(json!({"variables": {"name": "Eve"}})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["rendered"], "Hello EVE.\n-- The team");
+    assert_eq!(
+        again["checksum"], r["checksum"],
+        "same content, same checksum"
+    );
+
+    let res = app
+        .send_in(
+            &member,
+            Method::POST,
+            org_id,
+            &path,
+            Some(json!({"variables": {"vip": "yes"}})),
+        )
+        .await;
+    let error = api_error(res, 422).await;
+    let fields: Vec<&str> = error["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["variables.name", "variables.vip"]);
+
+    // An undeclared name in the template fails strictly, naming it.
+    let res = app
+        .send_in(
+            &owner,
+            Method::PATCH,
+            org_id,
+            &format!("/api/v1/prompts/{id}"),
+            Some(json!({"template": "Hi {{ nmae }}"})),
+        )
+        .await;
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["analysis"]["missing"],
+        json!(["nmae"])
+    );
+    let res = app
+        .send_in(
+            &member,
+            Method::POST,
+            org_id,
+            &path,
+            Some(json!({"variables": {"name": "Ada"}})),
+        )
+        .await;
+    let error = api_error(res, 422).await;
+    assert!(
+        error["details"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("undefined variable 'nmae'"),
+        "{error}"
+    );
+}
