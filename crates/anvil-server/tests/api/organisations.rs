@@ -605,3 +605,120 @@ async fn expired_invitations_cannot_be_accepted() {
         "still only the personal one"
     );
 }
+
+/// The content rows of the roles table: members create and edit prompt sets and prompts;
+/// deleting them and managing projects is for admins and owners.
+#[tokio::test]
+async fn the_roles_table_holds_for_content() {
+    let app = spawn_app().await;
+    let (owner, admin, member, org) = app.team().await;
+    let org_id = org["id"].as_str().unwrap();
+    let clients = [("member", &member), ("admin", &admin), ("owner", &owner)];
+    for (i, (who, client)) in clients.iter().enumerate() {
+        // Projects: admins and owners.
+        let res = app
+            .send_in(
+                client,
+                Method::POST,
+                org_id,
+                "/api/v1/projects",
+                Some(json!({"name": format!("P{i}")})),
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            if *who == "member" { 403 } else { 201 },
+            "{who} creates a project"
+        );
+    }
+    let res = app
+        .send_in(
+            &owner,
+            Method::POST,
+            org_id,
+            "/api/v1/projects",
+            Some(json!({"name": "Shared"})),
+        )
+        .await;
+    let project = res.json::<Value>().await.unwrap()["project"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (who, client) in clients {
+        // Sets and prompts: everyone creates and edits.
+        let res = app
+            .send_in(
+                client,
+                Method::POST,
+                org_id,
+                &format!("/api/v1/projects/{project}/prompt_sets"),
+                Some(json!({"name": format!("Set {who}")})),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "{who} creates a prompt set");
+        let set = res.json::<Value>().await.unwrap()["prompt_set"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let res = app
+            .send_in(
+                client,
+                Method::POST,
+                org_id,
+                &format!("/api/v1/prompt_sets/{set}/prompts"),
+                Some(json!({"name": "P", "template": "x"})),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "{who} creates a prompt");
+        let prompt = res.json::<Value>().await.unwrap()["prompt"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let res = app
+            .send_in(
+                client,
+                Method::PATCH,
+                org_id,
+                &format!("/api/v1/prompts/{prompt}"),
+                Some(json!({"template": "y"})),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{who} edits a prompt");
+        // Deleting: admins and owners.
+        let expect = if who == "member" { 403 } else { 204 };
+        let res = app
+            .send_in(
+                client,
+                Method::DELETE,
+                org_id,
+                &format!("/api/v1/prompts/{prompt}"),
+                None,
+            )
+            .await;
+        assert_eq!(res.status(), expect, "{who} deletes a prompt");
+        let res = app
+            .send_in(
+                client,
+                Method::DELETE,
+                org_id,
+                &format!("/api/v1/prompt_sets/{set}"),
+                None,
+            )
+            .await;
+        assert_eq!(res.status(), expect, "{who} deletes a prompt set");
+        let res = app
+            .send_in(
+                client,
+                Method::PATCH,
+                org_id,
+                &format!("/api/v1/projects/{project}"),
+                Some(json!({"description": who})),
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            if who == "member" { 403 } else { 200 },
+            "{who} edits a project"
+        );
+    }
+}
