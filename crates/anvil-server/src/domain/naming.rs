@@ -45,6 +45,23 @@ pub fn check(
     (name, slug)
 }
 
+/// [`check`] for inputs made only of a name, a slug and a description: the checked values,
+/// or every problem at once.
+pub fn check_all(
+    name: Option<&str>,
+    slug: Option<&str>,
+    description: Option<&str>,
+    creating: bool,
+) -> Result<(Option<String>, Option<String>, Option<String>)> {
+    let mut errors = Vec::new();
+    let (name, slug) = check(name, slug, description, creating, &mut errors);
+    if errors.is_empty() {
+        Ok((name, slug, description.map(str::to_string)))
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
 /// A sibling as conflict checks see it.
 pub struct Sibling<'a> {
     pub id: &'a str,

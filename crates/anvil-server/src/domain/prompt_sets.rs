@@ -66,19 +66,12 @@ fn check(
     input: &SetInput,
     creating: bool,
 ) -> Result<(Option<String>, Option<String>, Option<String>)> {
-    let mut errors = Vec::new();
-    let (name, slug) = naming::check(
+    naming::check_all(
         input.name.as_deref(),
         input.slug.as_deref(),
         input.description.as_deref(),
         creating,
-        &mut errors,
-    );
-    if errors.is_empty() {
-        Ok((name, slug, input.description.clone()))
-    } else {
-        Err(Error::Validation(errors))
-    }
+    )
 }
 
 async fn ensure_unique<C: ConnectionTrait>(
