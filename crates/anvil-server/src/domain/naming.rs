@@ -73,15 +73,17 @@ pub struct Sibling<'a> {
 
 /// 409 naming the field when a sibling (other than `except`) has the name or the slug. The
 /// name is checked first: when the slug was generated from it, the name is what the author
-/// chose.
+/// chose. A generated slug that is taken gets the first free numeric suffix instead
+/// (`welcome-2`), so generated slugs are unique at their level; returns the slug to use.
 pub fn ensure_unique<'a>(
     siblings: impl IntoIterator<Item = Sibling<'a>>,
     except: Option<&str>,
     name: Option<&str>,
     slug: Option<&str>,
+    generated: bool,
     what: &str,
     within: &str,
-) -> Result<()> {
+) -> Result<Option<String>> {
     let others: Vec<Sibling<'a>> = siblings
         .into_iter()
         .filter(|s| Some(s.id) != except)
@@ -92,14 +94,22 @@ pub fn ensure_unique<'a>(
             format!("a {what} named '{}' exists in this {within}", s.name),
         ));
     }
-    if let Some(s) = others.iter().find(|s| slug == Some(s.slug)) {
-        return Err(Error::conflict(
+    let taken = |candidate: &str| others.iter().any(|s| s.slug == candidate);
+    match slug {
+        Some(sl) if taken(sl) && generated => {
+            let base: String = sl.chars().take(anvil_core::slug::MAX_LEN - 4).collect();
+            (2..1000)
+                .map(|n| format!("{base}-{n}"))
+                .find(|c| !taken(c))
+                .map(Some)
+                .ok_or_else(|| {
+                    Error::conflict("slug", format!("no free slug for '{sl}'; give one"))
+                })
+        }
+        Some(sl) if taken(sl) => Err(Error::conflict(
             "slug",
-            format!(
-                "a {what} with slug '{}' exists (or existed) in this {within}",
-                s.slug
-            ),
-        ));
+            format!("a {what} with slug '{sl}' exists (or existed) in this {within}"),
+        )),
+        other => Ok(other.map(str::to_string)),
     }
-    Ok(())
 }

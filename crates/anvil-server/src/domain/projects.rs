@@ -41,7 +41,8 @@ async fn ensure_unique<C: ConnectionTrait>(
     except: Option<&str>,
     name: Option<&str>,
     slug: Option<&str>,
-) -> Result<()> {
+    generated: bool,
+) -> Result<Option<String>> {
     let others = project::Entity::find()
         .filter(project::Column::OrganisationId.eq(parent_id))
         .all(conn)
@@ -56,6 +57,7 @@ async fn ensure_unique<C: ConnectionTrait>(
         except,
         name,
         slug,
+        generated,
         "project",
         "organisation",
     )
@@ -68,6 +70,7 @@ pub async fn create(
 ) -> Result<project::Model> {
     ctx.require(Action::ManageProjects)?;
     let (name, slug, description) = check(&input, true)?;
+    let generated = input.slug.is_none();
     let (Some(name), Some(slug)) = (name, slug) else {
         return Err(Error::invalid("name", "is required"));
     };
@@ -75,7 +78,16 @@ pub async fn create(
     Ok(db
         .transaction::<_, project::Model, Error>(move |txn| {
             Box::pin(async move {
-                ensure_unique(txn, &ctx.organisation.id, None, Some(&name), Some(&slug)).await?;
+                let slug = ensure_unique(
+                    txn,
+                    &ctx.organisation.id,
+                    None,
+                    Some(&name),
+                    Some(&slug),
+                    generated,
+                )
+                .await?
+                .unwrap_or(slug);
                 let at = now();
                 let p = project::ActiveModel {
                     id: Set(ids::new_id()),
@@ -173,6 +185,7 @@ pub async fn update(
                     Some(&current.id),
                     name.as_deref(),
                     slug.as_deref(),
+                    false,
                 )
                 .await?;
                 let mut active: project::ActiveModel = current.into();

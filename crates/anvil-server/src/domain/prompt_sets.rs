@@ -80,7 +80,8 @@ async fn ensure_unique<C: ConnectionTrait>(
     except: Option<&str>,
     name: Option<&str>,
     slug: Option<&str>,
-) -> Result<()> {
+    generated: bool,
+) -> Result<Option<String>> {
     let others = prompt_set::Entity::find()
         .filter(prompt_set::Column::ProjectId.eq(parent_id))
         .all(conn)
@@ -95,6 +96,7 @@ async fn ensure_unique<C: ConnectionTrait>(
         except,
         name,
         slug,
+        generated,
         "prompt set",
         "project",
     )
@@ -109,6 +111,7 @@ pub async fn create(
     ctx.require(Action::EditContent)?;
     let project = projects::get(db, ctx, project_id, false).await?;
     let (name, slug, description) = check(&input, true)?;
+    let generated = input.slug.is_none();
     let (Some(name), Some(slug)) = (name, slug) else {
         return Err(Error::invalid("name", "is required"));
     };
@@ -116,7 +119,10 @@ pub async fn create(
     Ok(db
         .transaction::<_, prompt_set::Model, Error>(move |txn| {
             Box::pin(async move {
-                ensure_unique(txn, &project.id, None, Some(&name), Some(&slug)).await?;
+                let slug =
+                    ensure_unique(txn, &project.id, None, Some(&name), Some(&slug), generated)
+                        .await?
+                        .unwrap_or(slug);
                 let at = now();
                 let s = prompt_set::ActiveModel {
                     id: Set(ids::new_id()),
@@ -230,6 +236,7 @@ pub async fn update(
                     Some(&current.id),
                     name.as_deref(),
                     slug.as_deref(),
+                    false,
                 )
                 .await?;
                 let mut active: prompt_set::ActiveModel = current.into();

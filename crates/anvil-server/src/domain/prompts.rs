@@ -110,7 +110,8 @@ async fn ensure_unique<C: ConnectionTrait>(
     except: Option<&str>,
     name: Option<&str>,
     slug: Option<&str>,
-) -> Result<()> {
+    generated: bool,
+) -> Result<Option<String>> {
     let others = prompt::Entity::find()
         .filter(prompt::Column::PromptSetId.eq(parent_id))
         .all(conn)
@@ -125,6 +126,7 @@ async fn ensure_unique<C: ConnectionTrait>(
         except,
         name,
         slug,
+        generated,
         "prompt",
         "set",
     )
@@ -141,6 +143,7 @@ pub async fn create(
     let set = prompt_sets::get(db, ctx, set_id).await?;
     prompt_sets::ensure_editable(&set)?;
     let (name, slug, validation) = check(engine, &input, None)?;
+    let generated = input.slug.is_none();
     let (Some(name), Some(slug)) = (name, slug) else {
         return Err(Error::invalid("name", "is required"));
     };
@@ -148,7 +151,9 @@ pub async fn create(
     let prompt = db
         .transaction::<_, prompt::Model, Error>(move |txn| {
             Box::pin(async move {
-                ensure_unique(txn, &set.id, None, Some(&name), Some(&slug)).await?;
+                let slug = ensure_unique(txn, &set.id, None, Some(&name), Some(&slug), generated)
+                    .await?
+                    .unwrap_or(slug);
                 let at = now();
                 let p = prompt::ActiveModel {
                     id: Set(ids::new_id()),
@@ -273,7 +278,7 @@ pub async fn update(
     let prompt = db
         .transaction::<_, prompt::Model, Error>(move |txn| {
             Box::pin(async move {
-                ensure_unique(txn, &current.prompt_set_id, Some(&current.id), name.as_deref(), slug.as_deref()).await?;
+                ensure_unique(txn, &current.prompt_set_id, Some(&current.id), name.as_deref(), slug.as_deref(), false).await?;
                 let mut active: prompt::ActiveModel = current.into();
                 if let Some(v) = name {
                     active.name = Set(v);

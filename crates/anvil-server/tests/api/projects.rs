@@ -132,13 +132,27 @@ async fn admins_manage_projects_and_members_read_them() {
             Method::POST,
             org_id,
             "/api/v1/projects",
-            Some(json!({"name": "Support"})),
+            Some(json!({"name": "Support", "slug": "support"})),
         )
         .await;
     assert_eq!(
         api_error(res, 409).await["details"][0]["field"],
         "slug",
         "an archived slug stays reserved"
+    );
+    // A generated slug that is taken gets a suffix instead.
+    let res = app
+        .send_in(
+            &admin,
+            Method::POST,
+            org_id,
+            "/api/v1/projects",
+            Some(json!({"name": "Support"})),
+        )
+        .await;
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["project"]["slug"],
+        "support-2"
     );
 
     // Each change emitted an event, with consecutive ids.
@@ -163,11 +177,16 @@ async fn admins_manage_projects_and_members_read_them() {
     let types: Vec<&str> = events.iter().map(|(_, t)| t.as_str()).collect();
     assert_eq!(
         types,
-        ["project.created", "project.updated", "project.deleted"]
+        [
+            "project.created",
+            "project.updated",
+            "project.deleted",
+            "project.created"
+        ]
     );
     assert_eq!(
         events.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
-        [1, 2, 3]
+        [1, 2, 3, 4]
     );
 }
 
