@@ -4,9 +4,11 @@
 
 pub mod address;
 pub mod canonical;
+pub mod diff;
 pub mod params;
 pub mod render;
 pub mod slug;
+pub mod snapshot;
 pub mod version;
 
 pub use address::{Address, AddressError};
