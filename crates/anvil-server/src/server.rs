@@ -30,6 +30,9 @@ pub enum StartError {
     Serve(std::io::Error),
 }
 
+/// How often the feed looks for events that other processes committed.
+const FEED_TICK: Duration = Duration::from_secs(2);
+
 /// A forge bound to its address, with migrations applied, ready to serve.
 pub struct Forge {
     listener: TcpListener,
@@ -61,10 +64,13 @@ impl Forge {
                 addr: config.bind,
                 source,
             })?;
-        Ok(Forge {
-            listener,
-            state: AppState::new(database, config, key, mailer),
-        })
+        let state = AppState::new(database, config, key, mailer);
+        state
+            .feed
+            .catch_up(&state.db)
+            .await
+            .map_err(|e| StartError::Serve(std::io::Error::other(e.to_string())))?;
+        Ok(Forge { listener, state })
     }
 
     pub fn local_addr(&self) -> Option<SocketAddr> {
@@ -83,6 +89,19 @@ impl Forge {
     ) -> Result<(), StartError> {
         let grace = Duration::from_secs(self.state.config.shutdown_grace_seconds);
         let db = self.state.db.clone();
+        // Events committed by other processes (other instances on the same PostgreSQL) reach
+        // this instance's caches within a tick.
+        let feed = self.state.feed.clone();
+        let feed_db = db.clone();
+        let ticker = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(FEED_TICK);
+            loop {
+                tick.tick().await;
+                if let Err(e) = feed.catch_up(&feed_db).await {
+                    tracing::warn!(error = %e, "reading committed events failed");
+                }
+            }
+        });
         let app = http::router(self.state);
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
         let serve = axum::serve(
@@ -105,6 +124,7 @@ impl Forge {
                 Ok(())
             }
         };
+        ticker.abort();
         let _ = db.close().await;
         result
     }

@@ -157,6 +157,14 @@ pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<
                 serde_json::json!({"prefix": t.prefix}),
             )
             .await?;
+            super::events::emit(
+                txn,
+                &t.organisation_id,
+                Some(&t.project_id),
+                "access_token.revoked",
+                serde_json::json!({"id": t.id}),
+            )
+            .await?;
             Ok(())
         })
     })
@@ -164,31 +172,57 @@ pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<
     Ok(())
 }
 
-/// Resolves a presented token, or `None` when unknown or revoked.
+/// Resolves a presented token, or `None` when unknown or revoked. Lookups go through the
+/// delivery cache (revocations reach it as events); `last_used_at` is written at most once a
+/// minute.
 pub async fn authenticate(
     db: &DatabaseConnection,
+    cache: &super::delivery::DeliveryCache,
     presented: &str,
-) -> Result<Option<ProjectReader>> {
+) -> Result<Option<(ProjectReader, String)>> {
     if !presented.starts_with(TOKEN_PREFIX) || presented.len() > 200 {
         return Ok(None);
     }
-    let Some(t) = access_token::Entity::find()
-        .filter(access_token::Column::TokenHash.eq(secrets::token_hash(presented)))
-        .filter(access_token::Column::RevokedAt.is_null())
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
+    let hash = secrets::token_hash(presented);
+    let (t, org_slug) = match cache.tokens.get(&hash).await {
+        Some(hit) => hit,
+        None => {
+            let Some(t) = access_token::Entity::find()
+                .filter(access_token::Column::TokenHash.eq(hash.clone()))
+                .filter(access_token::Column::RevokedAt.is_null())
+                .one(db)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let Some(org) =
+                crate::db::entities::organisation::Entity::find_by_id(t.organisation_id.clone())
+                    .filter(crate::db::entities::organisation::Column::DeletedAt.is_null())
+                    .one(db)
+                    .await?
+            else {
+                return Ok(None);
+            };
+            cache
+                .tokens
+                .insert(hash.clone(), (t.clone(), org.slug.clone()))
+                .await;
+            (t, org.slug)
+        }
     };
     let at = now();
     if t.last_used_at.is_none_or(|u| at - u >= TOUCH_INTERVAL) {
         let mut active: access_token::ActiveModel = t.clone().into();
         active.last_used_at = Set(Some(at));
-        active.update(db).await?;
+        let t = active.update(db).await?;
+        cache.tokens.insert(hash, (t, org_slug.clone())).await;
     }
-    Ok(Some(ProjectReader {
-        token_id: t.id,
-        organisation_id: t.organisation_id,
-        project_id: t.project_id,
-    }))
+    Ok(Some((
+        ProjectReader {
+            token_id: t.id,
+            organisation_id: t.organisation_id,
+            project_id: t.project_id,
+        },
+        org_slug,
+    )))
 }

@@ -241,8 +241,8 @@ pub async fn authenticate(
         return Ok(None);
     }
     let hash = secrets::token_hash(presented);
-    let key = match cache.0.get(&hash).await {
-        Some(k) => k,
+    let (key, cached) = match cache.0.get(&hash).await {
+        Some(k) => (k, true),
         None => {
             let Some(k) = api_key::Entity::find()
                 .filter(api_key::Column::KeyHash.eq(hash.clone()))
@@ -251,7 +251,7 @@ pub async fn authenticate(
             else {
                 return Ok(None);
             };
-            k
+            (k, false)
         }
     };
     let at = now();
@@ -259,14 +259,16 @@ pub async fn authenticate(
         cache.invalidate(&hash).await;
         return Ok(None);
     }
-    let key = if key.last_used_at.is_none_or(|t| at - t >= TOUCH_INTERVAL) {
+    // Insert only what was read or written here: re-inserting on every hit would restart the
+    // entry's time to live, and a key revoked on another instance would never fall out.
+    if key.last_used_at.is_none_or(|t| at - t >= TOUCH_INTERVAL) {
         let mut active: api_key::ActiveModel = key.clone().into();
         active.last_used_at = Set(Some(at));
-        active.update(db).await?
-    } else {
-        key
-    };
-    cache.0.insert(hash, key.clone()).await;
+        let key = active.update(db).await?;
+        cache.0.insert(hash, key.clone()).await;
+    } else if !cached {
+        cache.0.insert(hash, key.clone()).await;
+    }
     let credential = Credential::ApiKey {
         key_id: key.id.clone(),
         organisation_id: key.organisation_id.clone(),

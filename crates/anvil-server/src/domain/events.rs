@@ -7,6 +7,18 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 use super::{Error, Result, now};
 
+/// Takes the counter row without using an id, so a transaction that must read before it
+/// writes (check, then insert) runs alone among writers: on PostgreSQL it holds the row lock,
+/// on SQLite it takes the write lock before the reads instead of failing to upgrade later.
+pub async fn serialise<C: ConnectionTrait>(txn: &C) -> Result<()> {
+    txn.execute_raw(Statement::from_string(
+        txn.get_database_backend(),
+        "UPDATE event_counter SET last_id = last_id WHERE id = 1",
+    ))
+    .await?;
+    Ok(())
+}
+
 /// Writes one event; returns its id.
 pub async fn emit<C: ConnectionTrait>(
     txn: &C,

@@ -108,6 +108,14 @@ pub async fn change_role(
                     serde_json::json!({"user_id": user_id, "from": from, "to": role.as_str()}),
                 )
                 .await?;
+                super::events::emit(
+                    txn,
+                    &ctx.organisation.id,
+                    None,
+                    "member.role_changed",
+                    serde_json::json!({"user_id": user_id, "role": role.as_str()}),
+                )
+                .await?;
                 Ok(m)
             })
         })
@@ -152,6 +160,14 @@ pub async fn remove(db: &DatabaseConnection, ctx: &OrgContext, user_id: &str) ->
                 },
                 ("membership", Some(&m.id)),
                 serde_json::json!({"user_id": user_id, "role": m.role}),
+            )
+            .await?;
+            super::events::emit(
+                txn,
+                &ctx.organisation.id,
+                None,
+                "member.removed",
+                serde_json::json!({"user_id": user_id}),
             )
             .await?;
             Ok(())

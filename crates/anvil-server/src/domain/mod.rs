@@ -9,7 +9,10 @@ pub mod admin;
 pub mod api_keys;
 pub mod audit;
 pub mod audit_log;
+pub mod channels;
+pub mod delivery;
 pub mod events;
+pub mod feed;
 pub mod ids;
 pub mod invitations;
 pub mod mail;
@@ -23,6 +26,7 @@ pub mod prompts;
 pub mod rate_limit;
 pub mod secrets;
 pub mod tokens;
+pub mod versions;
 
 /// A field-level validation failure.
 #[derive(Debug, Clone, PartialEq, Eq)]

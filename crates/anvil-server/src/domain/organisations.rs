@@ -295,6 +295,14 @@ pub async fn delete(
                 serde_json::json!({}),
             )
             .await?;
+            super::events::emit(
+                txn,
+                &ctx.organisation.id,
+                None,
+                "organisation.deleted",
+                serde_json::json!({"id": ctx.organisation.id}),
+            )
+            .await?;
             Ok(())
         })
     })

@@ -62,6 +62,33 @@ pub fn ensure_editable(set: &prompt_set::Model) -> Result<()> {
     Ok(())
 }
 
+/// Checks that the caller may release from this set (cut a version, move a channel) in its
+/// status: members may in a live set, only admins and owners in review or locked, or when
+/// `needs_admin` (a protected channel). A refusal names who can.
+pub fn require_release(
+    ctx: &OrgContext,
+    set: &prompt_set::Model,
+    what: &str,
+    needs_admin: bool,
+) -> Result<()> {
+    let live = set.status == Status::Live.as_str();
+    if live && !needs_admin {
+        return ctx.require(Action::EditContent);
+    }
+    if ctx.role < super::organisations::Role::Admin {
+        let why = if live {
+            String::new()
+        } else {
+            format!("prompt set '{}' is {}; ", set.slug, set.status)
+        };
+        return Err(Error::Forbidden(format!(
+            "{why}only admins and owners can {what}; you are a {}",
+            ctx.role.as_str()
+        )));
+    }
+    ctx.require(Action::ManageVersions)
+}
+
 fn check(
     input: &SetInput,
     creating: bool,

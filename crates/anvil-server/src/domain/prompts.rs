@@ -5,6 +5,7 @@
 
 use anvil_core::params::{self, Parameter};
 use anvil_core::render::{PromptEngine, Validation};
+use anvil_core::snapshot::{Snapshot, SnapshotPrompt};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -334,27 +335,28 @@ pub async fn delete(db: &DatabaseConnection, ctx: &OrgContext, id: &str) -> Resu
 /// The snapshot of a set's content as `domain.md` defines it (name, description, pinned
 /// dependencies, every prompt's fields; not a label or changelog), so equal content has an
 /// equal checksum. The working copy's checksum is computed from it on the fly.
-pub fn snapshot(set: &prompt_set::Model, prompts: &[prompt::Model]) -> Value {
-    let mut by_slug = serde_json::Map::new();
-    for p in prompts {
-        by_slug.insert(
-            p.slug.clone(),
-            serde_json::json!({
-                "name": p.name,
-                "description": p.description,
-                "template": p.template,
-                "parameters": p.parameters,
-                "metadata": p.metadata,
-                "examples": p.examples,
-            }),
-        );
+pub fn snapshot(set: &prompt_set::Model, prompts: &[prompt::Model]) -> Snapshot {
+    Snapshot {
+        name: set.name.clone(),
+        description: set.description.clone(),
+        dependencies: Vec::new(),
+        prompts: prompts
+            .iter()
+            .map(|p| {
+                (
+                    p.slug.clone(),
+                    SnapshotPrompt {
+                        name: p.name.clone(),
+                        description: p.description.clone(),
+                        template: p.template.clone(),
+                        parameters: parameters_of(p),
+                        metadata: p.metadata.clone(),
+                        examples: p.examples.clone(),
+                    },
+                )
+            })
+            .collect(),
     }
-    serde_json::json!({
-        "name": set.name,
-        "description": set.description,
-        "dependencies": set.dependencies,
-        "prompts": by_slug,
-    })
 }
 
 /// A rendered working-copy prompt.
@@ -397,18 +399,8 @@ pub async fn render(
             &partials,
             now().unix_timestamp(),
         )
-        .map_err(|e| match e {
-            anvil_core::render::RenderError::Variables(issues) => Error::Validation(
-                issues
-                    .into_iter()
-                    .map(|i| FieldError::new(&i.field, i.message))
-                    .collect(),
-            ),
-            anvil_core::render::RenderError::Template(t) => {
-                Error::invalid("template", t.to_string())
-            }
-        })?;
-    let checksum = anvil_core::canonical::checksum(&snapshot(&set, &siblings));
+        .map_err(super::delivery::render_error)?;
+    let checksum = snapshot(&set, &siblings).checksum();
     Ok(RenderedPrompt {
         prompt: p,
         text: rendered.text,

@@ -151,7 +151,13 @@ impl FromRequestParts<AppState> for Caller {
                 .map(str::trim)
                 .unwrap_or("");
             if bearer.starts_with(crate::domain::access_tokens::TOKEN_PREFIX) {
-                return match crate::domain::access_tokens::authenticate(&state.db, bearer).await? {
+                return match crate::domain::access_tokens::authenticate(
+                    &state.db,
+                    &state.delivery,
+                    bearer,
+                )
+                .await?
+                {
                     Some(_) => Err(domain::Error::Forbidden(
                         "project access tokens only read their project's published prompts; \
                          use an API key or sign in for this"

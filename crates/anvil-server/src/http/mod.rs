@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::domain::rate_limit::RateLimiter;
 
 pub mod auth;
+pub mod delivery;
 pub mod error;
 pub mod json;
 pub mod keys;
@@ -27,6 +28,7 @@ pub mod prompt_sets;
 pub mod prompts;
 pub mod templates;
 pub mod tokens;
+pub mod versions;
 
 use error::{ErrorBody, error_response};
 
@@ -45,6 +47,10 @@ pub struct AppState {
     pub key_cache: crate::domain::api_keys::KeyCache,
     /// The Liquid engine with Anvil's filters and limits.
     pub prompts: Arc<anvil_core::render::PromptEngine>,
+    /// Resolved sets, member contexts and access tokens for the delivery hot path.
+    pub delivery: crate::domain::delivery::DeliveryCache,
+    /// Committed domain events, applied to the caches and handed to live streams.
+    pub feed: Arc<crate::domain::feed::Feed>,
 }
 
 impl AppState {
@@ -54,7 +60,10 @@ impl AppState {
         secret_key: Vec<u8>,
         mailer: crate::domain::mail::Mailer,
     ) -> Self {
+        let delivery = crate::domain::delivery::DeliveryCache::default();
         AppState {
+            feed: Arc::new(crate::domain::feed::Feed::new(delivery.clone())),
+            delivery,
             mailer: Arc::new(mailer),
             key_cache: crate::domain::api_keys::KeyCache::default(),
             prompts: Arc::new(anvil_core::render::PromptEngine::default()),
@@ -179,7 +188,30 @@ pub fn router(state: AppState) -> Router {
             "/prompts/by_address/{project}/{set}/{prompt}",
             get(prompts::by_address),
         )
-        .route("/prompts/{id}/render", post(prompts::render));
+        .route("/prompts/{id}/render", post(prompts::render))
+        .route(
+            "/prompt_sets/{id}/versions",
+            get(versions::list).post(versions::create),
+        )
+        .route(
+            "/prompt_sets/{id}/versions/{label}",
+            get(versions::by_label),
+        )
+        .route("/versions/{id}", get(versions::get))
+        .route("/versions/{id}/yank", post(versions::yank))
+        .route("/versions/{id}/unyank", post(versions::unyank))
+        .route("/prompt_sets/{id}/diff", get(versions::diff))
+        .route("/prompt_sets/{id}/restore", post(versions::restore))
+        .route("/prompt_sets/{id}/channels", get(versions::list_channels))
+        .route(
+            "/prompt_sets/{id}/channels/{name}",
+            get(versions::get_channel)
+                .put(versions::put_channel)
+                .delete(versions::delete_channel),
+        )
+        .route("/resolve/{*address}", get(delivery::resolve))
+        .route("/render/{*address}", post(delivery::render))
+        .route("/render", post(delivery::render_body));
     let max_body = state.config.max_body_bytes;
     Router::new()
         .route("/healthz", get(ops::healthz))

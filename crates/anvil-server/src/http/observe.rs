@@ -34,8 +34,18 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
+    let mutating = !matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
 
     let mut res = next.run(req).await;
+
+    // Apply what this request committed to the caches before the answer leaves, so the
+    // caller (and anyone after) never reads a stale resolve on this instance.
+    if mutating && let Err(e) = state.feed.catch_up(&state.db).await {
+        tracing::error!(request_id = %id, error = %e, "applying committed events failed");
+    }
 
     let route = res
         .extensions_mut()

@@ -18,7 +18,7 @@ use crate::db::entities::prompt_set;
 use crate::domain::access::{self, OrgContext};
 use crate::domain::prompt_sets::{self, SetInput};
 
-fn set_json(s: &prompt_set::Model) -> Value {
+pub(crate) fn set_json(s: &prompt_set::Model) -> Value {
     let ts = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     json!({
         "id": s.id,

@@ -94,7 +94,7 @@ fn input(body: Value) -> Result<PromptInput, ApiError> {
     })
 }
 
-async fn ctx_of_org(
+pub(crate) async fn ctx_of_org(
     state: &AppState,
     caller: &Caller,
     org_id: Option<String>,
@@ -107,7 +107,7 @@ async fn ctx_of_org(
         .map_err(|_| not_found())
 }
 
-async fn ctx_of_set(
+pub(crate) async fn ctx_of_set(
     state: &AppState,
     caller: &Caller,
     set_id: &str,

@@ -274,3 +274,101 @@ impl TestApp {
             .unwrap_or(0)
     }
 }
+
+/// A team's registry: project `support`, set `emails` with prompts `welcome` (uses the
+/// `footer` partial) and `footer`, both valid for a version.
+pub struct Registry {
+    pub owner: reqwest::Client,
+    pub admin: reqwest::Client,
+    pub member: reqwest::Client,
+    pub org_id: String,
+    pub project_id: String,
+    pub set_id: String,
+    pub welcome_id: String,
+}
+
+impl TestApp {
+    pub async fn registry(&self) -> Registry {
+        let (owner, admin, member, org) = self.team().await;
+        let org_id = org["id"].as_str().expect("org id").to_string();
+        let call = |c: &reqwest::Client, path: &str, body: Value| {
+            let (c, path, org_id) = (c.clone(), path.to_string(), org_id.clone());
+            async move {
+                let res = self
+                    .send_in(&c, reqwest::Method::POST, &org_id, &path, Some(body))
+                    .await;
+                assert_eq!(res.status(), 201, "POST {path}");
+                res.json::<Value>().await.expect("json")
+            }
+        };
+        let project = call(&owner, "/api/v1/projects", json!({"name": "Support"})).await;
+        let project_id = project["project"]["id"].as_str().expect("id").to_string();
+        let set = call(
+            &owner,
+            &format!("/api/v1/projects/{project_id}/prompt_sets"),
+            json!({"name": "Emails"}),
+        )
+        .await;
+        let set_id = set["prompt_set"]["id"].as_str().expect("id").to_string();
+        let prompts = format!("/api/v1/prompt_sets/{set_id}/prompts");
+        call(
+            &member,
+            &prompts,
+            json!({"name": "Footer", "template": "-- {{ team | default: 'Support' }}",
+                   "parameters": [{"name": "team", "type": "string"}]}),
+        )
+        .await;
+        let welcome = call(
+            &member,
+            &prompts,
+            json!({"name": "Welcome",
+            "template": "Hello {{ customer_name }}!\n{% render 'footer', team: team %}",
+            "parameters": [
+                {"name": "customer_name", "type": "string", "required": true},
+                {"name": "team", "type": "string"}
+            ]}),
+        )
+        .await;
+        let welcome_id = welcome["prompt"]["id"].as_str().expect("id").to_string();
+        Registry {
+            owner,
+            admin,
+            member,
+            org_id,
+            project_id,
+            set_id,
+            welcome_id,
+        }
+    }
+
+    /// A request in the registry's organisation; returns the status and the JSON body (Null
+    /// when there is none).
+    pub async fn call(
+        &self,
+        r: &Registry,
+        client: &reqwest::Client,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let res = self.send_in(client, method, &r.org_id, path, body).await;
+        let status = res.status().as_u16();
+        let text = res.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// The number of events of one type.
+    pub async fn events_of(&self, event_type: &str) -> i64 {
+        let row = self
+            .state
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.state.db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM events WHERE event_type = '{event_type}'"),
+            ))
+            .await
+            .expect("count query")
+            .expect("a row");
+        row.try_get::<i64>("", "n").expect("count")
+    }
+}

@@ -4,6 +4,8 @@
 pub mod access_token;
 pub mod api_key;
 pub mod audit_event;
+pub mod channel;
+pub mod channel_move;
 pub mod invitation;
 pub mod membership;
 pub mod one_time_token;
@@ -13,3 +15,4 @@ pub mod prompt;
 pub mod prompt_set;
 pub mod session;
 pub mod user;
+pub mod version;

@@ -1,0 +1,450 @@
+//! The hot path for applications: resolve an address (`project/set@^1.2/prompt`) to a version
+//! of a prompt set and render its prompts. Answers are built once per (organisation, set
+//! address), with templates parsed, and kept in an in-process cache. Every committed domain
+//! event of an organisation moves that organisation to a new cache generation (see
+//! [`super::feed`]), so an answer after a change is never stale on this instance, and one
+//! tenant's writes never evict another's entries.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use anvil_core::address::Address;
+use anvil_core::params::Parameter;
+use anvil_core::render::{PromptEngine, RenderError};
+use anvil_core::snapshot::Snapshot;
+use anvil_core::version::{self, Label};
+use anvil_liquid::Template;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use serde_json::{Map, Value, json};
+
+use super::access::{Action, OrgContext};
+use super::access_tokens::ProjectReader;
+use super::feed::FeedEvent;
+use super::organisations::Role;
+use super::{Error, FieldError, Result, channels, now, versions};
+use crate::db::entities::{organisation, project, prompt, prompt_set};
+
+/// Who reads: a member of the organisation (session or API key), or a project access token.
+#[derive(Debug, Clone)]
+pub enum Reader {
+    Member(Box<OrgContext>),
+    Token(ProjectReader),
+}
+
+impl Reader {
+    fn organisation_id(&self) -> &str {
+        match self {
+            Reader::Member(ctx) => &ctx.organisation.id,
+            Reader::Token(t) => &t.organisation_id,
+        }
+    }
+}
+
+/// One prompt, ready to render.
+#[derive(Debug)]
+pub struct ReadyPrompt {
+    /// The working copy's prompt of that slug, when one exists.
+    pub id: Option<String>,
+    pub slug: String,
+    pub template: Arc<Template>,
+    pub parameters: Vec<Parameter>,
+    /// `GET /resolve` of the prompt's address, serialised.
+    pub body: Vec<u8>,
+}
+
+/// A prompt set at the version an address resolved to.
+#[derive(Debug)]
+pub struct Resolved {
+    pub project_id: String,
+    pub set_slug: String,
+    pub resolved_version: Option<String>,
+    pub checksum: String,
+    pub yanked: bool,
+    /// `GET /resolve` of the set's address, serialised.
+    pub body: Vec<u8>,
+    pub etag: String,
+    pub prompts: HashMap<String, Arc<ReadyPrompt>>,
+    /// Every prompt of the set by slug, for `{% render 'slug' %}`.
+    pub partials: HashMap<String, Arc<Template>>,
+}
+
+impl Resolved {
+    pub fn prompt(&self, slug: &str) -> Result<&Arc<ReadyPrompt>> {
+        self.prompts.get(slug).ok_or_else(|| {
+            let mut have: Vec<&str> = self.prompts.keys().map(String::as_str).collect();
+            have.sort_unstable();
+            Error::NotFound(format!(
+                "prompt set '{}'{} has no prompt '{slug}' (prompts: {})",
+                self.set_slug,
+                self.resolved_version
+                    .as_deref()
+                    .map(|v| format!(" at {v}"))
+                    .unwrap_or_default(),
+                have.join(", ")
+            ))
+        })
+    }
+}
+
+type Key = (String, u64, String);
+
+/// Resolved sets and member contexts, per instance.
+#[derive(Clone)]
+pub struct DeliveryCache {
+    generations: Arc<RwLock<HashMap<String, u64>>>,
+    sets: moka::future::Cache<Key, Arc<Resolved>>,
+    /// (user, organisation selector) to the organisation and role: membership checks on the
+    /// hot path without a query. Membership changes arrive as events and clear it.
+    members: moka::future::Cache<(String, String), (organisation::Model, Role)>,
+    /// Access tokens by hash, with their organisation's slug; revocations arrive as events.
+    pub(crate) tokens:
+        moka::future::Cache<String, (crate::db::entities::access_token::Model, String)>,
+}
+
+impl Default for DeliveryCache {
+    fn default() -> Self {
+        DeliveryCache {
+            generations: Arc::default(),
+            sets: moka::future::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_idle(std::time::Duration::from_secs(3600))
+                .build(),
+            members: moka::future::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(super::api_keys::KEY_CACHE_TTL)
+                .build(),
+            tokens: moka::future::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(super::api_keys::KEY_CACHE_TTL)
+                .build(),
+        }
+    }
+}
+
+impl DeliveryCache {
+    fn generation(&self, org: &str) -> u64 {
+        let map = match self.generations.read() {
+            Ok(m) => m,
+            Err(p) => p.into_inner(),
+        };
+        map.get(org).copied().unwrap_or(0)
+    }
+
+    /// Applies one committed event: entries of its organisation become unreachable.
+    pub fn apply(&self, e: &FeedEvent) {
+        let mut map = match self.generations.write() {
+            Ok(m) => m,
+            Err(p) => p.into_inner(),
+        };
+        *map.entry(e.organisation_id.clone()).or_insert(0) += 1;
+        drop(map);
+        if e.event_type.starts_with("member.") || e.event_type.starts_with("organisation.") {
+            self.members.invalidate_all();
+        }
+        if e.event_type == "access_token.revoked" {
+            self.tokens.invalidate_all();
+        }
+    }
+
+    pub fn invalidate_everything(&self) {
+        self.sets.invalidate_all();
+        self.members.invalidate_all();
+        self.tokens.invalidate_all();
+    }
+
+    /// The organisation context of a member, through the cache.
+    pub async fn member_context(
+        &self,
+        db: &DatabaseConnection,
+        actor: &super::access::Actor,
+        selector: Option<&str>,
+    ) -> Result<OrgContext> {
+        let key = (
+            actor.user_id.clone(),
+            match &actor.credential {
+                super::access::Credential::ApiKey {
+                    organisation_id, ..
+                } => format!("key:{organisation_id}"),
+                _ => format!("sel:{}", selector.unwrap_or("")),
+            },
+        );
+        if let Some((organisation, role)) = self.members.get(&key).await {
+            return Ok(OrgContext {
+                actor: actor.clone(),
+                organisation,
+                role,
+            });
+        }
+        let ctx = super::access::org_context(db, actor, selector).await?;
+        self.members
+            .insert(key, (ctx.organisation.clone(), ctx.role))
+            .await;
+        Ok(ctx)
+    }
+}
+
+impl std::fmt::Debug for DeliveryCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DeliveryCache({} sets)", self.sets.entry_count())
+    }
+}
+
+fn not_found(what: &str) -> Error {
+    Error::NotFound(format!("{what} not found"))
+}
+
+/// Resolves the set an address names (its prompt part is ignored here).
+pub async fn resolve(
+    db: &DatabaseConnection,
+    engine: &PromptEngine,
+    cache: &DeliveryCache,
+    reader: &Reader,
+    address: &Address,
+) -> Result<Arc<Resolved>> {
+    if let Reader::Member(ctx) = reader {
+        ctx.require(Action::ReadOrganisation)?;
+    }
+    if address.spec.is_none() && matches!(reader, Reader::Token(_)) {
+        return Err(Error::Forbidden(
+            "access tokens read published versions only; add a version spec (like @stable or @production)"
+                .to_string(),
+        ));
+    }
+    let org = reader.organisation_id().to_string();
+    let spec = address.spec.as_ref().map(ToString::to_string);
+    let key_text = format!(
+        "{}/{}@{}",
+        address.project,
+        address.prompt_set,
+        spec.as_deref().unwrap_or("")
+    );
+    // The generation is read before the database: an entry built from rows older than an
+    // event is stored under the generation that event ends.
+    let generation = cache.generation(&org);
+    let key = (org.clone(), generation, key_text);
+    let resolved = match cache.sets.get(&key).await {
+        Some(r) => r,
+        None => {
+            let r = Arc::new(build(db, engine, &org, address).await?);
+            cache.sets.insert(key, r.clone()).await;
+            r
+        }
+    };
+    if let Reader::Token(t) = reader
+        && t.project_id != resolved.project_id
+    {
+        return Err(not_found("prompt set"));
+    }
+    Ok(resolved)
+}
+
+async fn build(
+    db: &DatabaseConnection,
+    engine: &PromptEngine,
+    org: &str,
+    address: &Address,
+) -> Result<Resolved> {
+    let project = project::Entity::find()
+        .filter(project::Column::OrganisationId.eq(org))
+        .filter(project::Column::Slug.eq(address.project.clone()))
+        .filter(project::Column::ArchivedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or_else(|| not_found(&format!("project '{}'", address.project)))?;
+    let set = prompt_set::Entity::find()
+        .filter(prompt_set::Column::OrganisationId.eq(org))
+        .filter(prompt_set::Column::ProjectId.eq(project.id.clone()))
+        .filter(prompt_set::Column::Slug.eq(address.prompt_set.clone()))
+        .filter(prompt_set::Column::ArchivedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            not_found(&format!(
+                "prompt set '{}/{}'",
+                address.project, address.prompt_set
+            ))
+        })?;
+    let working = versions::working_prompts(db, &set.id).await?;
+    let (snapshot, version_json, resolved_version, yanked, checksum) = match &address.spec {
+        None => {
+            let snap = super::prompts::snapshot(&set, &working);
+            let checksum = snap.checksum();
+            (snap, Value::Null, None, false, checksum)
+        }
+        Some(spec) => {
+            let all = versions::all_of(db, &set.id).await?;
+            let chans: Vec<(String, Label)> = channels::of_set(db, &set.id)
+                .await?
+                .into_iter()
+                .filter_map(|c| Label::parse(&c.label).ok().map(|l| (c.channel.name, l)))
+                .collect();
+            let found =
+                version::resolve(spec, &versions::candidates(&all), &chans).map_err(|e| {
+                    Error::NotFound(format!(
+                        "{}/{}: {}",
+                        address.project, address.prompt_set, e.message
+                    ))
+                })?;
+            let v = all
+                .iter()
+                .find(|v| Label::parse(&v.label).ok().as_ref() == Some(&found.label))
+                .ok_or_else(|| Error::Internal("resolved version vanished".to_string()))?;
+            let snap = versions::snapshot_of(v)?;
+            let vj = json!({
+                "label": v.label,
+                "description": v.description,
+                "created_at": v.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                "checksum": v.checksum,
+            });
+            (
+                snap,
+                vj,
+                Some(v.label.clone()),
+                found.yanked,
+                v.checksum.clone(),
+            )
+        }
+    };
+    assemble(
+        engine,
+        &project,
+        &set,
+        &working,
+        snapshot,
+        version_json,
+        resolved_version,
+        yanked,
+        checksum,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn assemble(
+    engine: &PromptEngine,
+    project: &project::Model,
+    set: &prompt_set::Model,
+    working: &[prompt::Model],
+    snapshot: Snapshot,
+    version_json: Value,
+    resolved_version: Option<String>,
+    yanked: bool,
+    checksum: String,
+) -> Result<Resolved> {
+    let mut partials = HashMap::new();
+    for (slug, p) in &snapshot.prompts {
+        let t = engine.parse(&p.template).map_err(|e| {
+            Error::Internal(format!("stored template of '{slug}' does not parse: {e}"))
+        })?;
+        partials.insert(slug.clone(), Arc::new(t));
+    }
+    let mut prompts = HashMap::new();
+    let mut prompts_json = Map::new();
+    for (slug, p) in &snapshot.prompts {
+        let pj = serde_json::to_value(p).unwrap_or(Value::Null);
+        prompts_json.insert(slug.clone(), pj.clone());
+        let id = working
+            .iter()
+            .find(|w| &w.slug == slug)
+            .map(|w| w.id.clone());
+        let mut prompt_body = pj;
+        prompt_body["slug"] = json!(slug);
+        prompt_body["id"] = json!(id);
+        let body = json!({
+            "prompt": prompt_body,
+            "prompt_set": {"project": project.slug, "slug": set.slug},
+            "resolved_version": resolved_version,
+            "checksum": checksum,
+            "yanked": yanked,
+        });
+        let template = partials
+            .get(slug)
+            .cloned()
+            .ok_or_else(|| Error::Internal("parsed template missing".to_string()))?;
+        prompts.insert(
+            slug.clone(),
+            Arc::new(ReadyPrompt {
+                id,
+                slug: slug.clone(),
+                template,
+                parameters: p.parameters.clone(),
+                body: body.to_string().into_bytes(),
+            }),
+        );
+    }
+    let body = json!({
+        "slug": set.slug,
+        "project": project.slug,
+        "name": snapshot.name,
+        "description": snapshot.description,
+        "version": version_json,
+        "dependencies": snapshot.dependencies,
+        "prompts": prompts_json,
+        "resolved_version": resolved_version,
+        "checksum": checksum,
+        "yanked": yanked,
+    });
+    let hex = checksum.trim_start_matches("sha256:");
+    let etag = format!(
+        "\"{}{}{}\"",
+        hex.get(..32).unwrap_or(hex),
+        resolved_version
+            .as_deref()
+            .map(|v| format!("-{v}"))
+            .unwrap_or_default(),
+        if yanked { "-y" } else { "" }
+    );
+    Ok(Resolved {
+        project_id: project.id.clone(),
+        set_slug: set.slug.clone(),
+        resolved_version,
+        checksum,
+        yanked,
+        body: body.to_string().into_bytes(),
+        etag,
+        prompts,
+        partials,
+    })
+}
+
+/// A rendered prompt.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub text: String,
+    pub ignored_variables: Vec<String>,
+}
+
+/// Renders one prompt of a resolved set: variables checked against its parameters, strict
+/// rendering, `{% render 'slug' %}` reaching the set's other prompts at the same version.
+pub fn render(
+    engine: &PromptEngine,
+    resolved: &Resolved,
+    prompt: &ReadyPrompt,
+    variables: &Map<String, Value>,
+) -> Result<Rendered> {
+    let r = engine
+        .render(
+            &prompt.template,
+            &prompt.parameters,
+            variables,
+            &resolved.partials,
+            now().unix_timestamp(),
+        )
+        .map_err(render_error)?;
+    Ok(Rendered {
+        text: r.text,
+        ignored_variables: r.ignored_variables,
+    })
+}
+
+/// A render failure as the API shows it: each variable problem names its variable.
+pub fn render_error(e: RenderError) -> Error {
+    match e {
+        RenderError::Variables(issues) => Error::Validation(
+            issues
+                .into_iter()
+                .map(|i| FieldError::new(&i.field, i.message))
+                .collect(),
+        ),
+        RenderError::Template(t) => Error::invalid("template", t.to_string()),
+    }
+}

@@ -1,0 +1,110 @@
+//! The in-process feed of committed domain events. It tails the events table from the last
+//! id it has seen, so it only ever delivers committed rows in id (commit) order, and hands
+//! each event to the caches that depend on it. The HTTP layer calls [`Feed::catch_up`] after
+//! every state-changing request, before the response leaves, so the caller and everyone after
+//! see fresh answers; a background tick catches what other processes wrote.
+
+use std::sync::Arc;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use tokio::sync::{Mutex, broadcast};
+
+use super::Result;
+use super::delivery::DeliveryCache;
+
+/// One committed event.
+#[derive(Debug, Clone)]
+pub struct FeedEvent {
+    pub id: i64,
+    pub organisation_id: String,
+    pub project_id: Option<String>,
+    pub event_type: String,
+    pub payload: serde_json::Value,
+}
+
+/// How many events one catch-up reads at most (it loops until it has them all).
+const BATCH: i64 = 500;
+
+pub struct Feed {
+    last_id: Mutex<Option<i64>>,
+    cache: DeliveryCache,
+    sender: broadcast::Sender<Arc<FeedEvent>>,
+}
+
+impl std::fmt::Debug for Feed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Feed")
+    }
+}
+
+impl Feed {
+    pub fn new(cache: DeliveryCache) -> Self {
+        Feed {
+            last_id: Mutex::new(None),
+            cache,
+            sender: broadcast::channel(1024).0,
+        }
+    }
+
+    /// Committed events as they are seen (for live streams).
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<FeedEvent>> {
+        self.sender.subscribe()
+    }
+
+    /// Reads every event committed since the last call and applies it.
+    pub async fn catch_up(&self, db: &DatabaseConnection) -> Result<()> {
+        let mut last = self.last_id.lock().await;
+        let backend = db.get_database_backend();
+        let Some(mut from) = *last else {
+            // First call: start from what exists now; nothing was cached before it.
+            let row = db
+                .query_one_raw(Statement::from_string(
+                    backend,
+                    "SELECT last_id FROM event_counter WHERE id = 1",
+                ))
+                .await?;
+            let id = match row {
+                Some(r) => r.try_get::<i64>("", "last_id")?,
+                None => 0,
+            };
+            *last = Some(id);
+            self.cache.invalidate_everything();
+            return Ok(());
+        };
+        let sql = match backend {
+            sea_orm::DbBackend::Postgres => {
+                "SELECT id, organisation_id, project_id, event_type, payload FROM events WHERE id > $1 ORDER BY id LIMIT $2"
+            }
+            _ => {
+                "SELECT id, organisation_id, project_id, event_type, payload FROM events WHERE id > ? ORDER BY id LIMIT ?"
+            }
+        };
+        loop {
+            let rows = db
+                .query_all_raw(Statement::from_sql_and_values(
+                    backend,
+                    sql,
+                    [from.into(), BATCH.into()],
+                ))
+                .await?;
+            let n = rows.len();
+            for r in rows {
+                let e = FeedEvent {
+                    id: r.try_get("", "id")?,
+                    organisation_id: r.try_get("", "organisation_id")?,
+                    project_id: r.try_get("", "project_id")?,
+                    event_type: r.try_get("", "event_type")?,
+                    payload: r.try_get("", "payload")?,
+                };
+                from = e.id;
+                self.cache.apply(&e);
+                // Nobody listening is fine.
+                let _ = self.sender.send(Arc::new(e));
+            }
+            *last = Some(from);
+            if (n as i64) < BATCH {
+                return Ok(());
+            }
+        }
+    }
+}

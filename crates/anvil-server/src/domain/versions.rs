@@ -1,0 +1,522 @@
+//! Versions: immutable snapshots of a whole prompt set with a semver label and a checksum.
+//! Cutting suggests the label from the change since the highest unyanked version, refuses
+//! templates with undeclared variables, and is idempotent for CI (same label, same content:
+//! the existing version). Versions are never edited or deleted; they are yanked.
+
+use anvil_core::diff::SetDiff;
+use anvil_core::render::PromptEngine;
+use anvil_core::snapshot::{self, Snapshot};
+use anvil_core::version::{Candidate, Label};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+
+use super::access::{Action, OrgContext};
+use super::page::{Page, Paged};
+use super::{Error, FieldError, Result, audit, events, ids, now, prompt_sets, prompts};
+use crate::db::entities::{prompt, prompt_set, version};
+
+pub const MAX_DESCRIPTION_LEN: usize = 10_000;
+
+#[derive(Debug, Clone, Default)]
+pub struct VersionInput {
+    pub label: Option<String>,
+    pub description: Option<String>,
+}
+
+/// The outcome of a cut: a new version, or the existing one with the same label and content.
+#[derive(Debug, Clone)]
+pub struct Cut {
+    pub version: version::Model,
+    pub created: bool,
+}
+
+fn not_found() -> Error {
+    Error::NotFound("version not found".to_string())
+}
+
+pub fn label_of(v: &version::Model) -> Result<Label> {
+    Label::parse(&v.label).map_err(|e| Error::Internal(format!("stored label: {e}")))
+}
+
+pub fn snapshot_of(v: &version::Model) -> Result<Snapshot> {
+    Snapshot::from_json(&v.snapshot).map_err(|e| Error::Internal(format!("stored snapshot: {e}")))
+}
+
+pub fn is_yanked(v: &version::Model) -> bool {
+    v.yanked_at.is_some()
+}
+
+/// What resolution sees of a set's versions.
+pub fn candidates(versions: &[version::Model]) -> Vec<Candidate> {
+    versions
+        .iter()
+        .filter_map(|v| {
+            Label::parse(&v.label).ok().map(|label| Candidate {
+                label,
+                yanked: is_yanked(v),
+            })
+        })
+        .collect()
+}
+
+/// Every version of a set (any order).
+pub async fn all_of<C: ConnectionTrait>(conn: &C, set_id: &str) -> Result<Vec<version::Model>> {
+    Ok(version::Entity::find()
+        .filter(version::Column::PromptSetId.eq(set_id))
+        .all(conn)
+        .await?)
+}
+
+/// The working copy's prompts in slug order.
+pub async fn working_prompts<C: ConnectionTrait>(
+    conn: &C,
+    set_id: &str,
+) -> Result<Vec<prompt::Model>> {
+    Ok(prompt::Entity::find()
+        .filter(prompt::Column::PromptSetId.eq(set_id))
+        .order_by_asc(prompt::Column::Slug)
+        .all(conn)
+        .await?)
+}
+
+/// The working copy as a snapshot.
+pub async fn working_snapshot<C: ConnectionTrait>(
+    conn: &C,
+    set: &prompt_set::Model,
+) -> Result<Snapshot> {
+    let prompts = working_prompts(conn, &set.id).await?;
+    Ok(prompts::snapshot(set, &prompts))
+}
+
+/// Refuses to freeze a working copy that could not render: templates that do not parse,
+/// variables used but not declared, or no prompts at all. Each problem names its prompt.
+fn check_releasable(engine: &PromptEngine, snap: &Snapshot) -> Result<()> {
+    if snap.prompts.is_empty() {
+        return Err(Error::invalid(
+            "prompts",
+            "the prompt set has no prompts; add one before cutting a version",
+        ));
+    }
+    let mut errors = Vec::new();
+    for (slug, p) in &snap.prompts {
+        let v = engine.validate(&p.template, &p.parameters);
+        if let Some(e) = v.errors.first() {
+            errors.push(FieldError::new(
+                &format!("prompts.{slug}.template"),
+                format!("line {}, column {}: {}", e.line, e.column, e.message),
+            ));
+        } else if !v.missing.is_empty() {
+            errors.push(FieldError::new(
+                &format!("prompts.{slug}.parameters"),
+                format!(
+                    "the template uses undeclared variables ({}); declare them before cutting a version",
+                    v.missing.join(", ")
+                ),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
+/// The highest version that is not yanked, if any.
+fn highest_unyanked(versions: &[version::Model]) -> Option<(&version::Model, Label)> {
+    versions
+        .iter()
+        .filter(|v| !is_yanked(v))
+        .filter_map(|v| Label::parse(&v.label).ok().map(|l| (v, l)))
+        .max_by(|a, b| a.1.cmp(&b.1))
+}
+
+/// The label the server suggests for `snap`: 1.0.0 first, then a bump of the highest
+/// unyanked version by the size of the change (skipping labels that are taken).
+pub fn suggest(versions: &[version::Model], snap: &Snapshot) -> Result<Label> {
+    let Some((base, base_label)) = highest_unyanked(versions) else {
+        let mut label = Label::parse("1.0.0").map_err(Error::Internal)?;
+        while versions
+            .iter()
+            .any(|v| Label::parse(&v.label).ok().as_ref() == Some(&label))
+        {
+            label = label.bump(anvil_core::version::Change::Major);
+        }
+        return Ok(label);
+    };
+    let change = snapshot::classify_change(&snapshot_of(base)?, snap);
+    let mut label = base_label.bump(change);
+    while versions
+        .iter()
+        .any(|v| Label::parse(&v.label).ok().as_ref() == Some(&label))
+    {
+        label = label.bump(change);
+    }
+    Ok(label)
+}
+
+/// Cuts a version of the working copy.
+pub async fn cut(
+    db: &DatabaseConnection,
+    engine: &PromptEngine,
+    ctx: &OrgContext,
+    set_id: &str,
+    input: VersionInput,
+) -> Result<Cut> {
+    let set = prompt_sets::get(db, ctx, set_id).await?;
+    prompt_sets::require_release(ctx, &set, "cut a version", false)?;
+    let given = match input.label.as_deref() {
+        Some(l) => Some(Label::parse(l).map_err(|e| Error::invalid("label", e))?),
+        None => None,
+    };
+    let description = input.description.unwrap_or_default();
+    if description.chars().count() > MAX_DESCRIPTION_LEN {
+        return Err(Error::invalid(
+            "description",
+            format!("must be at most {MAX_DESCRIPTION_LEN} characters"),
+        ));
+    }
+    let snap = working_snapshot(db, &set).await?;
+    check_releasable(engine, &snap)?;
+    let checksum = snap.checksum();
+    let ctx = ctx.clone();
+    Ok(db
+        .transaction::<_, Cut, Error>(move |txn| {
+            Box::pin(async move {
+                let id = ids::new_id();
+                events::serialise(txn).await?;
+                let versions = all_of(txn, &set.id).await?;
+                if let Some(label) = &given
+                    && let Some(existing) = versions
+                        .iter()
+                        .find(|v| Label::parse(&v.label).ok().as_ref() == Some(label))
+                {
+                    if existing.checksum == checksum {
+                        return Ok(Cut {
+                            version: existing.clone(),
+                            created: false,
+                        });
+                    }
+                    return Err(Error::conflict(
+                        "label",
+                        format!(
+                            "version {} exists with different content; choose another label",
+                            existing.label
+                        ),
+                    ));
+                }
+                if let Some((latest, _)) = highest_unyanked(&versions)
+                    && latest.checksum == checksum
+                {
+                    return Err(Error::Conflict {
+                        message: format!("nothing changed since {}", latest.label),
+                        field: None,
+                    });
+                }
+                let label = match given {
+                    Some(l) => l,
+                    None => suggest(&versions, &snap)?,
+                };
+                events::emit(
+                    txn,
+                    &set.organisation_id,
+                    Some(&set.project_id),
+                    "version.created",
+                    serde_json::json!({"id": id, "prompt_set_id": set.id, "label": label.as_string(), "checksum": checksum}),
+                )
+                .await?;
+                let v = label.version();
+                let pre = (!v.pre.is_empty()).then(|| v.pre.to_string());
+                let model = version::ActiveModel {
+                    id: Set(id),
+                    organisation_id: Set(set.organisation_id.clone()),
+                    prompt_set_id: Set(set.id.clone()),
+                    label: Set(label.as_string()),
+                    major: Set(i64::try_from(v.major).unwrap_or(i64::MAX)),
+                    minor: Set(i64::try_from(v.minor).unwrap_or(i64::MAX)),
+                    patch: Set(i64::try_from(v.patch).unwrap_or(i64::MAX)),
+                    pre: Set(pre),
+                    description: Set(description),
+                    snapshot: Set(snap.to_json()),
+                    checksum: Set(checksum),
+                    created_by: Set(Some(ctx.actor.user_id.clone())),
+                    yanked_at: Set(None),
+                    yank_reason: Set(None),
+                    created_at: Set(now()),
+                }
+                .insert(txn)
+                .await?;
+                audit::record(
+                    txn,
+                    &model.organisation_id,
+                    &ctx.actor.audit(),
+                    "version.created",
+                    ("version", Some(&model.id)),
+                    serde_json::json!({"prompt_set": set.slug, "label": model.label, "checksum": model.checksum}),
+                )
+                .await?;
+                Ok(Cut {
+                    version: model,
+                    created: true,
+                })
+            })
+        })
+        .await?)
+}
+
+/// A version of the context's organisation by id (its set must be live, not archived).
+pub async fn get<C: ConnectionTrait>(
+    conn: &C,
+    ctx: &OrgContext,
+    id: &str,
+) -> Result<(prompt_set::Model, version::Model)> {
+    ctx.require(Action::ReadOrganisation)?;
+    let v = version::Entity::find_by_id(id.to_string())
+        .filter(version::Column::OrganisationId.eq(ctx.organisation.id.clone()))
+        .one(conn)
+        .await?
+        .ok_or_else(not_found)?;
+    let set = prompt_sets::get(conn, ctx, &v.prompt_set_id)
+        .await
+        .map_err(|_| not_found())?;
+    Ok((set, v))
+}
+
+/// A version of a set by label (`v` prefix and build metadata ignored).
+pub async fn by_label<C: ConnectionTrait>(
+    conn: &C,
+    ctx: &OrgContext,
+    set_id: &str,
+    label: &str,
+) -> Result<(prompt_set::Model, version::Model)> {
+    let set = prompt_sets::get(conn, ctx, set_id).await?;
+    let label = Label::parse(label).map_err(|e| Error::invalid("label", e))?;
+    let v = all_of(conn, &set.id)
+        .await?
+        .into_iter()
+        .find(|v| Label::parse(&v.label).ok().as_ref() == Some(&label))
+        .ok_or_else(|| {
+            Error::NotFound(format!("prompt set '{}' has no version {label}", set.slug))
+        })?;
+    Ok((set, v))
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    ctx: &OrgContext,
+    set_id: &str,
+    page: &Page,
+) -> Result<Paged<version::Model>> {
+    let set = prompt_sets::get(db, ctx, set_id).await?;
+    let mut q = version::Entity::find().filter(version::Column::PromptSetId.eq(set.id));
+    if let Some(after) = &page.after {
+        q = q.filter(version::Column::Id.gt(after.clone()));
+    }
+    let rows = q
+        .order_by_asc(version::Column::Id)
+        .limit(page.fetch())
+        .all(db)
+        .await?;
+    Ok(Paged::from_fetched(rows, page))
+}
+
+/// Yanks (`Some(reason)`) or unyanks (`None`) a version (admins and owners). Doing it twice
+/// changes nothing the second time.
+pub async fn set_yanked(
+    db: &DatabaseConnection,
+    ctx: &OrgContext,
+    id: &str,
+    yank: Option<String>,
+) -> Result<version::Model> {
+    ctx.require(Action::ManageVersions)?;
+    let (set, current) = get(db, ctx, id).await?;
+    if let Some(reason) = &yank
+        && reason.chars().count() > 2000
+    {
+        return Err(Error::invalid("reason", "must be at most 2000 characters"));
+    }
+    if yank.is_some() == is_yanked(&current) {
+        return Ok(current);
+    }
+    let ctx = ctx.clone();
+    Ok(db
+        .transaction::<_, version::Model, Error>(move |txn| {
+            Box::pin(async move {
+                let kind = if yank.is_some() { "version.yanked" } else { "version.unyanked" };
+                events::emit(
+                    txn,
+                    &set.organisation_id,
+                    Some(&set.project_id),
+                    kind,
+                    serde_json::json!({"id": current.id, "prompt_set_id": set.id, "label": current.label}),
+                )
+                .await?;
+                let mut active: version::ActiveModel = current.into();
+                active.yanked_at = Set(yank.as_ref().map(|_| now()));
+                active.yank_reason = Set(yank.clone().filter(|r| !r.is_empty()));
+                let v = active.update(txn).await?;
+                audit::record(
+                    txn,
+                    &v.organisation_id,
+                    &ctx.actor.audit(),
+                    kind,
+                    ("version", Some(&v.id)),
+                    serde_json::json!({"prompt_set": set.slug, "label": v.label, "reason": yank}),
+                )
+                .await?;
+                Ok(v)
+            })
+        })
+        .await?)
+}
+
+/// One side of a diff: a version label or the working copy.
+async fn side<C: ConnectionTrait>(
+    conn: &C,
+    ctx: &OrgContext,
+    set: &prompt_set::Model,
+    which: &str,
+    field: &str,
+) -> Result<Snapshot> {
+    if which == "working" {
+        return working_snapshot(conn, set).await;
+    }
+    let label = Label::parse(which)
+        .map_err(|_| Error::invalid(field, "must be a version label or 'working'"))?;
+    let v = all_of(conn, &set.id)
+        .await?
+        .into_iter()
+        .find(|v| Label::parse(&v.label).ok().as_ref() == Some(&label))
+        .ok_or_else(|| {
+            Error::invalid(
+                field,
+                format!("prompt set '{}' has no version {label}", set.slug),
+            )
+        })?;
+    let _ = ctx;
+    snapshot_of(&v)
+}
+
+/// The differences from `from` to `to` (labels or `working`).
+pub async fn diff(
+    db: &DatabaseConnection,
+    ctx: &OrgContext,
+    set_id: &str,
+    from: &str,
+    to: &str,
+) -> Result<SetDiff> {
+    let set = prompt_sets::get(db, ctx, set_id).await?;
+    let a = side(db, ctx, &set, from, "from").await?;
+    let b = side(db, ctx, &set, to, "to").await?;
+    Ok(anvil_core::diff::diff(&a, &b))
+}
+
+/// Copies a version into the working copy: prompts it lacks are added, prompts it has are
+/// overwritten, prompts it does not have are deleted, and the set's name and description
+/// are taken too. Refused for a locked set (unlock first).
+pub async fn restore(
+    db: &DatabaseConnection,
+    ctx: &OrgContext,
+    set_id: &str,
+    label: &str,
+) -> Result<prompt_set::Model> {
+    ctx.require(Action::EditContent)?;
+    let (set, v) = by_label(db, ctx, set_id, label).await?;
+    prompt_sets::ensure_editable(&set)?;
+    let snap = snapshot_of(&v)?;
+    let ctx = ctx.clone();
+    Ok(db
+        .transaction::<_, prompt_set::Model, Error>(move |txn| {
+            Box::pin(async move {
+                events::emit(
+                    txn,
+                    &set.organisation_id,
+                    Some(&set.project_id),
+                    "prompt_set.restored",
+                    serde_json::json!({"id": set.id, "label": v.label}),
+                )
+                .await?;
+                let at = now();
+                let current = working_prompts(txn, &set.id).await?;
+                for p in &current {
+                    if !snap.prompts.contains_key(&p.slug) {
+                        prompt::Entity::delete_by_id(p.id.clone()).exec(txn).await?;
+                    }
+                }
+                // Names are unique within a set: clear the ones being overwritten first so a
+                // swap of names between two prompts does not trip the index mid-way.
+                for p in &current {
+                    if let Some(s) = snap.prompts.get(&p.slug)
+                        && s.name != p.name
+                    {
+                        let mut a: prompt::ActiveModel = p.clone().into();
+                        a.name = Set(format!("\u{0}{}", p.id));
+                        a.update(txn).await?;
+                    }
+                }
+                for (slug, s) in &snap.prompts {
+                    let parameters = serde_json::to_value(&s.parameters)
+                        .unwrap_or(serde_json::Value::Array(vec![]));
+                    match current.iter().find(|p| &p.slug == slug) {
+                        Some(p) => {
+                            let mut a: prompt::ActiveModel = p.clone().into();
+                            a.name = Set(s.name.clone());
+                            a.description = Set(s.description.clone());
+                            a.template = Set(s.template.clone());
+                            a.parameters = Set(parameters);
+                            a.metadata = Set(s.metadata.clone());
+                            a.examples = Set(s.examples.clone());
+                            a.updated_at = Set(at);
+                            a.update(txn).await?;
+                        }
+                        None => {
+                            prompt::ActiveModel {
+                                id: Set(ids::new_id()),
+                                organisation_id: Set(set.organisation_id.clone()),
+                                prompt_set_id: Set(set.id.clone()),
+                                name: Set(s.name.clone()),
+                                slug: Set(slug.clone()),
+                                description: Set(s.description.clone()),
+                                template: Set(s.template.clone()),
+                                parameters: Set(parameters),
+                                metadata: Set(s.metadata.clone()),
+                                examples: Set(s.examples.clone()),
+                                created_at: Set(at),
+                                updated_at: Set(at),
+                            }
+                            .insert(txn)
+                            .await?;
+                        }
+                    }
+                }
+                let mut a: prompt_set::ActiveModel = set.clone().into();
+                // The set's name comes back unless a sibling set has taken it meanwhile.
+                let taken = prompt_set::Entity::find()
+                    .filter(prompt_set::Column::ProjectId.eq(set.project_id.clone()))
+                    .filter(prompt_set::Column::Id.ne(set.id.clone()))
+                    .filter(prompt_set::Column::Name.eq(snap.name.clone()))
+                    .one(txn)
+                    .await?
+                    .is_some();
+                if !taken {
+                    a.name = Set(snap.name.clone());
+                }
+                a.description = Set(snap.description.clone());
+                a.updated_at = Set(at);
+                let restored = a.update(txn).await?;
+                audit::record(
+                    txn,
+                    &set.organisation_id,
+                    &ctx.actor.audit(),
+                    "prompt_set.restored",
+                    ("prompt_set", Some(&set.id)),
+                    serde_json::json!({"label": v.label, "checksum": v.checksum}),
+                )
+                .await?;
+                Ok(restored)
+            })
+        })
+        .await?)
+}

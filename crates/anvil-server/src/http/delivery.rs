@@ -1,0 +1,228 @@
+//! What applications call: `GET /resolve/{address}` and `POST /render/{address}` (or
+//! `POST /render` with the address in the body). Authenticated by an API key, a session, or a
+//! project access token (published versions of its project only). Answers come from the
+//! delivery cache; `ETag`/`If-None-Match` give 304.
+
+use anvil_core::address::Address;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use time::format_description::well_known::Rfc3339;
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::ApiError;
+use super::json::{Json, resource};
+use super::versions::matches_if_none_match;
+use crate::domain::access::Credential;
+use crate::domain::access_tokens::{ProjectReader, TOKEN_PREFIX};
+use crate::domain::delivery::{self, Reader};
+use crate::domain::{self, Error};
+
+/// Who calls a delivery route: a project access token (with its organisation's slug) or any
+/// other caller.
+pub enum DeliveryAuth {
+    Token(ProjectReader, String),
+    Caller(Caller),
+}
+
+impl FromRequestParts<AppState> for DeliveryAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|b| b.starts_with(TOKEN_PREFIX));
+        if let Some(token) = token {
+            return match crate::domain::access_tokens::authenticate(
+                &state.db,
+                &state.delivery,
+                token,
+            )
+            .await?
+            {
+                Some((t, org)) => Ok(DeliveryAuth::Token(t, org)),
+                None => {
+                    Err(Error::Unauthenticated("invalid or revoked access token".into()).into())
+                }
+            };
+        }
+        Ok(DeliveryAuth::Caller(
+            Caller::from_request_parts(parts, state).await?,
+        ))
+    }
+}
+
+fn parse_address(raw: &str) -> Result<Address, ApiError> {
+    Address::parse(raw).map_err(|e| Error::invalid("address", e.to_string()).into())
+}
+
+/// The reader for `address`: a token of the address's organisation, or a member context in
+/// the address's organisation (`@org/`, else the caller's own).
+async fn reader_for(
+    state: &AppState,
+    auth: &DeliveryAuth,
+    address: &Address,
+) -> Result<Reader, ApiError> {
+    let caller = match auth {
+        DeliveryAuth::Token(t, org_slug) => {
+            if address.organisation.as_ref().is_some_and(|o| o != org_slug) {
+                return Err(Error::NotFound("prompt set not found".into()).into());
+            }
+            return Ok(Reader::Token(t.clone()));
+        }
+        DeliveryAuth::Caller(c) => c,
+    };
+    let selector = address
+        .organisation
+        .as_deref()
+        .or(caller.organisation.as_deref());
+    let ctx = state
+        .delivery
+        .member_context(&state.db, &caller.actor, selector)
+        .await?;
+    // An API key acts in its own organisation only; `@other/` is not found.
+    if let (Credential::ApiKey { .. }, Some(org)) =
+        (&caller.actor.credential, &address.organisation)
+        && &ctx.organisation.slug != org
+    {
+        return Err(Error::NotFound("organisation not found".into()).into());
+    }
+    Ok(Reader::Member(Box::new(ctx)))
+}
+
+fn with_etag(mut res: Response, etag: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    res
+}
+
+fn json_bytes(body: Vec<u8>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// `GET /resolve/{address}`: a set address gives the set as a bundle entry, a prompt
+/// address gives `{prompt}`; both with `resolved_version`, `checksum` and `yanked`.
+pub async fn resolve(
+    State(state): State<AppState>,
+    auth: DeliveryAuth,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let address = parse_address(&raw)?;
+    let reader = reader_for(&state, &auth, &address).await?;
+    let resolved = delivery::resolve(
+        &state.db,
+        &state.prompts,
+        &state.delivery,
+        &reader,
+        &address,
+    )
+    .await?;
+    let (body, etag) = match &address.prompt {
+        None => (resolved.body.clone(), resolved.etag.clone()),
+        Some(slug) => {
+            let p = resolved.prompt(slug)?;
+            (
+                p.body.clone(),
+                format!("{}-{slug}\"", resolved.etag.trim_end_matches('"')),
+            )
+        }
+    };
+    if matches_if_none_match(&headers, &etag) {
+        return Ok(with_etag(StatusCode::NOT_MODIFIED.into_response(), &etag));
+    }
+    Ok(with_etag(json_bytes(body), &etag))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RenderBody {
+    #[serde(default)]
+    address: Option<String>,
+    #[serde(default)]
+    variables: Map<String, Value>,
+}
+
+async fn render_address(
+    state: &AppState,
+    auth: &DeliveryAuth,
+    raw: &str,
+    variables: &Map<String, Value>,
+) -> Result<Response, ApiError> {
+    let address = parse_address(raw)?;
+    let Some(slug) = address.prompt.clone() else {
+        return Err(Error::invalid(
+            "address",
+            "must name a prompt (project/set@spec/prompt) to render",
+        )
+        .into());
+    };
+    let reader = reader_for(state, auth, &address).await?;
+    let resolved = delivery::resolve(
+        &state.db,
+        &state.prompts,
+        &state.delivery,
+        &reader,
+        &address,
+    )
+    .await?;
+    let prompt = resolved.prompt(&slug)?;
+    let r = delivery::render(&state.prompts, &resolved, prompt, variables)?;
+    Ok(Json(json!({
+        "rendered": r.text,
+        "prompt": {"id": prompt.id, "slug": prompt.slug},
+        "resolved_version": resolved.resolved_version,
+        "checksum": resolved.checksum,
+        "yanked": resolved.yanked,
+        "ignored_variables": r.ignored_variables,
+        "rendered_at": domain::now().format(&Rfc3339).unwrap_or_default(),
+    }))
+    .into_response())
+}
+
+/// `POST /render/{address}` with `{variables}`.
+pub async fn render(
+    State(state): State<AppState>,
+    auth: DeliveryAuth,
+    Path(raw): Path<String>,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let b: RenderBody = resource(body, "render")?;
+    if b.address.is_some() {
+        return Err(Error::invalid("address", "is given in the path already").into());
+    }
+    render_address(&state, &auth, &raw, &b.variables).await
+}
+
+/// `POST /render` with `{address, variables}`.
+pub async fn render_body(
+    State(state): State<AppState>,
+    auth: DeliveryAuth,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let b: RenderBody = resource(body, "render")?;
+    let Some(address) = b.address else {
+        return Err(Error::invalid("address", "is required").into());
+    };
+    render_address(&state, &auth, &address, &b.variables).await
+}

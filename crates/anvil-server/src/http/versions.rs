@@ -1,0 +1,360 @@
+//! Versions, diffs, restore and channels over JSON. Version reads carry an `ETag` (content
+//! checksum and yank state) and long-lived cache headers: a version's content never changes.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sea_orm::EntityTrait;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::ApiError;
+use super::json::{Json, resource};
+use super::pagination::{PageQuery, list_body};
+use super::prompts::{ctx_of_org, ctx_of_set};
+use crate::db::entities::version;
+use crate::domain::access::OrgContext;
+use crate::domain::channels::{self, ChannelInput, ChannelView, Move};
+use crate::domain::versions::{self, VersionInput};
+
+fn ts(t: time::OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+pub(crate) fn version_json(v: &version::Model, with_snapshot: bool) -> Value {
+    let mut out = json!({
+        "id": v.id,
+        "prompt_set_id": v.prompt_set_id,
+        "label": v.label,
+        "description": v.description,
+        "checksum": v.checksum,
+        "yanked": v.yanked_at.is_some(),
+        "yanked_at": v.yanked_at.map(ts),
+        "yank_reason": v.yank_reason,
+        "created_by": v.created_by,
+        "created_at": ts(v.created_at),
+    });
+    if with_snapshot {
+        out["snapshot"] = v.snapshot.clone();
+    }
+    out
+}
+
+/// A strong entity tag from an opaque state string.
+pub(crate) fn quoted(tag: &str) -> String {
+    format!("\"{tag}\"")
+}
+
+/// True when `If-None-Match` names `etag` (or `*`).
+pub(crate) fn matches_if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == etag || t == "*")
+        })
+}
+
+fn version_etag(v: &version::Model) -> String {
+    let hex = v.checksum.trim_start_matches("sha256:");
+    let short = hex.get(..32).unwrap_or(hex);
+    quoted(&format!(
+        "{short}{}",
+        if v.yanked_at.is_some() { "-y" } else { "" }
+    ))
+}
+
+/// A version with its `ETag` and cache headers, or 304.
+fn version_response(headers: &HeaderMap, status: StatusCode, v: &version::Model) -> Response {
+    let etag = version_etag(v);
+    let mut res = if status == StatusCode::OK && matches_if_none_match(headers, &etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (status, Json(json!({"version": version_json(v, true)}))).into_response()
+    };
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    // The content is immutable; only the yank flag can change, and it is in the ETag.
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=3600, immutable"),
+    );
+    res
+}
+
+async fn ctx_of_version(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<OrgContext, ApiError> {
+    let org = version::Entity::find_by_id(id.to_string())
+        .one(&state.db)
+        .await?
+        .map(|v| v.organisation_id);
+    ctx_of_org(state, caller, org, "version").await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CutBody {
+    #[serde(default)]
+    label: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(set_id): Path<String>,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let b: CutBody = resource(body, "version")?;
+    let ctx = ctx_of_set(&state, &caller, &set_id).await?;
+    let cut = versions::cut(
+        &state.db,
+        &state.prompts,
+        &ctx,
+        &set_id,
+        VersionInput {
+            label: b.label,
+            description: b.description,
+        },
+    )
+    .await?;
+    let status = if cut.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(version_response(&headers, status, &cut.version))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(set_id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let page = q.page(&state)?;
+    let ctx = ctx_of_set(&state, &caller, &set_id).await?;
+    let list = versions::list(&state.db, &ctx, &set_id, &page).await?;
+    Ok(Json(list_body(
+        &state,
+        "versions",
+        &list,
+        |v| &v.id,
+        |v| version_json(v, false),
+    ))
+    .into_response())
+}
+
+pub async fn by_label(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((set_id, label)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let ctx = ctx_of_set(&state, &caller, &set_id).await?;
+    let (_, v) = versions::by_label(&state.db, &ctx, &set_id, &label).await?;
+    Ok(version_response(&headers, StatusCode::OK, &v))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let ctx = ctx_of_version(&state, &caller, &id).await?;
+    let (_, v) = versions::get(&state.db, &ctx, &id).await?;
+    Ok(version_response(&headers, StatusCode::OK, &v))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct YankBody {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+pub async fn yank(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    // The body is optional: `{"reason": "..."}` or nothing.
+    let b: YankBody = if body.iter().all(u8::is_ascii_whitespace) {
+        YankBody::default()
+    } else {
+        let v: Value = serde_json::from_slice(&body)
+            .map_err(|e| ApiError::InvalidRequest(format!("the body is not valid JSON: {e}")))?;
+        resource(v, "yank")?
+    };
+    let ctx = ctx_of_version(&state, &caller, &id).await?;
+    let v = versions::set_yanked(&state.db, &ctx, &id, Some(b.reason.unwrap_or_default())).await?;
+    Ok(version_response(&headers, StatusCode::OK, &v))
+}
+
+pub async fn unyank(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let ctx = ctx_of_version(&state, &caller, &id).await?;
+    let v = versions::set_yanked(&state.db, &ctx, &id, None).await?;
+    Ok(version_response(&headers, StatusCode::OK, &v))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiffQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+pub async fn diff(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(set_id): Path<String>,
+    Query(q): Query<DiffQuery>,
+) -> Result<Response, ApiError> {
+    let (Some(from), Some(to)) = (q.from, q.to) else {
+        return Err(crate::domain::Error::invalid(
+            "from",
+            "from and to are required: version labels or 'working'",
+        )
+        .into());
+    };
+    let ctx = ctx_of_set(&state, &caller, &set_id).await?;
+    let d = versions::diff(&state.db, &ctx, &set_id, &from, &to).await?;
+    Ok(Json(json!({
+        "from": from,
+        "to": to,
+        "fields_changed": d.fields_changed,
+        "prompts": d.prompts,
+    }))
+    .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RestoreBody {
+    label: String,
+}
+
+pub async fn restore(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(set_id): Path<String>,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let b: RestoreBody = resource(body, "restore")?;
+    let ctx = ctx_of_set(&state, &caller, &set_id).await?;
+    let set = versions::restore(&state.db, &ctx, &set_id, &b.label).await?;
+    Ok(
+        Json(json!({"prompt_set": super::prompt_sets::set_json(&set), "restored_from": b.label}))
+            .into_response(),
+    )
+}
+
+fn channel_json(c: &ChannelView) -> Value {
+    json!({
+        "id": c.channel.id,
+        "prompt_set_id": c.channel.prompt_set_id,
+        "name": c.channel.name,
+        "version": c.label,
+        "version_id": c.channel.version_id,
+        "protected": c.channel.protected,
+        "updated_by": c.channel.updated_by,
+        "created_at": ts(c.channel.created_at),
+        "updated_at": ts(c.channel.updated_at),
+    })
+}
+
+fn move_json(m: &Move) -> Value {
+    json!({"from": m.from, "to": m.to, "moved_by": m.moved_by, "at": ts(m.at)})
+}
+
+pub async fn list_channels(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(set_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let ctx = ctx_of_set(&state, &caller, &set_id).await?;
+    let list = channels::list(&state.db, &ctx, &set_id).await?;
+    let items: Vec<Value> = list.iter().map(channel_json).collect();
+    Ok(
+        Json(json!({"channels": items, "meta": {"cursor": null, "has_more": false}}))
+            .into_response(),
+    )
+}
+
+pub async fn get_channel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((set_id, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let ctx = ctx_of_set(&state, &caller, &set_id).await?;
+    let (c, history) = channels::get(&state.db, &ctx, &set_id, &name).await?;
+    let mut body = channel_json(&c);
+    body["history"] = history.iter().map(move_json).collect();
+    Ok(Json(json!({"channel": body})).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChannelBody {
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    protected: Option<bool>,
+}
+
+pub async fn put_channel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((set_id, name)): Path<(String, String)>,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let b: ChannelBody = resource(body, "channel")?;
+    let ctx = ctx_of_set(&state, &caller, &set_id).await?;
+    let (c, created) = channels::put(
+        &state.db,
+        &ctx,
+        &set_id,
+        &name,
+        ChannelInput {
+            version: b.version,
+            protected: b.protected,
+        },
+    )
+    .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(json!({"channel": channel_json(&c)}))).into_response())
+}
+
+pub async fn delete_channel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((set_id, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let ctx = ctx_of_set(&state, &caller, &set_id).await?;
+    channels::delete(&state.db, &ctx, &set_id, &name).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
