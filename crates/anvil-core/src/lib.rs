@@ -6,6 +6,7 @@ pub mod address;
 pub mod canonical;
 pub mod diff;
 pub mod params;
+pub mod partials;
 pub mod render;
 pub mod slug;
 pub mod snapshot;

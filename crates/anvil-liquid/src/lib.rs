@@ -101,6 +101,15 @@ pub enum Partial<'a> {
 /// Where `render` and `include` find partials.
 pub trait PartialSource {
     fn get(&self, name: &str) -> Option<Partial<'_>>;
+
+    /// The name a partial reference stands for when made from inside partial `from` (`None`:
+    /// from the template being rendered). Sources with namespaces (Anvil's prompt sets, where
+    /// `'footer'` inside another set's prompt means that set's footer) qualify names here;
+    /// the default takes names as they are.
+    fn qualify(&self, name: &str, from: Option<&str>) -> Option<String> {
+        let _ = (name, from);
+        None
+    }
 }
 
 /// No partials.

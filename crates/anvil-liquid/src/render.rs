@@ -582,10 +582,14 @@ impl<'e> Renderer<'e> {
         scope: &mut Scope<'_>,
         out: &mut String,
     ) -> R<Flow> {
-        let name: String = match &call.name {
+        let written: String = match &call.name {
             PartialName::Literal(s) => s.to_string(),
             PartialName::Dynamic(e) => self.eval(e, scope, false)?.to_output(),
         };
+        let name = self
+            .partials
+            .qualify(&written, self.partial_name.as_deref())
+            .unwrap_or_else(|| written.clone());
         if self.depth >= self.engine.limits.max_render_depth {
             let mut e = Error::limit(
                 LimitKind::RenderDepth,
@@ -603,7 +607,7 @@ impl<'e> Renderer<'e> {
         let var_name: Arc<str> = call
             .alias
             .clone()
-            .unwrap_or_else(|| Arc::from(name.rsplit('/').next().unwrap_or(&name)));
+            .unwrap_or_else(|| Arc::from(written.rsplit('/').next().unwrap_or(&written)));
         let mut args = Vec::with_capacity(call.args.len());
         for (k, e) in &call.args {
             args.push((k.clone(), self.eval(e, scope, false)?.into_owned()));

@@ -10,6 +10,7 @@ use std::sync::{Arc, RwLock};
 
 use anvil_core::address::Address;
 use anvil_core::params::Parameter;
+use anvil_core::partials::SetPartials;
 use anvil_core::render::{PromptEngine, RenderError};
 use anvil_core::snapshot::Snapshot;
 use anvil_core::version::{self, Label};
@@ -64,11 +65,16 @@ pub struct Resolved {
     pub body: Vec<u8>,
     pub etag: String,
     pub prompts: HashMap<String, Arc<ReadyPrompt>>,
-    /// Every prompt of the set by slug, for `{% render 'slug' %}`.
-    pub partials: HashMap<String, Arc<Template>>,
+    /// Every template a prompt of the set may render: the set's and its dependencies'.
+    pub partials: SetPartials,
 }
 
 impl Resolved {
+    /// The prompt whose working-copy id is `id`.
+    pub fn prompt_by_id(&self, id: &str) -> Option<&Arc<ReadyPrompt>> {
+        self.prompts.values().find(|p| p.id.as_deref() == Some(id))
+    }
+
     pub fn prompt(&self, slug: &str) -> Result<&Arc<ReadyPrompt>> {
         self.prompts.get(slug).ok_or_else(|| {
             let mut have: Vec<&str> = self.prompts.keys().map(String::as_str).collect();
@@ -267,7 +273,8 @@ async fn build(
     let working = versions::working_prompts(db, &set.id).await?;
     let (snapshot, version_json, resolved_version, yanked, checksum) = match &address.spec {
         None => {
-            let snap = super::prompts::snapshot(&set, &working);
+            let pins = super::dependencies::pin(db, &set).await?;
+            let snap = super::prompts::snapshot(&set, &working, pins);
             let checksum = snap.checksum();
             (snap, Value::Null, None, false, checksum)
         }
@@ -305,38 +312,48 @@ async fn build(
             )
         }
     };
+    let top = format!("{}/{}", project.slug, set.slug);
+    let partials = super::dependencies::partials(db, engine, org, &top, &snapshot).await?;
     assemble(
-        engine,
         &project,
         &set,
         &working,
-        snapshot,
-        version_json,
-        resolved_version,
-        yanked,
-        checksum,
+        Built {
+            snapshot,
+            partials,
+            version_json,
+            resolved_version,
+            yanked,
+            checksum,
+        },
     )
 }
 
-#[allow(clippy::too_many_arguments)]
-fn assemble(
-    engine: &PromptEngine,
-    project: &project::Model,
-    set: &prompt_set::Model,
-    working: &[prompt::Model],
+/// What resolution found, before it is shaped for the wire.
+struct Built {
     snapshot: Snapshot,
+    partials: SetPartials,
     version_json: Value,
     resolved_version: Option<String>,
     yanked: bool,
     checksum: String,
+}
+
+fn assemble(
+    project: &project::Model,
+    set: &prompt_set::Model,
+    working: &[prompt::Model],
+    built: Built,
 ) -> Result<Resolved> {
-    let mut partials = HashMap::new();
-    for (slug, p) in &snapshot.prompts {
-        let t = engine.parse(&p.template).map_err(|e| {
-            Error::Internal(format!("stored template of '{slug}' does not parse: {e}"))
-        })?;
-        partials.insert(slug.clone(), Arc::new(t));
-    }
+    let Built {
+        snapshot,
+        partials,
+        version_json,
+        resolved_version,
+        yanked,
+        checksum,
+    } = built;
+    let top = format!("{}/{}", project.slug, set.slug);
     let mut prompts = HashMap::new();
     let mut prompts_json = Map::new();
     for (slug, p) in &snapshot.prompts {
@@ -356,10 +373,13 @@ fn assemble(
             "checksum": checksum,
             "yanked": yanked,
         });
-        let template = partials
-            .get(slug)
-            .cloned()
-            .ok_or_else(|| Error::Internal("parsed template missing".to_string()))?;
+        let template = match anvil_liquid::PartialSource::get(
+            &partials,
+            &anvil_core::partials::qualified(&top, slug),
+        ) {
+            Some(anvil_liquid::Partial::Parsed(t)) => t,
+            _ => return Err(Error::Internal("parsed template missing".to_string())),
+        };
         prompts.insert(
             slug.clone(),
             Arc::new(ReadyPrompt {

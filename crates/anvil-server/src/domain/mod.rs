@@ -11,6 +11,7 @@ pub mod audit;
 pub mod audit_log;
 pub mod channels;
 pub mod delivery;
+pub mod dependencies;
 pub mod events;
 pub mod feed;
 pub mod ids;

@@ -8,7 +8,7 @@ use sea_orm::{
 
 use super::access::{Action, OrgContext};
 use super::page::{Page, Paged};
-use super::{Error, Result, audit, events, ids, naming, now, projects};
+use super::{Error, Result, audit, dependencies, events, ids, naming, now, projects};
 use crate::db::entities::{project, prompt_set};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +42,8 @@ pub struct SetInput {
     pub name: Option<String>,
     pub slug: Option<String>,
     pub description: Option<String>,
+    /// Addresses of other sets with version specs (`common/tone@^1.0`).
+    pub dependencies: Option<Vec<String>>,
 }
 
 fn not_found() -> Error {
@@ -151,21 +153,24 @@ pub async fn create(
                         .await?
                         .unwrap_or(slug);
                 let at = now();
-                let s = prompt_set::ActiveModel {
-                    id: Set(ids::new_id()),
-                    organisation_id: Set(project.organisation_id.clone()),
-                    project_id: Set(project.id.clone()),
-                    name: Set(name),
-                    slug: Set(slug),
-                    description: Set(description.unwrap_or_default()),
-                    status: Set(Status::Live.as_str().to_string()),
-                    dependencies: Set(serde_json::json!([])),
-                    created_at: Set(at),
-                    updated_at: Set(at),
-                    archived_at: Set(None),
+                let mut model = prompt_set::Model {
+                    id: ids::new_id(),
+                    organisation_id: project.organisation_id.clone(),
+                    project_id: project.id.clone(),
+                    name,
+                    slug,
+                    description: description.unwrap_or_default(),
+                    status: Status::Live.as_str().to_string(),
+                    dependencies: serde_json::json!([]),
+                    created_at: at,
+                    updated_at: at,
+                    archived_at: None,
+                };
+                if let Some(list) = &input.dependencies {
+                    let checked = dependencies::check(txn, &model, &project.slug, list).await?;
+                    model.dependencies = dependencies::to_json(&checked);
                 }
-                .insert(txn)
-                .await?;
+                let s = prompt_set::ActiveModel::from(model).insert(txn).await?;
                 audit::record(
                     txn,
                     &s.organisation_id,
@@ -266,7 +271,20 @@ pub async fn update(
                     false,
                 )
                 .await?;
+                let checked = match &input.dependencies {
+                    Some(list) => {
+                        let project = project::Entity::find_by_id(current.project_id.clone())
+                            .one(txn)
+                            .await?
+                            .ok_or_else(not_found)?;
+                        Some(dependencies::check(txn, &current, &project.slug, list).await?)
+                    }
+                    None => None,
+                };
                 let mut active: prompt_set::ActiveModel = current.into();
+                if let Some(list) = &checked {
+                    active.dependencies = Set(dependencies::to_json(list));
+                }
                 if let Some(n) = &name {
                     active.name = Set(n.clone());
                 }
@@ -284,7 +302,7 @@ pub async fn update(
                     &ctx.actor.audit(),
                     "prompt_set.updated",
                     ("prompt_set", Some(&s.id)),
-                    serde_json::json!({"name": name, "slug": slug, "description": description}),
+                    serde_json::json!({"name": name, "slug": slug, "description": description, "dependencies": checked}),
                 )
                 .await?;
                 events::emit(

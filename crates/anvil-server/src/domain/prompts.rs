@@ -5,7 +5,7 @@
 
 use anvil_core::params::{self, Parameter};
 use anvil_core::render::{PromptEngine, Validation};
-use anvil_core::snapshot::{Snapshot, SnapshotPrompt};
+use anvil_core::snapshot::{PinnedDependency, Snapshot, SnapshotPrompt};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -105,6 +105,57 @@ fn check(
     }
 }
 
+/// Refuses a template that would render itself through `{% render %}` within its set
+/// (`welcome -> footer -> welcome`), which could only ever fail at render time.
+async fn ensure_no_partial_cycle<C: ConnectionTrait>(
+    conn: &C,
+    engine: &PromptEngine,
+    set_id: &str,
+    except_id: Option<&str>,
+    slug: &str,
+    template: &str,
+) -> Result<()> {
+    let siblings = prompt::Entity::find()
+        .filter(prompt::Column::PromptSetId.eq(set_id))
+        .all(conn)
+        .await?;
+    let refs = |t: &str| -> Vec<String> {
+        engine
+            .parse(t)
+            .map(|t| t.analyze().partials)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|n| !n.contains('/'))
+            .collect()
+    };
+    let mut graph: std::collections::HashMap<String, Vec<String>> = siblings
+        .iter()
+        .filter(|p| Some(p.id.as_str()) != except_id && p.slug != slug)
+        .map(|p| (p.slug.clone(), refs(&p.template)))
+        .collect();
+    graph.insert(slug.to_string(), refs(template));
+    // Depth-first from the saved prompt, looking for a way back to it.
+    let mut stack = vec![vec![slug.to_string()]];
+    let mut seen = std::collections::HashSet::new();
+    while let Some(path) = stack.pop() {
+        let Some(last) = path.last() else { continue };
+        for next in graph.get(last).into_iter().flatten() {
+            let mut p = path.clone();
+            p.push(next.clone());
+            if next == slug {
+                return Err(Error::invalid(
+                    "template",
+                    format!("renders itself: {}", p.join(" -> ")),
+                ));
+            }
+            if seen.insert(next.clone()) {
+                stack.push(p);
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn ensure_unique<C: ConnectionTrait>(
     conn: &C,
     parent_id: &str,
@@ -148,6 +199,9 @@ pub async fn create(
     let (Some(name), Some(slug)) = (name, slug) else {
         return Err(Error::invalid("name", "is required"));
     };
+    if let Some(t) = &input.template {
+        ensure_no_partial_cycle(db, engine, &set.id, None, &slug, t).await?;
+    }
     let ctx = ctx.clone();
     let prompt = db
         .transaction::<_, prompt::Model, Error>(move |txn| {
@@ -275,6 +329,11 @@ pub async fn update(
         });
     }
     let (name, slug, validation) = check(engine, &input, Some(&current))?;
+    if input.template.is_some() || slug.is_some() {
+        let t = input.template.as_deref().unwrap_or(&current.template);
+        let s = slug.as_deref().unwrap_or(&current.slug);
+        ensure_no_partial_cycle(db, engine, &set.id, Some(&current.id), s, t).await?;
+    }
     let ctx = ctx.clone();
     let prompt = db
         .transaction::<_, prompt::Model, Error>(move |txn| {
@@ -335,11 +394,15 @@ pub async fn delete(db: &DatabaseConnection, ctx: &OrgContext, id: &str) -> Resu
 /// The snapshot of a set's content as `domain.md` defines it (name, description, pinned
 /// dependencies, every prompt's fields; not a label or changelog), so equal content has an
 /// equal checksum. The working copy's checksum is computed from it on the fly.
-pub fn snapshot(set: &prompt_set::Model, prompts: &[prompt::Model]) -> Snapshot {
+pub fn snapshot(
+    set: &prompt_set::Model,
+    prompts: &[prompt::Model],
+    dependencies: Vec<PinnedDependency>,
+) -> Snapshot {
     Snapshot {
         name: set.name.clone(),
         description: set.description.clone(),
-        dependencies: Vec::new(),
+        dependencies,
         prompts: prompts
             .iter()
             .map(|p| {
@@ -359,52 +422,33 @@ pub fn snapshot(set: &prompt_set::Model, prompts: &[prompt::Model]) -> Snapshot 
     }
 }
 
-/// A rendered working-copy prompt.
-#[derive(Debug, Clone)]
-pub struct RenderedPrompt {
-    pub prompt: prompt::Model,
-    pub text: String,
-    pub ignored_variables: Vec<String>,
-    pub checksum: String,
-}
-
-/// Renders a prompt of the working copy: variables checked against its parameters, strict
-/// rendering, `{% render 'other' %}` resolving to prompts of the same set.
+/// Renders a prompt of the working copy (the editor's preview) through the same path as
+/// `POST /render/{address}`: variables checked against its parameters, strict rendering,
+/// `{% render %}` reaching the set's other prompts and its dependencies.
 pub async fn render(
     db: &DatabaseConnection,
     engine: &PromptEngine,
+    cache: &super::delivery::DeliveryCache,
     ctx: &OrgContext,
     id: &str,
     variables: &serde_json::Map<String, Value>,
-) -> Result<RenderedPrompt> {
+) -> Result<(
+    std::sync::Arc<super::delivery::Resolved>,
+    super::delivery::Rendered,
+)> {
     let p = get(db, ctx, id).await?;
     let set = prompt_sets::get(db, ctx, &p.prompt_set_id).await?;
-    let siblings = prompt::Entity::find()
-        .filter(prompt::Column::PromptSetId.eq(set.id.clone()))
-        .order_by_asc(prompt::Column::Slug)
-        .all(db)
-        .await?;
-    let partials: std::collections::HashMap<String, String> = siblings
-        .iter()
-        .map(|s| (s.slug.clone(), s.template.clone()))
-        .collect();
-    let template = engine
-        .parse(&p.template)
-        .map_err(|e| Error::invalid("template", e.to_string()))?;
-    let rendered = engine
-        .render(
-            &template,
-            &parameters_of(&p),
-            variables,
-            &partials,
-            now().unix_timestamp(),
-        )
-        .map_err(super::delivery::render_error)?;
-    let checksum = snapshot(&set, &siblings).checksum();
-    Ok(RenderedPrompt {
-        prompt: p,
-        text: rendered.text,
-        ignored_variables: rendered.ignored_variables,
-        checksum,
-    })
+    let project = super::projects::get(db, ctx, &set.project_id, false).await?;
+    let address = anvil_core::Address {
+        organisation: None,
+        project: project.slug,
+        prompt_set: set.slug,
+        spec: None,
+        prompt: Some(p.slug.clone()),
+    };
+    let reader = super::delivery::Reader::Member(Box::new(ctx.clone()));
+    let resolved = super::delivery::resolve(db, engine, cache, &reader, &address).await?;
+    let ready = resolved.prompt(&p.slug)?.clone();
+    let rendered = super::delivery::render(engine, &resolved, &ready, variables)?;
+    Ok((resolved, rendered))
 }

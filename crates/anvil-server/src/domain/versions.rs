@@ -87,12 +87,18 @@ pub async fn working_snapshot<C: ConnectionTrait>(
     set: &prompt_set::Model,
 ) -> Result<Snapshot> {
     let prompts = working_prompts(conn, &set.id).await?;
-    Ok(prompts::snapshot(set, &prompts))
+    let pins = super::dependencies::pin(conn, set).await?;
+    Ok(prompts::snapshot(set, &prompts, pins))
 }
 
 /// Refuses to freeze a working copy that could not render: templates that do not parse,
 /// variables used but not declared, or no prompts at all. Each problem names its prompt.
-fn check_releasable(engine: &PromptEngine, snap: &Snapshot) -> Result<()> {
+fn check_releasable(
+    engine: &PromptEngine,
+    snap: &Snapshot,
+    top: &str,
+    partials: &anvil_core::partials::SetPartials,
+) -> Result<()> {
     if snap.prompts.is_empty() {
         return Err(Error::invalid(
             "prompts",
@@ -106,6 +112,13 @@ fn check_releasable(engine: &PromptEngine, snap: &Snapshot) -> Result<()> {
             errors.push(FieldError::new(
                 &format!("prompts.{slug}.template"),
                 format!("line {}, column {}: {}", e.line, e.column, e.message),
+            ));
+        } else if let Some(missing) = v.partials.iter().find(|name| !partials.resolves(top, name)) {
+            errors.push(FieldError::new(
+                &format!("prompts.{slug}.template"),
+                format!(
+                    "renders '{missing}', which is neither a prompt of this set nor of a dependency"
+                ),
             ));
         } else if !v.missing.is_empty() {
             errors.push(FieldError::new(
@@ -179,7 +192,11 @@ pub async fn cut(
         ));
     }
     let snap = working_snapshot(db, &set).await?;
-    check_releasable(engine, &snap)?;
+    let project = super::projects::get(db, ctx, &set.project_id, false).await?;
+    let top = format!("{}/{}", project.slug, set.slug);
+    let partials =
+        super::dependencies::partials(db, engine, &set.organisation_id, &top, &snap).await?;
+    check_releasable(engine, &snap, &top, &partials)?;
     let checksum = snap.checksum();
     let ctx = ctx.clone();
     Ok(db

@@ -3,7 +3,6 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use sea_orm::EntityTrait;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
@@ -14,8 +13,8 @@ use super::error::ApiError;
 use super::json::{Json, resource};
 use super::pagination::{PageQuery, list_body};
 use super::projects::{ctx, ctx_of_project};
+use super::prompts::ctx_of_set;
 use crate::db::entities::prompt_set;
-use crate::domain::access::{self, OrgContext};
 use crate::domain::prompt_sets::{self, SetInput};
 
 pub(crate) fn set_json(s: &prompt_set::Model) -> Value {
@@ -42,6 +41,8 @@ struct SetBody {
     slug: Option<String>,
     #[serde(default)]
     description: Option<String>,
+    #[serde(default)]
+    dependencies: Option<Vec<String>>,
 }
 
 fn input(body: Value) -> Result<SetInput, ApiError> {
@@ -50,24 +51,8 @@ fn input(body: Value) -> Result<SetInput, ApiError> {
         name: b.name,
         slug: b.slug,
         description: b.description,
+        dependencies: b.dependencies,
     })
-}
-
-/// The context of the organisation a set belongs to (404 when the caller is not a member).
-async fn ctx_of_set(state: &AppState, caller: &Caller, id: &str) -> Result<OrgContext, ApiError> {
-    let not_found = || {
-        ApiError::from(crate::domain::Error::NotFound(
-            "prompt set not found".into(),
-        ))
-    };
-    let org_id = prompt_set::Entity::find_by_id(id.to_string())
-        .one(&state.db)
-        .await?
-        .map(|s| s.organisation_id)
-        .ok_or_else(not_found)?;
-    access::org_context_by_id(&state.db, &caller.actor, &org_id)
-        .await
-        .map_err(|_| not_found())
 }
 
 pub async fn create(

@@ -234,12 +234,21 @@ pub async fn render(
 ) -> Result<Response, ApiError> {
     let b: RenderBody = resource(body, "render")?;
     let ctx = ctx_of_prompt(&state, &caller, &id).await?;
-    let r = prompts::render(&state.db, &state.prompts, &ctx, &id, &b.variables).await?;
+    let (resolved, r) = prompts::render(
+        &state.db,
+        &state.prompts,
+        &state.delivery,
+        &ctx,
+        &id,
+        &b.variables,
+    )
+    .await?;
+    let prompt = resolved.prompt_by_id(&id);
     Ok(Json(json!({
         "rendered": r.text,
-        "prompt": {"id": r.prompt.id, "slug": r.prompt.slug},
+        "prompt": {"id": id, "slug": prompt.map(|p| p.slug.clone())},
         "resolved_version": null,
-        "checksum": r.checksum,
+        "checksum": resolved.checksum,
         "ignored_variables": r.ignored_variables,
         "rendered_at": time::OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default(),
     }))

@@ -8,6 +8,7 @@ mod access_tokens;
 mod accounts;
 mod api_keys;
 mod bad_input;
+mod composition;
 mod delivery;
 mod helpers;
 mod mail;
