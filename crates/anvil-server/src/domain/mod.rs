@@ -25,6 +25,7 @@ pub mod projects;
 pub mod prompt_sets;
 pub mod prompts;
 pub mod rate_limit;
+pub mod search;
 pub mod secrets;
 pub mod tokens;
 pub mod versions;

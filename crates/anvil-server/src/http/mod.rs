@@ -26,6 +26,7 @@ pub mod pagination;
 pub mod projects;
 pub mod prompt_sets;
 pub mod prompts;
+pub mod search;
 pub mod templates;
 pub mod tokens;
 pub mod versions;
@@ -211,7 +212,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/resolve/{*address}", get(delivery::resolve))
         .route("/render/{*address}", post(delivery::render))
-        .route("/render", post(delivery::render_body));
+        .route("/render", post(delivery::render_body))
+        .route("/search", get(search::search));
     let max_body = state.config.max_body_bytes;
     Router::new()
         .route("/healthz", get(ops::healthz))

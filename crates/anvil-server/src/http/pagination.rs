@@ -25,7 +25,7 @@ fn mac(state: &AppState, id: &str) -> Option<Hmac<Sha256>> {
     Some(m)
 }
 
-fn sign(state: &AppState, id: &str) -> String {
+pub(crate) fn sign(state: &AppState, id: &str) -> String {
     let tag = mac(state, id)
         .map(|m| URL_SAFE_NO_PAD.encode(m.finalize().into_bytes()))
         .unwrap_or_default();

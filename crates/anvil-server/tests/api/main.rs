@@ -17,6 +17,7 @@ mod organisations;
 mod projects;
 mod prompt_sets;
 mod prompts;
+mod search;
 mod templates;
 mod tokens;
 mod versions;

@@ -9,6 +9,7 @@ mod m20261124_000002_organisations;
 mod m20261124_000003_content;
 mod m20261124_000004_credentials;
 mod m20261124_000005_events_and_jobs;
+pub(crate) mod m20261125_000006_search;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_content::Migration),
             Box::new(m20261124_000004_credentials::Migration),
             Box::new(m20261124_000005_events_and_jobs::Migration),
+            Box::new(m20261125_000006_search::Migration),
         ]
     }
 }

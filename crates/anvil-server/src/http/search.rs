@@ -1,0 +1,63 @@
+//! `GET /search?q=`: the caller's organisation's projects, prompt sets and prompts.
+
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::ApiError;
+use super::json::Json;
+use super::pagination::{PageQuery, sign};
+use super::projects::ctx;
+use crate::domain::search;
+
+#[derive(Debug, Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default)]
+    limit: Option<String>,
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<SearchQuery>,
+) -> Result<Response, ApiError> {
+    // The cursor is a signed offset: ranked results have no stable key to continue after.
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .page(&state)?;
+    let offset = match page.after.as_deref() {
+        Some(o) => o
+            .parse::<u64>()
+            .map_err(|_| ApiError::InvalidRequest("cursor is invalid".into()))?,
+        None => 0,
+    };
+    let limit = page.limit.min(search::MAX_LIMIT);
+    let ctx = ctx(&state, &caller).await?;
+    let (hits, more) =
+        search::search(&state.db, &ctx, q.q.as_deref().unwrap_or(""), offset, limit).await?;
+    let cursor = if more {
+        json!(sign(&state, &(offset + hits.len() as u64).to_string()))
+    } else {
+        Value::Null
+    };
+    let results: Vec<Value> = hits
+        .iter()
+        .map(|h| {
+            json!({"type": h.kind, "id": h.id, "name": h.name, "slug": h.slug,
+                   "address": h.address, "snippet": h.snippet})
+        })
+        .collect();
+    Ok(
+        Json(json!({"results": results, "meta": {"cursor": cursor, "has_more": more}}))
+            .into_response(),
+    )
+}
