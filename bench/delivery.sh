@@ -194,7 +194,8 @@ fetch() { # name method url [body]: saves the forge's answer as a static file fo
 }
 
 bench() { # db endpoint: nginx with the same body first, then the forge
-    local db=$1 endpoint=$2 url=$FORGE/api/v1/$endpoint/$ADDRESS static=$db-$2
+    local db=$1 endpoint=$2
+    local url=$FORGE/api/v1/$endpoint/$ADDRESS static=$db-$endpoint
     local forge_args=(-H "Authorization: Bearer $KEY")
     [ "$endpoint" = resolve ] || forge_args+=(-s bench/delivery/render.lua)
     wc -c <"$WORK/www/$static.json" | tr -d ' ' >"$RESULTS/$db.$endpoint.bytes"
@@ -233,7 +234,7 @@ done
     [ -z "$(git --no-optional-locks status --porcelain -- crates Cargo.toml Cargo.lock 2>/dev/null)" ] || commit="$commit (with uncommitted changes)"
     echo "commit=$commit"
     echo "nginx=$("$NGINX" -v 2>&1 | sed 's|.*nginx/||')"
-    echo "wrk=$(wrk -v 2>&1 | head -1 | awk '{print $2}')"
+    echo "wrk=$(wrk -v 2>&1 | head -1 | awk '{print $2}' | sed 's|^debian/||; s|-.*||')"
     echo "address=$ADDRESS"
 } >"$RESULTS/meta.txt"
 cat >"$RESULTS/commands.txt" <<EOF

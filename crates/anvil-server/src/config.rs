@@ -47,6 +47,14 @@ pub enum LogFormat {
     Json,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Switch {
+    #[default]
+    On,
+    Off,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -75,6 +83,20 @@ pub struct Config {
     pub smtp_url: Option<Secret>,
     /// The sender of Anvil's mail.
     pub mail_from: String,
+    /// Per-credential request limits (`off` for benchmarks).
+    pub rate_limits: Switch,
+    /// Management routes, per credential (or client address) and hour.
+    pub rate_limit_standard_per_hour: u32,
+    /// Rendering the working copy, per credential and hour.
+    pub rate_limit_render_per_hour: u32,
+    /// Bundle import and export, per credential and hour.
+    pub rate_limit_bulk_per_hour: u32,
+    /// What applications call (resolve, render by address, bundles, events): a sustained
+    /// rate per credential and second, with bursts up to `rate_limit_delivery_burst`.
+    pub rate_limit_delivery_per_second: u32,
+    pub rate_limit_delivery_burst: u32,
+    /// Origins browsers may call the API from (CORS); empty means no cross-origin access.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl Default for Config {
@@ -93,6 +115,13 @@ impl Default for Config {
             shutdown_grace_seconds: 30,
             smtp_url: None,
             mail_from: "Anvil <no-reply@localhost>".to_string(),
+            rate_limits: Switch::On,
+            rate_limit_standard_per_hour: 1_000,
+            rate_limit_render_per_hour: 10_000,
+            rate_limit_bulk_per_hour: 100,
+            rate_limit_delivery_per_second: 100,
+            rate_limit_delivery_burst: 1_000,
+            cors_allowed_origins: Vec::new(),
         }
     }
 }
@@ -164,6 +193,24 @@ shutdown_grace_seconds = 30
 
 # Sender of Anvil's mail (ANVIL_MAIL_FROM).
 mail_from = "Anvil <no-reply@localhost>"
+
+# Request limits per credential (per client address without one): "on" or "off"
+# (ANVIL_RATE_LIMITS). Every response carries X-RateLimit-Limit/-Remaining/-Reset.
+rate_limits = "on"
+# Management routes per hour (ANVIL_RATE_LIMIT_STANDARD_PER_HOUR).
+rate_limit_standard_per_hour = 1000
+# Rendering the working copy per hour (ANVIL_RATE_LIMIT_RENDER_PER_HOUR).
+rate_limit_render_per_hour = 10000
+# Bundle import/export per hour (ANVIL_RATE_LIMIT_BULK_PER_HOUR).
+rate_limit_bulk_per_hour = 100
+# Resolve, render by address, bundles and events: per second, with bursts
+# (ANVIL_RATE_LIMIT_DELIVERY_PER_SECOND, ANVIL_RATE_LIMIT_DELIVERY_BURST).
+rate_limit_delivery_per_second = 100
+rate_limit_delivery_burst = 1000
+
+# Origins allowed to call the API from browsers (CORS), comma-separated in
+# ANVIL_CORS_ALLOWED_ORIGINS. Empty: no cross-origin access.
+cors_allowed_origins = []
 "#;
 
 fn env_var(name: &str) -> Option<String> {
@@ -280,6 +327,42 @@ impl Config {
         if let Some(v) = env_var("ANVIL_MAIL_FROM") {
             self.mail_from = v;
         }
+        if let Some(v) = parse_enum("ANVIL_RATE_LIMITS")? {
+            self.rate_limits = v;
+        }
+        for (name, slot) in [
+            (
+                "ANVIL_RATE_LIMIT_STANDARD_PER_HOUR",
+                &mut self.rate_limit_standard_per_hour,
+            ),
+            (
+                "ANVIL_RATE_LIMIT_RENDER_PER_HOUR",
+                &mut self.rate_limit_render_per_hour,
+            ),
+            (
+                "ANVIL_RATE_LIMIT_BULK_PER_HOUR",
+                &mut self.rate_limit_bulk_per_hour,
+            ),
+            (
+                "ANVIL_RATE_LIMIT_DELIVERY_PER_SECOND",
+                &mut self.rate_limit_delivery_per_second,
+            ),
+            (
+                "ANVIL_RATE_LIMIT_DELIVERY_BURST",
+                &mut self.rate_limit_delivery_burst,
+            ),
+        ] {
+            if let Some(v) = parse_env(name)? {
+                *slot = v;
+            }
+        }
+        if let Some(v) = env_var("ANVIL_CORS_ALLOWED_ORIGINS") {
+            self.cors_allowed_origins = v
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
+        }
         Ok(())
     }
 
@@ -288,6 +371,29 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "env = \"production\" requires public_url (ANVIL_PUBLIC_URL)".to_string(),
             ));
+        }
+        let limits = [
+            self.rate_limit_standard_per_hour,
+            self.rate_limit_render_per_hour,
+            self.rate_limit_bulk_per_hour,
+            self.rate_limit_delivery_per_second,
+            self.rate_limit_delivery_burst,
+        ];
+        if limits.contains(&0) {
+            return Err(ConfigError::Invalid(
+                "rate limits must be at least 1 (use rate_limits = \"off\" to disable them)"
+                    .to_string(),
+            ));
+        }
+        for o in &self.cors_allowed_origins {
+            if axum::http::HeaderValue::from_str(o).is_err()
+                || !(o.starts_with("http://") || o.starts_with("https://"))
+                || o.ends_with('/')
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "cors_allowed_origins: '{o}' is not an origin like https://app.example.com"
+                )));
+            }
         }
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::Invalid(

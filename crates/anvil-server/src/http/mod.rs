@@ -18,6 +18,7 @@ pub mod delivery;
 pub mod error;
 pub mod json;
 pub mod keys;
+pub mod limits;
 pub mod metrics;
 pub mod observe;
 pub mod ops;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub delivery: crate::domain::delivery::DeliveryCache,
     /// Committed domain events, applied to the caches and handed to live streams.
     pub feed: Arc<crate::domain::feed::Feed>,
+    /// Request limits per credential; `None` when `rate_limits = "off"`.
+    pub limits: Option<Arc<limits::Limits>>,
 }
 
 impl AppState {
@@ -63,6 +66,7 @@ impl AppState {
     ) -> Self {
         let delivery = crate::domain::delivery::DeliveryCache::default();
         AppState {
+            limits: limits::Limits::from_config(&config),
             feed: Arc::new(crate::domain::feed::Feed::new(delivery.clone())),
             delivery,
             mailer: Arc::new(mailer),
@@ -215,18 +219,71 @@ pub fn router(state: AppState) -> Router {
         .route("/render", post(delivery::render_body))
         .route("/search", get(search::search));
     let max_body = state.config.max_body_bytes;
-    Router::new()
+    let cors = cors_layer(&state.config);
+    let router = Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/dev/mailbox", get(ops::dev_mailbox))
         .nest("/api/v1", api)
         .fallback(not_found)
+        .route_layer(middleware::from_fn_with_state(state.clone(), limits::limit))
         .route_layer(middleware::from_fn(observe::label_route))
-        .layer(DefaultBodyLimit::max(max_body))
+        .layer(DefaultBodyLimit::max(max_body));
+    let router = match cors {
+        Some(c) => router.layer(c),
+        None => router,
+    };
+    // Compression wraps everything, so bodies that `observe` finishes (errors) are
+    // compressed too.
+    router
         .layer(middleware::from_fn_with_state(
             state.clone(),
             observe::observe,
         ))
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
+}
+
+/// CORS for the configured origins only (none by default). Cross-origin callers use bearer
+/// credentials; cookies are never shared cross-origin.
+fn cors_layer(config: &Config) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::{HeaderName, HeaderValue, Method, header};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let origins: Vec<HeaderValue> = config
+        .cors_allowed_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    if origins.is_empty() {
+        return None;
+    }
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::IF_MATCH,
+                header::IF_NONE_MATCH,
+                HeaderName::from_static("x-anvil-organisation"),
+                HeaderName::from_static(observe::REQUEST_ID),
+            ])
+            .expose_headers([
+                header::ETAG,
+                header::RETRY_AFTER,
+                HeaderName::from_static(observe::REQUEST_ID),
+                HeaderName::from_static("x-ratelimit-limit"),
+                HeaderName::from_static("x-ratelimit-remaining"),
+                HeaderName::from_static("x-ratelimit-reset"),
+            ])
+            .max_age(Duration::from_secs(3600)),
+    )
 }

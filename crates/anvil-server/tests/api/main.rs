@@ -11,6 +11,7 @@ mod bad_input;
 mod composition;
 mod delivery;
 mod helpers;
+mod http_behaviour;
 mod mail;
 mod ops;
 mod organisations;

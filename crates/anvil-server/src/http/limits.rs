@@ -1,0 +1,138 @@
+//! Rate limits per credential, by bucket: `delivery` for what applications call (resolve,
+//! render by address, bundles, events), `render` for previews of the working copy, `bulk`
+//! for imports and exports, `standard` for the rest of the API. Without a credential the
+//! client address is the key. Every API response carries `X-RateLimit-Limit`,
+//! `-Remaining` and `-Reset`; a refusal is a 429 with `Retry-After`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use super::error::{ErrorBody, error_response};
+use crate::config::{Config, Switch};
+use crate::domain::rate_limit::{Quota, TokenBuckets};
+
+/// The buckets of one instance.
+#[derive(Debug)]
+pub struct Limits {
+    standard: TokenBuckets,
+    render: TokenBuckets,
+    bulk: TokenBuckets,
+    delivery: TokenBuckets,
+}
+
+impl Limits {
+    pub fn from_config(c: &Config) -> Option<Arc<Limits>> {
+        (c.rate_limits == Switch::On).then(|| {
+            Arc::new(Limits {
+                standard: TokenBuckets::per_hour(c.rate_limit_standard_per_hour),
+                render: TokenBuckets::per_hour(c.rate_limit_render_per_hour),
+                bulk: TokenBuckets::per_hour(c.rate_limit_bulk_per_hour),
+                delivery: TokenBuckets::new(
+                    c.rate_limit_delivery_burst,
+                    f64::from(c.rate_limit_delivery_per_second),
+                ),
+            })
+        })
+    }
+
+    /// The bucket of a route pattern (as the router matched it).
+    fn bucket(&self, route: &str) -> (&'static str, &TokenBuckets) {
+        let path = route.strip_prefix("/api/v1").unwrap_or(route);
+        if path.starts_with("/resolve/")
+            || path.starts_with("/render")
+            || path.starts_with("/events")
+            || path.ends_with("/bundle")
+            || path.ends_with("/current_bundle")
+        {
+            ("delivery", &self.delivery)
+        } else if path.starts_with("/bundles/") {
+            ("bulk", &self.bulk)
+        } else if path == "/prompts/{id}/render" {
+            ("render", &self.render)
+        } else {
+            ("standard", &self.standard)
+        }
+    }
+}
+
+/// Who a request counts against: a hash of the presented credential (bearer token or session
+/// cookie), else the client address.
+fn subject(req: &Request, state: &AppState) -> String {
+    let credential = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| {
+            req.headers()
+                .get(header::COOKIE)
+                .and_then(|v| v.to_str().ok())
+                .filter(|c| c.contains(super::auth::SESSION_COOKIE))
+        });
+    match credential {
+        Some(c) => hex::encode(&Sha256::digest(c.as_bytes())[..16]),
+        None => {
+            let peer = req
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0);
+            let client = super::auth::client_info(state, req.headers(), peer);
+            format!("ip:{}", client.ip.unwrap_or_default())
+        }
+    }
+}
+
+fn put_headers(res: &mut Response, q: &Quota) {
+    let h = res.headers_mut();
+    for (name, value) in [
+        ("x-ratelimit-limit", q.limit),
+        ("x-ratelimit-remaining", q.remaining),
+        ("x-ratelimit-reset", q.reset),
+    ] {
+        h.insert(name, HeaderValue::from(value));
+    }
+    if let Some(s) = q.retry_after {
+        h.insert(header::RETRY_AFTER, HeaderValue::from(s));
+    }
+}
+
+/// Runs inside routing, where the matched route is known.
+pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(limits) = state.limits.clone() else {
+        return next.run(req).await;
+    };
+    let Some(route) = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+    else {
+        return next.run(req).await;
+    };
+    if !route.starts_with("/api/v1/") {
+        return next.run(req).await;
+    }
+    let (name, bucket) = limits.bucket(&route);
+    let quota = bucket.take(&format!("{name}:{}", subject(&req, &state)));
+    let mut res = match quota.retry_after {
+        Some(s) => error_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorBody::new(
+                "rate_limit_error",
+                format!(
+                    "too many requests ({name} limit of {}); retry in {s} seconds",
+                    quota.limit
+                ),
+                vec![],
+            ),
+        ),
+        None => next.run(req).await,
+    };
+    put_headers(&mut res, &quota);
+    res
+}
