@@ -49,8 +49,8 @@ pub struct ReadyPrompt {
     pub slug: String,
     pub template: Arc<Template>,
     pub parameters: Vec<Parameter>,
-    /// `GET /resolve` of the prompt's address, serialised.
-    pub body: Vec<u8>,
+    /// `GET /resolve` of the prompt's address, serialised (cheap to clone per request).
+    pub body: axum::body::Bytes,
 }
 
 /// A prompt set at the version an address resolved to.
@@ -61,8 +61,8 @@ pub struct Resolved {
     pub resolved_version: Option<String>,
     pub checksum: String,
     pub yanked: bool,
-    /// `GET /resolve` of the set's address, serialised.
-    pub body: Vec<u8>,
+    /// `GET /resolve` of the set's address, serialised (cheap to clone per request).
+    pub body: axum::body::Bytes,
     pub etag: String,
     pub prompts: HashMap<String, Arc<ReadyPrompt>>,
     /// Every template a prompt of the set may render: the set's and its dependencies'.
@@ -387,7 +387,7 @@ fn assemble(
                 slug: slug.clone(),
                 template,
                 parameters: p.parameters.clone(),
-                body: body.to_string().into_bytes(),
+                body: body.to_string().into_bytes().into(),
             }),
         );
     }
@@ -419,7 +419,7 @@ fn assemble(
         resolved_version,
         checksum,
         yanked,
-        body: body.to_string().into_bytes(),
+        body: body.to_string().into_bytes().into(),
         etag,
         prompts,
         partials,

@@ -272,6 +272,15 @@ pub struct RegisterBody {
     remember_me: bool,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/register",
+    tag = "accounts",
+    summary = "Register an account",
+    request_body = super::schemas::Registration,
+    responses((status = 201, description = "Registered and signed in (sets the session cookie)", body = super::schemas::UserEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    security(()),
+)]
 pub async fn register(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -312,6 +321,15 @@ pub struct SignInBody {
     remember_me: bool,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/sign_in",
+    tag = "accounts",
+    summary = "Sign in with email and password",
+    request_body = super::schemas::SignIn,
+    responses((status = 200, description = "Signed in (sets the session cookie)", body = super::schemas::UserEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    security(()),
+)]
 pub async fn sign_in(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -331,6 +349,13 @@ pub async fn sign_in(
     Ok(signed_in_response(&state, StatusCode::OK, &s))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/sign_out",
+    tag = "accounts",
+    summary = "Sign out this session",
+    responses((status = 204, description = "Signed out"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn sign_out(State(state): State<AppState>, me: SignedIn) -> Result<Response, ApiError> {
     accounts::end_session(&state.db, &me.user.id, &me.session.id).await?;
     let mut res = StatusCode::NO_CONTENT.into_response();
@@ -339,6 +364,13 @@ pub async fn sign_out(State(state): State<AppState>, me: SignedIn) -> Result<Res
     Ok(res)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/sign_out_everywhere",
+    tag = "accounts",
+    summary = "End every session of the user",
+    responses((status = 204, description = "Every session ended"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn sign_out_everywhere(
     State(state): State<AppState>,
     me: SignedIn,
@@ -350,6 +382,14 @@ pub async fn sign_out_everywhere(
     Ok(res)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/sessions",
+    tag = "accounts",
+    summary = "List the caller's sessions",
+    params(("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page")),
+    responses((status = 200, description = "The caller's sessions", body = super::schemas::SessionList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn sessions(
     State(state): State<AppState>,
     me: SignedIn,
@@ -377,6 +417,14 @@ pub async fn sessions(
     Ok(axum::Json(body).into_response())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/auth/sessions/{id}",
+    tag = "accounts",
+    summary = "End one session",
+    params(("id" = String, Path)),
+    responses((status = 204, description = "Session ended"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn end_session(
     State(state): State<AppState>,
     me: SignedIn,
@@ -386,6 +434,13 @@ pub async fn end_session(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "accounts",
+    summary = "Who am I",
+    responses((status = 200, description = "The signed-in user and their organisations", body = super::schemas::Me), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn me(State(state): State<AppState>, me: SignedIn) -> Result<Response, ApiError> {
     let orgs = organisations::of_user(&state.db, &me.user.id).await?;
     let organisations: Vec<_> = orgs
@@ -442,6 +497,15 @@ fn accepted() -> Response {
         .into_response()
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/magic_link",
+    tag = "accounts",
+    summary = "Mail a sign-in link",
+    request_body = super::schemas::EmailBody,
+    responses((status = 202, description = "Accepted, whether or not the address exists", body = super::schemas::Status), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    security(()),
+)]
 /// Always 202 (the answer never reveals whether the address has an account).
 pub async fn magic_link(
     State(state): State<AppState>,
@@ -456,6 +520,15 @@ pub async fn magic_link(
     Ok(accepted())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/magic_link/verify",
+    tag = "accounts",
+    summary = "Sign in with a mailed link's token",
+    request_body = super::schemas::TokenBody,
+    responses((status = 200, description = "Signed in", body = super::schemas::UserEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    security(()),
+)]
 pub async fn verify_magic_link(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -467,6 +540,15 @@ pub async fn verify_magic_link(
     Ok(signed_in_response(&state, StatusCode::OK, &s))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/password_reset",
+    tag = "accounts",
+    summary = "Mail a password reset link",
+    request_body = super::schemas::EmailBody,
+    responses((status = 202, description = "Accepted, whether or not the address exists", body = super::schemas::Status), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    security(()),
+)]
 pub async fn password_reset(
     State(state): State<AppState>,
     Json(body): Json<EmailBody>,
@@ -480,6 +562,15 @@ pub async fn password_reset(
     Ok(accepted())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/password_reset/confirm",
+    tag = "accounts",
+    summary = "Set a new password with a reset token",
+    request_body = super::schemas::ResetConfirm,
+    responses((status = 200, description = "Password set, every other session ended, signed in", body = super::schemas::UserEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    security(()),
+)]
 pub async fn confirm_password_reset(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -491,6 +582,15 @@ pub async fn confirm_password_reset(
     Ok(signed_in_response(&state, StatusCode::OK, &s))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/confirm_email",
+    tag = "accounts",
+    summary = "Confirm an email address",
+    request_body = super::schemas::TokenBody,
+    responses((status = 200, description = "Email confirmed", body = super::schemas::UserEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    security(()),
+)]
 pub async fn confirm_email(
     State(state): State<AppState>,
     Json(body): Json<TokenBody>,
@@ -499,6 +599,14 @@ pub async fn confirm_email(
     Ok(axum::Json(serde_json::json!({"user": UserView::from(&u)})).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/password",
+    tag = "accounts",
+    summary = "Change the password",
+    request_body = super::schemas::PasswordChange,
+    responses((status = 204, description = "Password changed"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn change_password(
     State(state): State<AppState>,
     me: SignedIn,

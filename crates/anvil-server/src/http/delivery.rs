@@ -109,7 +109,7 @@ fn with_etag(mut res: Response, etag: &str) -> Response {
     res
 }
 
-fn json_bytes(body: Vec<u8>) -> Response {
+fn json_bytes(body: axum::body::Bytes) -> Response {
     (
         [(
             header::CONTENT_TYPE,
@@ -120,6 +120,14 @@ fn json_bytes(body: Vec<u8>) -> Response {
         .into_response()
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/resolve/{address}",
+    tag = "delivery",
+    summary = "Resolve an address",
+    params(("address" = String, Path)),
+    responses((status = 200, description = "A set address gives the set as a bundle entry, a prompt address the prompt", body = super::schemas::Resolution), (status = 304, description = "Not modified (If-None-Match)"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 /// `GET /resolve/{address}`: a set address gives the set as a bundle entry, a prompt
 /// address gives `{prompt}`; both with `resolved_version`, `checksum` and `yanked`.
 pub async fn resolve(
@@ -200,6 +208,15 @@ async fn render_address(
     .into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/render/{address}",
+    tag = "delivery",
+    summary = "Render a prompt by address",
+    params(("address" = String, Path)),
+    request_body = super::schemas::RenderRequest,
+    responses((status = 200, description = "The rendered prompt", body = super::schemas::Rendered), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 /// `POST /render/{address}` with `{variables}`.
 pub async fn render(
     State(state): State<AppState>,
@@ -214,6 +231,14 @@ pub async fn render(
     render_address(&state, &auth, &raw, &b.variables).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/render",
+    tag = "delivery",
+    summary = "Render a prompt, address in the body",
+    request_body = super::schemas::RenderRequest,
+    responses((status = 200, description = "The rendered prompt", body = super::schemas::Rendered), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 /// `POST /render` with `{address, variables}`.
 pub async fn render_body(
     State(state): State<AppState>,

@@ -44,6 +44,14 @@ struct KeyBody {
     expires_at: Option<time::OffsetDateTime>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/api_keys",
+    tag = "credentials",
+    summary = "Create an API key",
+    request_body = super::schemas::ApiKeyInput,
+    responses((status = 201, description = "The key, shown this once", body = super::schemas::ApiKeyEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -66,6 +74,14 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(json!({"api_key": v}))).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/api_keys",
+    tag = "credentials",
+    summary = "List API keys",
+    params(("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page")),
+    responses((status = 200, description = "API keys (prefixes only)", body = super::schemas::ApiKeyList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -83,6 +99,14 @@ pub async fn list(
     Ok(Json(body).into_response())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/api_keys/{id}",
+    tag = "credentials",
+    summary = "Revoke an API key",
+    params(("id" = String, Path)),
+    responses((status = 204, description = "Revoked"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::middleware;
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{MethodRouter, delete, get, patch, post};
 use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
@@ -21,12 +21,14 @@ pub mod keys;
 pub mod limits;
 pub mod metrics;
 pub mod observe;
+pub mod openapi;
 pub mod ops;
 pub mod orgs;
 pub mod pagination;
 pub mod projects;
 pub mod prompt_sets;
 pub mod prompts;
+pub mod schemas;
 pub mod search;
 pub mod templates;
 pub mod tokens;
@@ -99,125 +101,134 @@ async fn not_found() -> axum::response::Response {
     )
 }
 
-/// Every route the forge serves.
-pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/auth/register", post(auth::register))
-        .route("/auth/sign_in", post(auth::sign_in))
-        .route("/auth/sign_out", post(auth::sign_out))
-        .route("/auth/sign_out_everywhere", post(auth::sign_out_everywhere))
-        .route("/auth/sessions", get(auth::sessions))
-        .route("/auth/sessions/{id}", delete(auth::end_session))
-        .route("/auth/magic_link", post(auth::magic_link))
-        .route("/auth/magic_link/verify", post(auth::verify_magic_link))
-        .route("/auth/password_reset", post(auth::password_reset))
-        .route(
+/// Every route under `/api/v1`, as (path, handlers). The router is built from this list and
+/// the OpenAPI test walks it, so a route cannot be served without being documented.
+pub fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/auth/register", post(auth::register)),
+        ("/auth/sign_in", post(auth::sign_in)),
+        ("/auth/sign_out", post(auth::sign_out)),
+        ("/auth/sign_out_everywhere", post(auth::sign_out_everywhere)),
+        ("/auth/sessions", get(auth::sessions)),
+        ("/auth/sessions/{id}", delete(auth::end_session)),
+        ("/auth/magic_link", post(auth::magic_link)),
+        ("/auth/magic_link/verify", post(auth::verify_magic_link)),
+        ("/auth/password_reset", post(auth::password_reset)),
+        (
             "/auth/password_reset/confirm",
             post(auth::confirm_password_reset),
-        )
-        .route("/auth/confirm_email", post(auth::confirm_email))
-        .route("/auth/password", post(auth::change_password))
-        .route("/me", get(auth::me))
-        .route(
+        ),
+        ("/auth/confirm_email", post(auth::confirm_email)),
+        ("/auth/password", post(auth::change_password)),
+        ("/me", get(auth::me)),
+        (
             "/organisations",
             get(orgs::list_organisations).post(orgs::create_organisation),
-        )
-        .route(
+        ),
+        (
             "/organisations/{id}",
             get(orgs::get_organisation)
                 .patch(orgs::patch_organisation)
                 .delete(orgs::delete_organisation),
-        )
-        .route(
+        ),
+        (
             "/organisation",
             get(orgs::get_current).patch(orgs::patch_current),
-        )
-        .route(
+        ),
+        (
             "/organisation/members",
             get(orgs::list_members).post(orgs::invite),
-        )
-        .route("/organisation/invitations", get(orgs::list_invitations))
-        .route(
+        ),
+        ("/organisation/invitations", get(orgs::list_invitations)),
+        (
             "/organisation/invitations/{id}",
             delete(orgs::revoke_invitation),
-        )
-        .route("/invitations/accept", post(orgs::accept_invitation))
-        .route(
+        ),
+        ("/invitations/accept", post(orgs::accept_invitation)),
+        (
             "/organisation/members/{user_id}",
             patch(orgs::patch_member).delete(orgs::delete_member),
-        )
-        .route("/organisation/audit", get(orgs::audit))
-        .route("/api_keys", get(keys::list).post(keys::create))
-        .route("/api_keys/{id}", delete(keys::revoke))
-        .route(
+        ),
+        ("/organisation/audit", get(orgs::audit)),
+        ("/api_keys", get(keys::list).post(keys::create)),
+        ("/api_keys/{id}", delete(keys::revoke)),
+        (
             "/projects/{id}/access_tokens",
             get(tokens::list).post(tokens::create),
-        )
-        .route("/access_tokens/{id}", delete(tokens::revoke))
-        .route("/templates/validate", post(templates::validate))
-        .route("/projects", get(projects::list).post(projects::create))
-        .route(
+        ),
+        ("/access_tokens/{id}", delete(tokens::revoke)),
+        ("/templates/validate", post(templates::validate)),
+        ("/projects", get(projects::list).post(projects::create)),
+        (
             "/projects/{id}",
             get(projects::get)
                 .patch(projects::update)
                 .delete(projects::delete),
-        )
-        .route("/projects/by_slug/{slug}", get(projects::by_slug))
-        .route(
+        ),
+        ("/projects/by_slug/{slug}", get(projects::by_slug)),
+        (
             "/projects/{id}/prompt_sets",
             get(prompt_sets::list_in_project).post(prompt_sets::create),
-        )
-        .route("/prompt_sets", get(prompt_sets::list))
-        .route(
+        ),
+        ("/prompt_sets", get(prompt_sets::list)),
+        (
             "/prompt_sets/{id}",
             get(prompt_sets::get)
                 .patch(prompt_sets::update)
                 .delete(prompt_sets::delete),
-        )
-        .route(
+        ),
+        (
             "/prompt_sets/by_address/{project}/{set}",
             get(prompt_sets::by_address),
-        )
-        .route("/prompt_sets/{id}/status", post(prompt_sets::status))
-        .route(
+        ),
+        ("/prompt_sets/{id}/status", post(prompt_sets::status)),
+        (
             "/prompt_sets/{id}/prompts",
             get(prompts::list).post(prompts::create),
-        )
-        .route(
+        ),
+        (
             "/prompts/{id}",
             get(prompts::get)
                 .patch(prompts::update)
                 .delete(prompts::delete),
-        )
-        .route(
+        ),
+        (
             "/prompts/by_address/{project}/{set}/{prompt}",
             get(prompts::by_address),
-        )
-        .route("/prompts/{id}/render", post(prompts::render))
-        .route(
+        ),
+        ("/prompts/{id}/render", post(prompts::render)),
+        (
             "/prompt_sets/{id}/versions",
             get(versions::list).post(versions::create),
-        )
-        .route(
+        ),
+        (
             "/prompt_sets/{id}/versions/{label}",
             get(versions::by_label),
-        )
-        .route("/versions/{id}", get(versions::get))
-        .route("/versions/{id}/yank", post(versions::yank))
-        .route("/versions/{id}/unyank", post(versions::unyank))
-        .route("/prompt_sets/{id}/diff", get(versions::diff))
-        .route("/prompt_sets/{id}/restore", post(versions::restore))
-        .route("/prompt_sets/{id}/channels", get(versions::list_channels))
-        .route(
+        ),
+        ("/versions/{id}", get(versions::get)),
+        ("/versions/{id}/yank", post(versions::yank)),
+        ("/versions/{id}/unyank", post(versions::unyank)),
+        ("/prompt_sets/{id}/diff", get(versions::diff)),
+        ("/prompt_sets/{id}/restore", post(versions::restore)),
+        ("/prompt_sets/{id}/channels", get(versions::list_channels)),
+        (
             "/prompt_sets/{id}/channels/{name}",
             get(versions::get_channel)
                 .put(versions::put_channel)
                 .delete(versions::delete_channel),
-        )
-        .route("/resolve/{*address}", get(delivery::resolve))
-        .route("/render/{*address}", post(delivery::render))
-        .route("/render", post(delivery::render_body))
-        .route("/search", get(search::search));
+        ),
+        ("/resolve/{*address}", get(delivery::resolve)),
+        ("/render/{*address}", post(delivery::render)),
+        ("/render", post(delivery::render_body)),
+        ("/search", get(search::search)),
+    ]
+}
+
+/// Every route the forge serves.
+pub fn router(state: AppState) -> Router {
+    let api = api_routes()
+        .into_iter()
+        .fold(Router::new(), |r, (path, handlers)| r.route(path, handlers));
     let max_body = state.config.max_body_bytes;
     let cors = cors_layer(&state.config);
     let router = Router::new()
@@ -226,6 +237,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/dev/mailbox", get(ops::dev_mailbox))
         .nest("/api/v1", api)
+        .merge(openapi::routes())
         .fallback(not_found)
         .route_layer(middleware::from_fn_with_state(state.clone(), limits::limit))
         .route_layer(middleware::from_fn(observe::label_route))

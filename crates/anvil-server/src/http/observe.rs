@@ -14,6 +14,14 @@ use super::error::ErrorBody;
 
 pub const REQUEST_ID: &str = "x-request-id";
 
+/// State-changing methods on routes that never write.
+const READ_ONLY_POSTS: [&str; 4] = [
+    "/api/v1/render/{*address}",
+    "/api/v1/render",
+    "/api/v1/prompts/{id}/render",
+    "/api/v1/templates/validate",
+];
+
 /// The id of the request being handled, in request extensions.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
@@ -41,16 +49,20 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
 
     let mut res = next.run(req).await;
 
-    // Apply what this request committed to the caches before the answer leaves, so the
-    // caller (and anyone after) never reads a stale resolve on this instance.
-    if mutating && let Err(e) = state.feed.catch_up(&state.db).await {
-        tracing::error!(request_id = %id, error = %e, "applying committed events failed");
-    }
-
     let route = res
         .extensions_mut()
         .remove::<RouteLabel>()
         .map_or_else(|| "unmatched".to_string(), |r| r.0);
+
+    // Apply what this request committed to the caches before the answer leaves, so the
+    // caller (and anyone after) never reads a stale resolve on this instance. Renders and
+    // validations write nothing: skipping them keeps the render hot path off the database.
+    if mutating
+        && !READ_ONLY_POSTS.contains(&route.as_str())
+        && let Err(e) = state.feed.catch_up(&state.db).await
+    {
+        tracing::error!(request_id = %id, error = %e, "applying committed events failed");
+    }
 
     if let Some(mut body) = res.extensions_mut().remove::<ErrorBody>() {
         body.request_id = id.clone();

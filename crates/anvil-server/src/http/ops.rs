@@ -8,6 +8,14 @@ use sea_orm::ConnectionTrait;
 use super::AppState;
 use crate::db;
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    summary = "Liveness",
+    responses((status = 200, description = "The process is up", body = super::schemas::Status)),
+    security(()),
+)]
 pub async fn healthz() -> impl IntoResponse {
     (
         StatusCode::OK,
@@ -15,6 +23,14 @@ pub async fn healthz() -> impl IntoResponse {
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    summary = "Readiness",
+    responses((status = 200, description = "Ready", body = super::schemas::Readiness), (status = 503, description = "Not ready", body = super::schemas::Readiness)),
+    security(()),
+)]
 /// Ready when the database answers and every migration is applied.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let reachable = state.db.execute_unprepared("SELECT 1").await.is_ok();
@@ -35,6 +51,14 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    summary = "Metrics",
+    responses((status = 200, description = "Prometheus text format", body = String)),
+    security(()),
+)]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let pool = db::pool_stats(&state.db);
     (
@@ -43,6 +67,14 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/dev/mailbox",
+    tag = "operations",
+    summary = "Development mailbox",
+    responses((status = 200, description = "HTML list of outgoing mail (development only)", body = String)),
+    security(()),
+)]
 /// Development only: the mail outbox as a page, newest first (404 in production).
 pub async fn dev_mailbox(State(state): State<AppState>) -> axum::response::Response {
     if state.config.env != crate::config::Environment::Development {

@@ -54,6 +54,14 @@ fn parse_org(body: Value) -> Result<OrganisationInput, ApiError> {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/organisations",
+    tag = "organisations",
+    summary = "List the caller's organisations",
+    params(("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page")),
+    responses((status = 200, description = "The caller's organisations", body = super::schemas::OrganisationList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn list_organisations(
     State(state): State<AppState>,
     caller: Caller,
@@ -71,6 +79,14 @@ pub async fn list_organisations(
     Ok(Json(body).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/organisations",
+    tag = "organisations",
+    summary = "Create an organisation",
+    request_body = super::schemas::OrganisationInput,
+    responses((status = 201, description = "Created; the caller owns it", body = super::schemas::OrganisationEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn create_organisation(
     State(state): State<AppState>,
     caller: Caller,
@@ -98,6 +114,14 @@ fn show(ctx: &OrgContext) -> Result<Response, ApiError> {
     Ok(Json(json!({"organisation": org_json(&ctx.organisation, Some(ctx.role))})).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/organisations/{id}",
+    tag = "organisations",
+    summary = "Get an organisation",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "The organisation", body = super::schemas::OrganisationEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn get_organisation(
     State(state): State<AppState>,
     caller: Caller,
@@ -106,6 +130,13 @@ pub async fn get_organisation(
     show(&by_id(&state, &caller, &id).await?)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/organisation",
+    tag = "organisations",
+    summary = "Get the current organisation",
+    responses((status = 200, description = "The organisation the request acts in", body = super::schemas::OrganisationEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn get_current(
     State(state): State<AppState>,
     caller: Caller,
@@ -119,6 +150,15 @@ async fn patch(state: &AppState, ctx: OrgContext, body: Value) -> Result<Respons
     Ok(Json(json!({"organisation": org_json(&org, Some(ctx.role))})).into_response())
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/organisations/{id}",
+    tag = "organisations",
+    summary = "Update an organisation",
+    params(("id" = String, Path)),
+    request_body = super::schemas::OrganisationInput,
+    responses((status = 200, description = "Updated", body = super::schemas::OrganisationEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn patch_organisation(
     State(state): State<AppState>,
     caller: Caller,
@@ -129,6 +169,14 @@ pub async fn patch_organisation(
     patch(&state, ctx, body).await
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/organisation",
+    tag = "organisations",
+    summary = "Update the current organisation",
+    request_body = super::schemas::OrganisationInput,
+    responses((status = 200, description = "Updated", body = super::schemas::OrganisationEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn patch_current(
     State(state): State<AppState>,
     caller: Caller,
@@ -143,6 +191,14 @@ pub struct ConfirmQuery {
     confirm: Option<String>,
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/organisations/{id}",
+    tag = "organisations",
+    summary = "Delete an organisation",
+    params(("id" = String, Path), ("confirm" = String, Query, description = "The organisation's slug, to confirm")),
+    responses((status = 204, description = "Deleted"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn delete_organisation(
     State(state): State<AppState>,
     caller: Caller,
@@ -154,6 +210,14 @@ pub async fn delete_organisation(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/organisation/members",
+    tag = "organisations",
+    summary = "List members",
+    params(("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page")),
+    responses((status = 200, description = "Members", body = super::schemas::MemberList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn list_members(
     State(state): State<AppState>,
     caller: Caller,
@@ -186,6 +250,15 @@ struct RoleBody {
     role: String,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/organisation/members/{user_id}",
+    tag = "organisations",
+    summary = "Change a member's role",
+    params(("user_id" = String, Path)),
+    request_body = super::schemas::RoleBody,
+    responses((status = 200, description = "Role changed", body = super::schemas::MemberEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn patch_member(
     State(state): State<AppState>,
     caller: Caller,
@@ -198,6 +271,14 @@ pub async fn patch_member(
     Ok(Json(json!({"member": {"user_id": m.user_id, "role": m.role}})).into_response())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/organisation/members/{user_id}",
+    tag = "organisations",
+    summary = "Remove a member, or leave",
+    params(("user_id" = String, Path)),
+    responses((status = 204, description = "Removed (or left)"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn delete_member(
     State(state): State<AppState>,
     caller: Caller,
@@ -219,6 +300,14 @@ pub struct AuditQuery {
     cursor: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/organisation/audit",
+    tag = "organisations",
+    summary = "Read the audit log",
+    params(("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page"), ("actor" = Option<String>, Query, description = "Actor id"), ("resource" = Option<String>, Query, description = "Resource type or id"), ("action" = Option<String>, Query, description = "Action"), ("since" = Option<String>, Query, description = "RFC 3339 time")),
+    responses((status = 200, description = "Audit events, newest first", body = super::schemas::AuditList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn audit(
     State(state): State<AppState>,
     caller: Caller,
@@ -287,6 +376,14 @@ fn invitation_json(i: &crate::db::entities::invitation::Model) -> Value {
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/organisation/members",
+    tag = "organisations",
+    summary = "Invite a member",
+    request_body = super::schemas::InviteBody,
+    responses((status = 201, description = "Invitation mailed", body = super::schemas::InvitationEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn invite(
     State(state): State<AppState>,
     caller: Caller,
@@ -311,6 +408,14 @@ pub async fn invite(
         .into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/organisation/invitations",
+    tag = "organisations",
+    summary = "List invitations",
+    params(("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page")),
+    responses((status = 200, description = "Open invitations", body = super::schemas::InvitationList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn list_invitations(
     State(state): State<AppState>,
     caller: Caller,
@@ -323,6 +428,14 @@ pub async fn list_invitations(
     Ok(Json(body).into_response())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/organisation/invitations/{id}",
+    tag = "organisations",
+    summary = "Revoke an invitation",
+    params(("id" = String, Path)),
+    responses((status = 204, description = "Revoked"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn revoke_invitation(
     State(state): State<AppState>,
     caller: Caller,
@@ -343,6 +456,15 @@ struct AcceptBody {
     name: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/invitations/accept",
+    tag = "organisations",
+    summary = "Accept an invitation",
+    request_body = super::schemas::AcceptInvitation,
+    responses((status = 200, description = "Joined", body = super::schemas::Accepted), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    security(()),
+)]
 /// Signed in: join. Not signed in, with `password` (and `name`): register the invited address
 /// and join, signed in.
 pub async fn accept_invitation(

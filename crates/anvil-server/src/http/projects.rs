@@ -74,6 +74,14 @@ pub(crate) async fn ctx_of_project(
 
 use sea_orm::EntityTrait;
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/projects",
+    tag = "projects",
+    summary = "Create a project",
+    request_body = super::schemas::ContentInput,
+    responses((status = 201, description = "Created", body = super::schemas::ProjectEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -88,6 +96,14 @@ pub async fn create(
         .into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects",
+    tag = "projects",
+    summary = "List projects",
+    params(("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page")),
+    responses((status = 200, description = "Projects", body = super::schemas::ProjectList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -106,6 +122,14 @@ pub async fn list(
     .into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects/{id}",
+    tag = "projects",
+    summary = "Get a project",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "The project", body = super::schemas::ProjectEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -116,6 +140,14 @@ pub async fn get(
     Ok(Json(json!({"project": project_json(&p)})).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects/by_slug/{slug}",
+    tag = "projects",
+    summary = "Get a project by slug",
+    params(("slug" = String, Path)),
+    responses((status = 200, description = "The project", body = super::schemas::ProjectEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn by_slug(
     State(state): State<AppState>,
     caller: Caller,
@@ -126,6 +158,15 @@ pub async fn by_slug(
     Ok(Json(json!({"project": project_json(&p)})).into_response())
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/projects/{id}",
+    tag = "projects",
+    summary = "Update a project",
+    params(("id" = String, Path)),
+    request_body = super::schemas::ContentInput,
+    responses((status = 200, description = "Updated", body = super::schemas::ProjectEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -137,6 +178,14 @@ pub async fn update(
     Ok(Json(json!({"project": project_json(&p)})).into_response())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/projects/{id}",
+    tag = "projects",
+    summary = "Archive a project",
+    params(("id" = String, Path)),
+    responses((status = 204, description = "Archived"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,

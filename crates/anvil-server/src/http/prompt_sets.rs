@@ -55,6 +55,15 @@ fn input(body: Value) -> Result<SetInput, ApiError> {
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/projects/{id}/prompt_sets",
+    tag = "prompt sets",
+    summary = "Create a prompt set",
+    params(("id" = String, Path)),
+    request_body = super::schemas::PromptSetInput,
+    responses((status = 201, description = "Created", body = super::schemas::PromptSetEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -70,6 +79,14 @@ pub async fn create(
         .into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects/{id}/prompt_sets",
+    tag = "prompt sets",
+    summary = "List a project's prompt sets",
+    params(("id" = String, Path), ("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page")),
+    responses((status = 200, description = "Prompt sets", body = super::schemas::PromptSetList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn list_in_project(
     State(state): State<AppState>,
     caller: Caller,
@@ -89,6 +106,14 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/prompt_sets",
+    tag = "prompt sets",
+    summary = "List prompt sets of a project",
+    params(("project_id" = String, Query, description = "The project"), ("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page")),
+    responses((status = 200, description = "Prompt sets", body = super::schemas::PromptSetList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -107,6 +132,14 @@ pub async fn list(
     Ok(Json(list_body(&state, "prompt_sets", &list, |s| &s.id, set_json)).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/prompt_sets/{id}",
+    tag = "prompt sets",
+    summary = "Get a prompt set",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "The prompt set", body = super::schemas::PromptSetEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -117,6 +150,14 @@ pub async fn get(
     Ok(Json(json!({"prompt_set": set_json(&s)})).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/prompt_sets/by_address/{project}/{set}",
+    tag = "prompt sets",
+    summary = "Get a prompt set by address",
+    params(("project" = String, Path), ("set" = String, Path)),
+    responses((status = 200, description = "The prompt set", body = super::schemas::PromptSetEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn by_address(
     State(state): State<AppState>,
     caller: Caller,
@@ -127,6 +168,15 @@ pub async fn by_address(
     Ok(Json(json!({"prompt_set": set_json(&s)})).into_response())
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/prompt_sets/{id}",
+    tag = "prompt sets",
+    summary = "Update a prompt set",
+    params(("id" = String, Path)),
+    request_body = super::schemas::PromptSetInput,
+    responses((status = 200, description = "Updated", body = super::schemas::PromptSetEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -138,6 +188,14 @@ pub async fn update(
     Ok(Json(json!({"prompt_set": set_json(&s)})).into_response())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/prompt_sets/{id}",
+    tag = "prompt sets",
+    summary = "Archive a prompt set",
+    params(("id" = String, Path)),
+    responses((status = 204, description = "Archived"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
@@ -154,6 +212,15 @@ struct StatusBody {
     status: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/prompt_sets/{id}/status",
+    tag = "prompt sets",
+    summary = "Change a prompt set's status",
+    params(("id" = String, Path)),
+    request_body = super::schemas::StatusBody,
+    responses((status = 200, description = "Status changed", body = super::schemas::PromptSetEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn status(
     State(state): State<AppState>,
     caller: Caller,

@@ -131,6 +131,15 @@ async fn ctx_of_prompt(
     ctx_of_org(state, caller, org, "prompt").await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/prompt_sets/{id}/prompts",
+    tag = "prompts",
+    summary = "Create a prompt",
+    params(("id" = String, Path)),
+    request_body = super::schemas::PromptInput,
+    responses((status = 201, description = "Created, with the template analysis", body = super::schemas::PromptEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -142,6 +151,14 @@ pub async fn create(
     Ok(saved_response(StatusCode::CREATED, &saved))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/prompt_sets/{id}/prompts",
+    tag = "prompts",
+    summary = "List prompts",
+    params(("id" = String, Path), ("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page")),
+    responses((status = 200, description = "Prompts of the working copy", body = super::schemas::PromptList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -172,6 +189,14 @@ fn read_response(headers: &HeaderMap, p: &prompt::Model) -> Response {
     with_etag(Json(json!({"prompt": prompt_json(p)})).into_response(), p)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/prompts/{id}",
+    tag = "prompts",
+    summary = "Get a prompt",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "The prompt", body = super::schemas::PromptEnvelope), (status = 304, description = "Not modified (If-None-Match)"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -183,6 +208,14 @@ pub async fn get(
     Ok(read_response(&headers, &p))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/prompts/by_address/{project}/{set}/{prompt}",
+    tag = "prompts",
+    summary = "Get a prompt by address",
+    params(("project" = String, Path), ("set" = String, Path), ("prompt" = String, Path)),
+    responses((status = 200, description = "The prompt", body = super::schemas::PromptEnvelope), (status = 304, description = "Not modified (If-None-Match)"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn by_address(
     State(state): State<AppState>,
     caller: Caller,
@@ -194,6 +227,15 @@ pub async fn by_address(
     Ok(read_response(&headers, &p))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/prompts/{id}",
+    tag = "prompts",
+    summary = "Update a prompt (If-Match for optimistic concurrency)",
+    params(("id" = String, Path)),
+    request_body = super::schemas::PromptInput,
+    responses((status = 200, description = "Updated, with the template analysis", body = super::schemas::PromptEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -208,6 +250,14 @@ pub async fn update(
     Ok(saved_response(StatusCode::OK, &saved))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/prompts/{id}",
+    tag = "prompts",
+    summary = "Delete a prompt",
+    params(("id" = String, Path)),
+    responses((status = 204, description = "Deleted"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
@@ -225,6 +275,15 @@ struct RenderBody {
     variables: serde_json::Map<String, Value>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/prompts/{id}/render",
+    tag = "prompts",
+    summary = "Render a prompt of the working copy",
+    params(("id" = String, Path)),
+    request_body = super::schemas::Variables,
+    responses((status = 200, description = "The working copy rendered", body = super::schemas::Rendered), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 /// Renders the working copy (the editor's preview and tests).
 pub async fn render(
     State(state): State<AppState>,

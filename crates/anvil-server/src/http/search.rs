@@ -23,6 +23,14 @@ pub struct SearchQuery {
     cursor: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/search",
+    tag = "search",
+    summary = "Search names, descriptions and templates",
+    params(("q" = String, Query, description = "Words to find; the last matches as a prefix"), ("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page")),
+    responses((status = 200, description = "Hits, best first", body = super::schemas::SearchResults), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn search(
     State(state): State<AppState>,
     caller: Caller,

@@ -21,6 +21,14 @@ struct ValidateBody {
     parameters: Vec<Parameter>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/templates/validate",
+    tag = "prompts",
+    summary = "Validate a template",
+    request_body = super::schemas::TemplateCheck,
+    responses((status = 200, description = "What the template uses and whether it parses", body = super::schemas::TemplateReport), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn validate(
     State(state): State<AppState>,
     _caller: Caller,

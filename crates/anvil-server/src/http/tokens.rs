@@ -33,6 +33,15 @@ struct TokenBody {
     name: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/projects/{id}/access_tokens",
+    tag = "credentials",
+    summary = "Create a project access token",
+    params(("id" = String, Path)),
+    request_body = super::schemas::NameBody,
+    responses((status = 201, description = "The token, shown this once", body = super::schemas::AccessTokenEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -46,6 +55,14 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(json!({"access_token": v}))).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects/{id}/access_tokens",
+    tag = "credentials",
+    summary = "List a project's access tokens",
+    params(("id" = String, Path), ("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page")),
+    responses((status = 200, description = "Live tokens", body = super::schemas::AccessTokenList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -64,6 +81,14 @@ pub async fn list(
     .into_response())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/access_tokens/{id}",
+    tag = "credentials",
+    summary = "Revoke an access token",
+    params(("id" = String, Path)),
+    responses((status = 204, description = "Revoked"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,

@@ -110,6 +110,15 @@ struct CutBody {
     description: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/prompt_sets/{id}/versions",
+    tag = "versions",
+    summary = "Cut a version",
+    params(("id" = String, Path)),
+    request_body = super::schemas::CutVersion,
+    responses((status = 201, description = "Cut", body = super::schemas::VersionEnvelope), (status = 200, description = "The existing version with this label and content", body = super::schemas::VersionEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -138,6 +147,14 @@ pub async fn create(
     Ok(version_response(&headers, status, &cut.version))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/prompt_sets/{id}/versions",
+    tag = "versions",
+    summary = "List versions",
+    params(("id" = String, Path), ("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page")),
+    responses((status = 200, description = "Versions (without snapshots)", body = super::schemas::VersionList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -157,6 +174,14 @@ pub async fn list(
     .into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/prompt_sets/{id}/versions/{label}",
+    tag = "versions",
+    summary = "Get a version by label",
+    params(("id" = String, Path), ("label" = String, Path)),
+    responses((status = 200, description = "The version", body = super::schemas::VersionEnvelope), (status = 304, description = "Not modified (If-None-Match)"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn by_label(
     State(state): State<AppState>,
     caller: Caller,
@@ -168,6 +193,14 @@ pub async fn by_label(
     Ok(version_response(&headers, StatusCode::OK, &v))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/versions/{id}",
+    tag = "versions",
+    summary = "Get a version",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "The version", body = super::schemas::VersionEnvelope), (status = 304, description = "Not modified (If-None-Match)"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -186,6 +219,15 @@ struct YankBody {
     reason: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/versions/{id}/yank",
+    tag = "versions",
+    summary = "Yank a version",
+    params(("id" = String, Path)),
+    request_body = super::schemas::YankBody,
+    responses((status = 200, description = "Yanked", body = super::schemas::VersionEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn yank(
     State(state): State<AppState>,
     caller: Caller,
@@ -206,6 +248,14 @@ pub async fn yank(
     Ok(version_response(&headers, StatusCode::OK, &v))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/versions/{id}/unyank",
+    tag = "versions",
+    summary = "Unyank a version",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "Unyanked", body = super::schemas::VersionEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn unyank(
     State(state): State<AppState>,
     caller: Caller,
@@ -224,6 +274,14 @@ pub struct DiffQuery {
     to: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/prompt_sets/{id}/diff",
+    tag = "versions",
+    summary = "Diff two versions or a version and the working copy",
+    params(("id" = String, Path), ("from" = String, Query, description = "A label or `working`"), ("to" = String, Query, description = "A label or `working`")),
+    responses((status = 200, description = "Differences per prompt", body = super::schemas::Diff), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn diff(
     State(state): State<AppState>,
     caller: Caller,
@@ -254,6 +312,15 @@ struct RestoreBody {
     label: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/prompt_sets/{id}/restore",
+    tag = "versions",
+    summary = "Restore a version into the working copy",
+    params(("id" = String, Path)),
+    request_body = super::schemas::RestoreBody,
+    responses((status = 200, description = "The working copy now holds the version", body = super::schemas::Restored), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn restore(
     State(state): State<AppState>,
     caller: Caller,
@@ -287,6 +354,14 @@ fn move_json(m: &Move) -> Value {
     json!({"from": m.from, "to": m.to, "moved_by": m.moved_by, "at": ts(m.at)})
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/prompt_sets/{id}/channels",
+    tag = "channels",
+    summary = "List channels",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "Channels", body = super::schemas::ChannelList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn list_channels(
     State(state): State<AppState>,
     caller: Caller,
@@ -301,6 +376,14 @@ pub async fn list_channels(
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/prompt_sets/{id}/channels/{name}",
+    tag = "channels",
+    summary = "Get a channel",
+    params(("id" = String, Path), ("name" = String, Path)),
+    responses((status = 200, description = "The channel and its history", body = super::schemas::ChannelEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn get_channel(
     State(state): State<AppState>,
     caller: Caller,
@@ -322,6 +405,15 @@ struct ChannelBody {
     protected: Option<bool>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/prompt_sets/{id}/channels/{name}",
+    tag = "channels",
+    summary = "Create or move a channel",
+    params(("id" = String, Path), ("name" = String, Path)),
+    request_body = super::schemas::ChannelInput,
+    responses((status = 201, description = "Created", body = super::schemas::ChannelEnvelope), (status = 200, description = "Moved or updated", body = super::schemas::ChannelEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn put_channel(
     State(state): State<AppState>,
     caller: Caller,
@@ -349,6 +441,14 @@ pub async fn put_channel(
     Ok((status, Json(json!({"channel": channel_json(&c)}))).into_response())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/prompt_sets/{id}/channels/{name}",
+    tag = "channels",
+    summary = "Delete a channel",
+    params(("id" = String, Path), ("name" = String, Path)),
+    responses((status = 204, description = "Deleted"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+)]
 pub async fn delete_channel(
     State(state): State<AppState>,
     caller: Caller,

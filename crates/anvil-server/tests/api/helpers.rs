@@ -351,10 +351,14 @@ impl TestApp {
         path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
+        let method_name = method.as_str().to_string();
+        let method_name = method_name.as_str();
         let res = self.send_in(client, method, &r.org_id, path, body).await;
         let status = res.status().as_u16();
         let text = res.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        crate::contract::assert_documented(method_name, path, status, &body);
+        (status, body)
     }
 
     /// The number of events of one type.

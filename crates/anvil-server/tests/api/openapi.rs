@@ -1,0 +1,129 @@
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::contract::{assert_documented, check, operation_path};
+use crate::helpers::spawn_app;
+
+const METHODS: [Method; 5] = [
+    Method::GET,
+    Method::POST,
+    Method::PUT,
+    Method::PATCH,
+    Method::DELETE,
+];
+
+#[tokio::test]
+async fn the_document_covers_every_route_the_router_serves() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::new();
+    let res = client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let doc: Value = res.json().await.unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    let paths = doc["paths"].as_object().unwrap();
+
+    // Which methods each registered path answers: axum says 405 for the others.
+    let mut served = Vec::new();
+    for (template, _) in anvil_server::http::api_routes() {
+        let concrete = template
+            .replace("{*address}", "support/emails@1.0.0/welcome")
+            .split('/')
+            .map(|seg| if seg.starts_with('{') { "x" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/");
+        for m in METHODS {
+            let res = client
+                .request(m.clone(), app.url(&format!("/api/v1{concrete}")))
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            if res.status() != 405 {
+                let documented = format!("/api/v1{}", template.replace("{*address}", "{address}"));
+                assert!(
+                    paths
+                        .get(&documented)
+                        .and_then(|p| p.get(m.as_str().to_lowercase()))
+                        .is_some(),
+                    "{m} {documented} is served but not in the document"
+                );
+                served.push((documented, m.as_str().to_lowercase()));
+            }
+        }
+    }
+    // And nothing is documented under /api/v1 that is not served.
+    for (path, ops) in paths {
+        if !path.starts_with("/api/v1/") {
+            continue;
+        }
+        for method in ops.as_object().unwrap().keys() {
+            assert!(
+                served.contains(&(path.clone(), method.clone())),
+                "{method} {path} is documented but not served"
+            );
+        }
+    }
+    assert!(served.len() >= 70, "{} operations", served.len());
+}
+
+#[tokio::test]
+async fn the_reference_page_and_its_assets_come_from_the_binary() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::new();
+    let res = client.get(app.url("/api/docs/")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("swagger-ui"), "{html}");
+    assert!(!html.contains("https://"), "no external assets: {html}");
+    let res = client
+        .get(app.url("/api/docs/swagger-ui-bundle.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.bytes().await.unwrap().len() > 100_000);
+    let res = client
+        .get(app.url("/api/docs/swagger-initializer.js"))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains("/api/v1/openapi.json"));
+}
+
+#[test]
+fn the_contract_check_catches_drift() {
+    assert_eq!(
+        operation_path("/api/v1/prompt_sets/by_address/a/b").as_deref(),
+        Some("/api/v1/prompt_sets/by_address/{project}/{set}")
+    );
+    assert_eq!(
+        operation_path("/api/v1/resolve/a/b@1/c?x=1").as_deref(),
+        Some("/api/v1/resolve/{address}")
+    );
+    let project = json!({"project": {"id": "1", "organisation_id": "o", "name": "n", "slug": "s",
+        "description": "", "created_at": "t", "updated_at": "t"}});
+    assert_documented("GET", "/api/v1/projects/1", 200, &project);
+    let schema = json!({"$ref": "#/components/schemas/ProjectEnvelope"});
+    assert!(check(&schema, &project, "body").is_ok());
+    let mut missing = project.clone();
+    missing["project"].as_object_mut().unwrap().remove("slug");
+    assert!(
+        check(&schema, &missing, "body")
+            .unwrap_err()
+            .contains("slug")
+    );
+    let mut wrong = project.clone();
+    wrong["project"]["name"] = json!(5);
+    assert!(check(&schema, &wrong, "body").is_err());
+    let undocumented =
+        std::panic::catch_unwind(|| assert_documented("GET", "/api/v1/projects/1", 418, &project));
+    assert!(undocumented.is_err());
+}
