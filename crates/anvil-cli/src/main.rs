@@ -7,6 +7,11 @@ use anvil_server::config::{self, Config, LogFormat, Overrides};
 use anvil_server::{Forge, db, server, telemetry};
 use clap::{Parser, Subcommand, ValueEnum};
 
+// The request path allocates many small, short-lived values across threads; mimalloc serves
+// them faster than glibc's allocator (see BENCHMARKS.md, delivery).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "anvil",

@@ -36,9 +36,20 @@ pub mod versions;
 
 use error::{ErrorBody, error_response};
 
-/// What every handler can reach.
+/// What every handler can reach. Extractors and layers clone the state for every request, so
+/// it is one pointer.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub metrics: Arc<metrics::Metrics>,
@@ -67,7 +78,7 @@ impl AppState {
         mailer: crate::domain::mail::Mailer,
     ) -> Self {
         let delivery = crate::domain::delivery::DeliveryCache::default();
-        AppState {
+        AppState(Arc::new(Shared {
             limits: limits::Limits::from_config(&config),
             feed: Arc::new(crate::domain::feed::Feed::new(delivery.clone())),
             delivery,
@@ -80,7 +91,7 @@ impl AppState {
             secret_key: Arc::new(secret_key),
             sign_in_limiter: Arc::new(RateLimiter::new(5, Duration::from_secs(60))),
             mail_limiter: Arc::new(RateLimiter::new(3, Duration::from_secs(3600))),
-        }
+        }))
     }
 
     /// The URL links in mail start with.

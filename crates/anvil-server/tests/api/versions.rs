@@ -564,3 +564,85 @@ async fn diffs_and_restores_work_between_versions_and_the_working_copy() {
     let (s, b) = cut(&app, &r, &r.member, json!({})).await;
     assert_eq!(s, 409, "restored content equals 1.0.0: {b}");
 }
+
+#[tokio::test]
+async fn size_limits_and_key_scopes_hold_for_content_and_versions() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let prompts = format!("/api/v1/prompt_sets/{}/prompts", r.set_id);
+    // Templates over 256 KiB and more than 100 parameters are refused, naming the field.
+    let big = "x".repeat(300 * 1024);
+    let (s, b) = app
+        .call(
+            &r,
+            &r.member,
+            Method::POST,
+            &prompts,
+            Some(json!({"name": "Big", "template": big})),
+        )
+        .await;
+    assert_eq!(s, 422, "{b}");
+    assert_eq!(b["error"]["details"][0]["field"], "template");
+    let many: Vec<Value> = (0..101)
+        .map(|i| json!({"name": format!("p{i}"), "type": "string"}))
+        .collect();
+    let (s, b) = app
+        .call(
+            &r,
+            &r.member,
+            Method::POST,
+            &prompts,
+            Some(json!({"name": "Many", "template": "x", "parameters": many})),
+        )
+        .await;
+    assert_eq!(s, 422, "{b}");
+    assert!(
+        b["error"]["details"][0]["field"]
+            .as_str()
+            .unwrap()
+            .starts_with("parameters")
+    );
+    assert_eq!(app.count("prompts").await, 2, "nothing was saved");
+
+    // A read-only key reads and renders but cannot cut, yank or move channels.
+    let (s, _) = cut(&app, &r, &r.admin, json!({})).await;
+    assert_eq!(s, 201);
+    let (_, b) = app
+        .call(
+            &r,
+            &r.admin,
+            Method::POST,
+            "/api/v1/api_keys",
+            Some(json!({"name": "ci", "scopes": ["read"], "organisation_id": r.org_id})),
+        )
+        .await;
+    let key = b["api_key"]["key"].as_str().unwrap().to_string();
+    let anon = reqwest::Client::new();
+    let res = anon
+        .get(app.url("/api/v1/resolve/support/emails@1.0.0"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = anon
+        .post(app.url(&format!("/api/v1/prompt_sets/{}/versions", r.set_id)))
+        .bearer_auth(&key)
+        .json(&json!({"label": "9.0.0"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let res = anon
+        .put(app.url(&format!(
+            "/api/v1/prompt_sets/{}/channels/production",
+            r.set_id
+        )))
+        .bearer_auth(&key)
+        .json(&json!({"version": "1.0.0"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(app.count("channels").await, 0);
+}
