@@ -278,7 +278,7 @@ pub struct RegisterBody {
     tag = "accounts",
     summary = "Register an account",
     request_body = super::schemas::Registration,
-    responses((status = 201, description = "Registered and signed in (sets the session cookie)", body = super::schemas::UserEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 201, description = "Registered and signed in (sets the session cookie)", body = super::schemas::UserEnvelope), super::schemas::ApiErrors),
     security(()),
 )]
 pub async fn register(
@@ -327,7 +327,7 @@ pub struct SignInBody {
     tag = "accounts",
     summary = "Sign in with email and password",
     request_body = super::schemas::SignIn,
-    responses((status = 200, description = "Signed in (sets the session cookie)", body = super::schemas::UserEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "Signed in (sets the session cookie)", body = super::schemas::UserEnvelope), super::schemas::ApiErrors),
     security(()),
 )]
 pub async fn sign_in(
@@ -354,7 +354,7 @@ pub async fn sign_in(
     path = "/api/v1/auth/sign_out",
     tag = "accounts",
     summary = "Sign out this session",
-    responses((status = 204, description = "Signed out"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 204, description = "Signed out"), super::schemas::ApiErrors),
 )]
 pub async fn sign_out(State(state): State<AppState>, me: SignedIn) -> Result<Response, ApiError> {
     accounts::end_session(&state.db, &me.user.id, &me.session.id).await?;
@@ -369,7 +369,7 @@ pub async fn sign_out(State(state): State<AppState>, me: SignedIn) -> Result<Res
     path = "/api/v1/auth/sign_out_everywhere",
     tag = "accounts",
     summary = "End every session of the user",
-    responses((status = 204, description = "Every session ended"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 204, description = "Every session ended"), super::schemas::ApiErrors),
 )]
 pub async fn sign_out_everywhere(
     State(state): State<AppState>,
@@ -387,8 +387,8 @@ pub async fn sign_out_everywhere(
     path = "/api/v1/auth/sessions",
     tag = "accounts",
     summary = "List the caller's sessions",
-    params(("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page")),
-    responses((status = 200, description = "The caller's sessions", body = super::schemas::SessionList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    params(super::pagination::PageQuery),
+    responses((status = 200, description = "The caller's sessions", body = super::schemas::SessionList), super::schemas::ApiErrors),
 )]
 pub async fn sessions(
     State(state): State<AppState>,
@@ -423,7 +423,7 @@ pub async fn sessions(
     tag = "accounts",
     summary = "End one session",
     params(("id" = String, Path)),
-    responses((status = 204, description = "Session ended"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 204, description = "Session ended"), super::schemas::ApiErrors),
 )]
 pub async fn end_session(
     State(state): State<AppState>,
@@ -439,7 +439,7 @@ pub async fn end_session(
     path = "/api/v1/me",
     tag = "accounts",
     summary = "Who am I",
-    responses((status = 200, description = "The signed-in user and their organisations", body = super::schemas::Me), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "The signed-in user and their organisations", body = super::schemas::Me), super::schemas::ApiErrors),
 )]
 pub async fn me(State(state): State<AppState>, me: SignedIn) -> Result<Response, ApiError> {
     let orgs = organisations::of_user(&state.db, &me.user.id).await?;
@@ -503,7 +503,7 @@ fn accepted() -> Response {
     tag = "accounts",
     summary = "Mail a sign-in link",
     request_body = super::schemas::EmailBody,
-    responses((status = 202, description = "Accepted, whether or not the address exists", body = super::schemas::Status), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 202, description = "Accepted, whether or not the address exists", body = super::schemas::Status), super::schemas::ApiErrors),
     security(()),
 )]
 /// Always 202 (the answer never reveals whether the address has an account).
@@ -526,7 +526,7 @@ pub async fn magic_link(
     tag = "accounts",
     summary = "Sign in with a mailed link's token",
     request_body = super::schemas::TokenBody,
-    responses((status = 200, description = "Signed in", body = super::schemas::UserEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "Signed in", body = super::schemas::UserEnvelope), super::schemas::ApiErrors),
     security(()),
 )]
 pub async fn verify_magic_link(
@@ -546,7 +546,7 @@ pub async fn verify_magic_link(
     tag = "accounts",
     summary = "Mail a password reset link",
     request_body = super::schemas::EmailBody,
-    responses((status = 202, description = "Accepted, whether or not the address exists", body = super::schemas::Status), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 202, description = "Accepted, whether or not the address exists", body = super::schemas::Status), super::schemas::ApiErrors),
     security(()),
 )]
 pub async fn password_reset(
@@ -568,7 +568,7 @@ pub async fn password_reset(
     tag = "accounts",
     summary = "Set a new password with a reset token",
     request_body = super::schemas::ResetConfirm,
-    responses((status = 200, description = "Password set, every other session ended, signed in", body = super::schemas::UserEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "Password set, every other session ended, signed in", body = super::schemas::UserEnvelope), super::schemas::ApiErrors),
     security(()),
 )]
 pub async fn confirm_password_reset(
@@ -588,7 +588,7 @@ pub async fn confirm_password_reset(
     tag = "accounts",
     summary = "Confirm an email address",
     request_body = super::schemas::TokenBody,
-    responses((status = 200, description = "Email confirmed", body = super::schemas::UserEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "Email confirmed", body = super::schemas::UserEnvelope), super::schemas::ApiErrors),
     security(()),
 )]
 pub async fn confirm_email(
@@ -605,7 +605,7 @@ pub async fn confirm_email(
     tag = "accounts",
     summary = "Change the password",
     request_body = super::schemas::PasswordChange,
-    responses((status = 204, description = "Password changed"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 204, description = "Password changed"), super::schemas::ApiErrors),
 )]
 pub async fn change_password(
     State(state): State<AppState>,

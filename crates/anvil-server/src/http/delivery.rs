@@ -126,7 +126,7 @@ fn json_bytes(body: axum::body::Bytes) -> Response {
     tag = "delivery",
     summary = "Resolve an address",
     params(("address" = String, Path)),
-    responses((status = 200, description = "A set address gives the set as a bundle entry, a prompt address the prompt", body = super::schemas::Resolution), (status = 304, description = "Not modified (If-None-Match)"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "A set address gives the set as a bundle entry, a prompt address the prompt", body = super::schemas::Resolution), (status = 304, description = "Not modified (If-None-Match)"), super::schemas::ApiErrors),
 )]
 /// `GET /resolve/{address}`: a set address gives the set as a bundle entry, a prompt
 /// address gives `{prompt}`; both with `resolved_version`, `checksum` and `yanked`.
@@ -215,7 +215,7 @@ async fn render_address(
     summary = "Render a prompt by address",
     params(("address" = String, Path)),
     request_body = super::schemas::RenderRequest,
-    responses((status = 200, description = "The rendered prompt", body = super::schemas::Rendered), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "The rendered prompt", body = super::schemas::Rendered), super::schemas::ApiErrors),
 )]
 /// `POST /render/{address}` with `{variables}`.
 pub async fn render(
@@ -237,7 +237,7 @@ pub async fn render(
     tag = "delivery",
     summary = "Render a prompt, address in the body",
     request_body = super::schemas::RenderRequest,
-    responses((status = 200, description = "The rendered prompt", body = super::schemas::Rendered), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "The rendered prompt", body = super::schemas::Rendered), super::schemas::ApiErrors),
 )]
 /// `POST /render` with `{address, variables}`.
 pub async fn render_body(

@@ -50,7 +50,7 @@ struct KeyBody {
     tag = "credentials",
     summary = "Create an API key",
     request_body = super::schemas::ApiKeyInput,
-    responses((status = 201, description = "The key, shown this once", body = super::schemas::ApiKeyEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 201, description = "The key, shown this once", body = super::schemas::ApiKeyEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -79,8 +79,8 @@ pub async fn create(
     path = "/api/v1/api_keys",
     tag = "credentials",
     summary = "List API keys",
-    params(("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page")),
-    responses((status = 200, description = "API keys (prefixes only)", body = super::schemas::ApiKeyList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    params(super::pagination::PageQuery),
+    responses((status = 200, description = "API keys (prefixes only)", body = super::schemas::ApiKeyList), super::schemas::ApiErrors),
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -105,7 +105,7 @@ pub async fn list(
     tag = "credentials",
     summary = "Revoke an API key",
     params(("id" = String, Path)),
-    responses((status = 204, description = "Revoked"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 204, description = "Revoked"), super::schemas::ApiErrors),
 )]
 pub async fn revoke(
     State(state): State<AppState>,

@@ -59,8 +59,8 @@ fn parse_org(body: Value) -> Result<OrganisationInput, ApiError> {
     path = "/api/v1/organisations",
     tag = "organisations",
     summary = "List the caller's organisations",
-    params(("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page")),
-    responses((status = 200, description = "The caller's organisations", body = super::schemas::OrganisationList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    params(super::pagination::PageQuery),
+    responses((status = 200, description = "The caller's organisations", body = super::schemas::OrganisationList), super::schemas::ApiErrors),
 )]
 pub async fn list_organisations(
     State(state): State<AppState>,
@@ -85,7 +85,7 @@ pub async fn list_organisations(
     tag = "organisations",
     summary = "Create an organisation",
     request_body = super::schemas::OrganisationInput,
-    responses((status = 201, description = "Created; the caller owns it", body = super::schemas::OrganisationEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 201, description = "Created; the caller owns it", body = super::schemas::OrganisationEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn create_organisation(
     State(state): State<AppState>,
@@ -120,7 +120,7 @@ fn show(ctx: &OrgContext) -> Result<Response, ApiError> {
     tag = "organisations",
     summary = "Get an organisation",
     params(("id" = String, Path)),
-    responses((status = 200, description = "The organisation", body = super::schemas::OrganisationEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "The organisation", body = super::schemas::OrganisationEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn get_organisation(
     State(state): State<AppState>,
@@ -135,7 +135,7 @@ pub async fn get_organisation(
     path = "/api/v1/organisation",
     tag = "organisations",
     summary = "Get the current organisation",
-    responses((status = 200, description = "The organisation the request acts in", body = super::schemas::OrganisationEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "The organisation the request acts in", body = super::schemas::OrganisationEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn get_current(
     State(state): State<AppState>,
@@ -157,7 +157,7 @@ async fn patch(state: &AppState, ctx: OrgContext, body: Value) -> Result<Respons
     summary = "Update an organisation",
     params(("id" = String, Path)),
     request_body = super::schemas::OrganisationInput,
-    responses((status = 200, description = "Updated", body = super::schemas::OrganisationEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "Updated", body = super::schemas::OrganisationEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn patch_organisation(
     State(state): State<AppState>,
@@ -175,7 +175,7 @@ pub async fn patch_organisation(
     tag = "organisations",
     summary = "Update the current organisation",
     request_body = super::schemas::OrganisationInput,
-    responses((status = 200, description = "Updated", body = super::schemas::OrganisationEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "Updated", body = super::schemas::OrganisationEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn patch_current(
     State(state): State<AppState>,
@@ -197,7 +197,7 @@ pub struct ConfirmQuery {
     tag = "organisations",
     summary = "Delete an organisation",
     params(("id" = String, Path), ("confirm" = String, Query, description = "The organisation's slug, to confirm")),
-    responses((status = 204, description = "Deleted"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 204, description = "Deleted"), super::schemas::ApiErrors),
 )]
 pub async fn delete_organisation(
     State(state): State<AppState>,
@@ -215,8 +215,8 @@ pub async fn delete_organisation(
     path = "/api/v1/organisation/members",
     tag = "organisations",
     summary = "List members",
-    params(("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page")),
-    responses((status = 200, description = "Members", body = super::schemas::MemberList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    params(super::pagination::PageQuery),
+    responses((status = 200, description = "Members", body = super::schemas::MemberList), super::schemas::ApiErrors),
 )]
 pub async fn list_members(
     State(state): State<AppState>,
@@ -257,7 +257,7 @@ struct RoleBody {
     summary = "Change a member's role",
     params(("user_id" = String, Path)),
     request_body = super::schemas::RoleBody,
-    responses((status = 200, description = "Role changed", body = super::schemas::MemberEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "Role changed", body = super::schemas::MemberEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn patch_member(
     State(state): State<AppState>,
@@ -277,7 +277,7 @@ pub async fn patch_member(
     tag = "organisations",
     summary = "Remove a member, or leave",
     params(("user_id" = String, Path)),
-    responses((status = 204, description = "Removed (or left)"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 204, description = "Removed (or left)"), super::schemas::ApiErrors),
 )]
 pub async fn delete_member(
     State(state): State<AppState>,
@@ -305,8 +305,8 @@ pub struct AuditQuery {
     path = "/api/v1/organisation/audit",
     tag = "organisations",
     summary = "Read the audit log",
-    params(("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page"), ("actor" = Option<String>, Query, description = "Actor id"), ("resource" = Option<String>, Query, description = "Resource type or id"), ("action" = Option<String>, Query, description = "Action"), ("since" = Option<String>, Query, description = "RFC 3339 time")),
-    responses((status = 200, description = "Audit events, newest first", body = super::schemas::AuditList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    params(super::pagination::PageQuery, ("actor" = Option<String>, Query, description = "Actor id"), ("resource" = Option<String>, Query, description = "Resource type or id"), ("action" = Option<String>, Query, description = "Action"), ("since" = Option<String>, Query, description = "RFC 3339 time")),
+    responses((status = 200, description = "Audit events, newest first", body = super::schemas::AuditList), super::schemas::ApiErrors),
 )]
 pub async fn audit(
     State(state): State<AppState>,
@@ -382,7 +382,7 @@ fn invitation_json(i: &crate::db::entities::invitation::Model) -> Value {
     tag = "organisations",
     summary = "Invite a member",
     request_body = super::schemas::InviteBody,
-    responses((status = 201, description = "Invitation mailed", body = super::schemas::InvitationEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 201, description = "Invitation mailed", body = super::schemas::InvitationEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn invite(
     State(state): State<AppState>,
@@ -413,8 +413,8 @@ pub async fn invite(
     path = "/api/v1/organisation/invitations",
     tag = "organisations",
     summary = "List invitations",
-    params(("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page")),
-    responses((status = 200, description = "Open invitations", body = super::schemas::InvitationList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    params(super::pagination::PageQuery),
+    responses((status = 200, description = "Open invitations", body = super::schemas::InvitationList), super::schemas::ApiErrors),
 )]
 pub async fn list_invitations(
     State(state): State<AppState>,
@@ -434,7 +434,7 @@ pub async fn list_invitations(
     tag = "organisations",
     summary = "Revoke an invitation",
     params(("id" = String, Path)),
-    responses((status = 204, description = "Revoked"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 204, description = "Revoked"), super::schemas::ApiErrors),
 )]
 pub async fn revoke_invitation(
     State(state): State<AppState>,
@@ -462,7 +462,7 @@ struct AcceptBody {
     tag = "organisations",
     summary = "Accept an invitation",
     request_body = super::schemas::AcceptInvitation,
-    responses((status = 200, description = "Joined", body = super::schemas::Accepted), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "Joined", body = super::schemas::Accepted), super::schemas::ApiErrors),
     security(()),
 )]
 /// Signed in: join. Not signed in, with `password` (and `name`): register the invited address

@@ -12,9 +12,13 @@ use super::AppState;
 use super::error::ApiError;
 use crate::domain::page::{DEFAULT_LIMIT, MAX_LIMIT, Page, Paged};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// Items per page (1 to 200, default 50).
+    #[param(value_type = Option<u64>)]
     pub limit: Option<String>,
+    /// `meta.cursor` of the previous page.
     pub cursor: Option<String>,
 }
 

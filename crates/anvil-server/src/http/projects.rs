@@ -80,7 +80,7 @@ use sea_orm::EntityTrait;
     tag = "projects",
     summary = "Create a project",
     request_body = super::schemas::ContentInput,
-    responses((status = 201, description = "Created", body = super::schemas::ProjectEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 201, description = "Created", body = super::schemas::ProjectEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -101,8 +101,8 @@ pub async fn create(
     path = "/api/v1/projects",
     tag = "projects",
     summary = "List projects",
-    params(("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page")),
-    responses((status = 200, description = "Projects", body = super::schemas::ProjectList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    params(super::pagination::PageQuery),
+    responses((status = 200, description = "Projects", body = super::schemas::ProjectList), super::schemas::ApiErrors),
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -128,7 +128,7 @@ pub async fn list(
     tag = "projects",
     summary = "Get a project",
     params(("id" = String, Path)),
-    responses((status = 200, description = "The project", body = super::schemas::ProjectEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "The project", body = super::schemas::ProjectEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn get(
     State(state): State<AppState>,
@@ -146,7 +146,7 @@ pub async fn get(
     tag = "projects",
     summary = "Get a project by slug",
     params(("slug" = String, Path)),
-    responses((status = 200, description = "The project", body = super::schemas::ProjectEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "The project", body = super::schemas::ProjectEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn by_slug(
     State(state): State<AppState>,
@@ -165,7 +165,7 @@ pub async fn by_slug(
     summary = "Update a project",
     params(("id" = String, Path)),
     request_body = super::schemas::ContentInput,
-    responses((status = 200, description = "Updated", body = super::schemas::ProjectEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "Updated", body = super::schemas::ProjectEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn update(
     State(state): State<AppState>,
@@ -184,7 +184,7 @@ pub async fn update(
     tag = "projects",
     summary = "Archive a project",
     params(("id" = String, Path)),
-    responses((status = 204, description = "Archived"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 204, description = "Archived"), super::schemas::ApiErrors),
 )]
 pub async fn delete(
     State(state): State<AppState>,

@@ -62,7 +62,7 @@ fn input(body: Value) -> Result<SetInput, ApiError> {
     summary = "Create a prompt set",
     params(("id" = String, Path)),
     request_body = super::schemas::PromptSetInput,
-    responses((status = 201, description = "Created", body = super::schemas::PromptSetEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 201, description = "Created", body = super::schemas::PromptSetEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -84,8 +84,8 @@ pub async fn create(
     path = "/api/v1/projects/{id}/prompt_sets",
     tag = "prompt sets",
     summary = "List a project's prompt sets",
-    params(("id" = String, Path), ("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page")),
-    responses((status = 200, description = "Prompt sets", body = super::schemas::PromptSetList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    params(("id" = String, Path), super::pagination::PageQuery),
+    responses((status = 200, description = "Prompt sets", body = super::schemas::PromptSetList), super::schemas::ApiErrors),
 )]
 pub async fn list_in_project(
     State(state): State<AppState>,
@@ -111,8 +111,8 @@ pub struct ListQuery {
     path = "/api/v1/prompt_sets",
     tag = "prompt sets",
     summary = "List prompt sets of a project",
-    params(("project_id" = String, Query, description = "The project"), ("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page")),
-    responses((status = 200, description = "Prompt sets", body = super::schemas::PromptSetList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    params(("project_id" = String, Query, description = "The project"), super::pagination::PageQuery),
+    responses((status = 200, description = "Prompt sets", body = super::schemas::PromptSetList), super::schemas::ApiErrors),
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -138,7 +138,7 @@ pub async fn list(
     tag = "prompt sets",
     summary = "Get a prompt set",
     params(("id" = String, Path)),
-    responses((status = 200, description = "The prompt set", body = super::schemas::PromptSetEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "The prompt set", body = super::schemas::PromptSetEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn get(
     State(state): State<AppState>,
@@ -156,7 +156,7 @@ pub async fn get(
     tag = "prompt sets",
     summary = "Get a prompt set by address",
     params(("project" = String, Path), ("set" = String, Path)),
-    responses((status = 200, description = "The prompt set", body = super::schemas::PromptSetEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "The prompt set", body = super::schemas::PromptSetEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn by_address(
     State(state): State<AppState>,
@@ -175,7 +175,7 @@ pub async fn by_address(
     summary = "Update a prompt set",
     params(("id" = String, Path)),
     request_body = super::schemas::PromptSetInput,
-    responses((status = 200, description = "Updated", body = super::schemas::PromptSetEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "Updated", body = super::schemas::PromptSetEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn update(
     State(state): State<AppState>,
@@ -194,7 +194,7 @@ pub async fn update(
     tag = "prompt sets",
     summary = "Archive a prompt set",
     params(("id" = String, Path)),
-    responses((status = 204, description = "Archived"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 204, description = "Archived"), super::schemas::ApiErrors),
 )]
 pub async fn delete(
     State(state): State<AppState>,
@@ -219,7 +219,7 @@ struct StatusBody {
     summary = "Change a prompt set's status",
     params(("id" = String, Path)),
     request_body = super::schemas::StatusBody,
-    responses((status = 200, description = "Status changed", body = super::schemas::PromptSetEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "Status changed", body = super::schemas::PromptSetEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn status(
     State(state): State<AppState>,

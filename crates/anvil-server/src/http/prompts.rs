@@ -138,7 +138,7 @@ async fn ctx_of_prompt(
     summary = "Create a prompt",
     params(("id" = String, Path)),
     request_body = super::schemas::PromptInput,
-    responses((status = 201, description = "Created, with the template analysis", body = super::schemas::PromptEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 201, description = "Created, with the template analysis", body = super::schemas::PromptEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -156,8 +156,8 @@ pub async fn create(
     path = "/api/v1/prompt_sets/{id}/prompts",
     tag = "prompts",
     summary = "List prompts",
-    params(("id" = String, Path), ("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page")),
-    responses((status = 200, description = "Prompts of the working copy", body = super::schemas::PromptList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    params(("id" = String, Path), super::pagination::PageQuery),
+    responses((status = 200, description = "Prompts of the working copy", body = super::schemas::PromptList), super::schemas::ApiErrors),
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -171,19 +171,8 @@ pub async fn list(
     Ok(Json(list_body(&state, "prompts", &list, |p| &p.id, prompt_json)).into_response())
 }
 
-/// 304 when the client's copy is current.
-fn not_modified(headers: &HeaderMap, p: &prompt::Model) -> bool {
-    headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim().trim_start_matches("W/") == prompts::etag(p))
-        })
-}
-
 fn read_response(headers: &HeaderMap, p: &prompt::Model) -> Response {
-    if not_modified(headers, p) {
+    if super::versions::matches_if_none_match(headers, &prompts::etag(p)) {
         return with_etag(StatusCode::NOT_MODIFIED.into_response(), p);
     }
     with_etag(Json(json!({"prompt": prompt_json(p)})).into_response(), p)
@@ -195,7 +184,7 @@ fn read_response(headers: &HeaderMap, p: &prompt::Model) -> Response {
     tag = "prompts",
     summary = "Get a prompt",
     params(("id" = String, Path)),
-    responses((status = 200, description = "The prompt", body = super::schemas::PromptEnvelope), (status = 304, description = "Not modified (If-None-Match)"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "The prompt", body = super::schemas::PromptEnvelope), (status = 304, description = "Not modified (If-None-Match)"), super::schemas::ApiErrors),
 )]
 pub async fn get(
     State(state): State<AppState>,
@@ -214,7 +203,7 @@ pub async fn get(
     tag = "prompts",
     summary = "Get a prompt by address",
     params(("project" = String, Path), ("set" = String, Path), ("prompt" = String, Path)),
-    responses((status = 200, description = "The prompt", body = super::schemas::PromptEnvelope), (status = 304, description = "Not modified (If-None-Match)"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "The prompt", body = super::schemas::PromptEnvelope), (status = 304, description = "Not modified (If-None-Match)"), super::schemas::ApiErrors),
 )]
 pub async fn by_address(
     State(state): State<AppState>,
@@ -234,7 +223,7 @@ pub async fn by_address(
     summary = "Update a prompt (If-Match for optimistic concurrency)",
     params(("id" = String, Path)),
     request_body = super::schemas::PromptInput,
-    responses((status = 200, description = "Updated, with the template analysis", body = super::schemas::PromptEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "Updated, with the template analysis", body = super::schemas::PromptEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn update(
     State(state): State<AppState>,
@@ -256,7 +245,7 @@ pub async fn update(
     tag = "prompts",
     summary = "Delete a prompt",
     params(("id" = String, Path)),
-    responses((status = 204, description = "Deleted"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 204, description = "Deleted"), super::schemas::ApiErrors),
 )]
 pub async fn delete(
     State(state): State<AppState>,
@@ -282,7 +271,7 @@ struct RenderBody {
     summary = "Render a prompt of the working copy",
     params(("id" = String, Path)),
     request_body = super::schemas::Variables,
-    responses((status = 200, description = "The working copy rendered", body = super::schemas::Rendered), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "The working copy rendered", body = super::schemas::Rendered), super::schemas::ApiErrors),
 )]
 /// Renders the working copy (the editor's preview and tests).
 pub async fn render(

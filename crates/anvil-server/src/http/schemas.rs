@@ -38,6 +38,11 @@ pub struct ErrorResponse {
     pub error: ErrorObject,
 }
 
+/// The error responses every API operation may give, in the API's error format.
+#[derive(utoipa::IntoResponses)]
+#[response(status = "4XX", description = "The error format of the API")]
+pub struct ApiErrors(#[to_schema] ErrorResponse);
+
 #[derive(ToSchema)]
 pub struct Status {
     pub status: String,

@@ -28,8 +28,8 @@ pub struct SearchQuery {
     path = "/api/v1/search",
     tag = "search",
     summary = "Search names, descriptions and templates",
-    params(("q" = String, Query, description = "Words to find; the last matches as a prefix"), ("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page")),
-    responses((status = 200, description = "Hits, best first", body = super::schemas::SearchResults), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    params(("q" = String, Query, description = "Words to find; the last matches as a prefix"), super::pagination::PageQuery),
+    responses((status = 200, description = "Hits, best first", body = super::schemas::SearchResults), super::schemas::ApiErrors),
 )]
 pub async fn search(
     State(state): State<AppState>,

@@ -27,7 +27,7 @@ struct ValidateBody {
     tag = "prompts",
     summary = "Validate a template",
     request_body = super::schemas::TemplateCheck,
-    responses((status = 200, description = "What the template uses and whether it parses", body = super::schemas::TemplateReport), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "What the template uses and whether it parses", body = super::schemas::TemplateReport), super::schemas::ApiErrors),
 )]
 pub async fn validate(
     State(state): State<AppState>,

@@ -40,7 +40,7 @@ struct TokenBody {
     summary = "Create a project access token",
     params(("id" = String, Path)),
     request_body = super::schemas::NameBody,
-    responses((status = 201, description = "The token, shown this once", body = super::schemas::AccessTokenEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 201, description = "The token, shown this once", body = super::schemas::AccessTokenEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -60,8 +60,8 @@ pub async fn create(
     path = "/api/v1/projects/{id}/access_tokens",
     tag = "credentials",
     summary = "List a project's access tokens",
-    params(("id" = String, Path), ("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page")),
-    responses((status = 200, description = "Live tokens", body = super::schemas::AccessTokenList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    params(("id" = String, Path), super::pagination::PageQuery),
+    responses((status = 200, description = "Live tokens", body = super::schemas::AccessTokenList), super::schemas::ApiErrors),
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -87,7 +87,7 @@ pub async fn list(
     tag = "credentials",
     summary = "Revoke an access token",
     params(("id" = String, Path)),
-    responses((status = 204, description = "Revoked"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 204, description = "Revoked"), super::schemas::ApiErrors),
 )]
 pub async fn revoke(
     State(state): State<AppState>,

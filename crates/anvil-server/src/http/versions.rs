@@ -117,7 +117,7 @@ struct CutBody {
     summary = "Cut a version",
     params(("id" = String, Path)),
     request_body = super::schemas::CutVersion,
-    responses((status = 201, description = "Cut", body = super::schemas::VersionEnvelope), (status = 200, description = "The existing version with this label and content", body = super::schemas::VersionEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 201, description = "Cut", body = super::schemas::VersionEnvelope), (status = 200, description = "The existing version with this label and content", body = super::schemas::VersionEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -152,8 +152,8 @@ pub async fn create(
     path = "/api/v1/prompt_sets/{id}/versions",
     tag = "versions",
     summary = "List versions",
-    params(("id" = String, Path), ("limit" = Option<u64>, Query, description = "Items per page (1 to 200, default 50)"), ("cursor" = Option<String>, Query, description = "`meta.cursor` of the previous page")),
-    responses((status = 200, description = "Versions (without snapshots)", body = super::schemas::VersionList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    params(("id" = String, Path), super::pagination::PageQuery),
+    responses((status = 200, description = "Versions (without snapshots)", body = super::schemas::VersionList), super::schemas::ApiErrors),
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -180,7 +180,7 @@ pub async fn list(
     tag = "versions",
     summary = "Get a version by label",
     params(("id" = String, Path), ("label" = String, Path)),
-    responses((status = 200, description = "The version", body = super::schemas::VersionEnvelope), (status = 304, description = "Not modified (If-None-Match)"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "The version", body = super::schemas::VersionEnvelope), (status = 304, description = "Not modified (If-None-Match)"), super::schemas::ApiErrors),
 )]
 pub async fn by_label(
     State(state): State<AppState>,
@@ -199,7 +199,7 @@ pub async fn by_label(
     tag = "versions",
     summary = "Get a version",
     params(("id" = String, Path)),
-    responses((status = 200, description = "The version", body = super::schemas::VersionEnvelope), (status = 304, description = "Not modified (If-None-Match)"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "The version", body = super::schemas::VersionEnvelope), (status = 304, description = "Not modified (If-None-Match)"), super::schemas::ApiErrors),
 )]
 pub async fn get(
     State(state): State<AppState>,
@@ -226,7 +226,7 @@ struct YankBody {
     summary = "Yank a version",
     params(("id" = String, Path)),
     request_body = super::schemas::YankBody,
-    responses((status = 200, description = "Yanked", body = super::schemas::VersionEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "Yanked", body = super::schemas::VersionEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn yank(
     State(state): State<AppState>,
@@ -254,7 +254,7 @@ pub async fn yank(
     tag = "versions",
     summary = "Unyank a version",
     params(("id" = String, Path)),
-    responses((status = 200, description = "Unyanked", body = super::schemas::VersionEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "Unyanked", body = super::schemas::VersionEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn unyank(
     State(state): State<AppState>,
@@ -280,7 +280,7 @@ pub struct DiffQuery {
     tag = "versions",
     summary = "Diff two versions or a version and the working copy",
     params(("id" = String, Path), ("from" = String, Query, description = "A label or `working`"), ("to" = String, Query, description = "A label or `working`")),
-    responses((status = 200, description = "Differences per prompt", body = super::schemas::Diff), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "Differences per prompt", body = super::schemas::Diff), super::schemas::ApiErrors),
 )]
 pub async fn diff(
     State(state): State<AppState>,
@@ -319,7 +319,7 @@ struct RestoreBody {
     summary = "Restore a version into the working copy",
     params(("id" = String, Path)),
     request_body = super::schemas::RestoreBody,
-    responses((status = 200, description = "The working copy now holds the version", body = super::schemas::Restored), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "The working copy now holds the version", body = super::schemas::Restored), super::schemas::ApiErrors),
 )]
 pub async fn restore(
     State(state): State<AppState>,
@@ -360,7 +360,7 @@ fn move_json(m: &Move) -> Value {
     tag = "channels",
     summary = "List channels",
     params(("id" = String, Path)),
-    responses((status = 200, description = "Channels", body = super::schemas::ChannelList), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "Channels", body = super::schemas::ChannelList), super::schemas::ApiErrors),
 )]
 pub async fn list_channels(
     State(state): State<AppState>,
@@ -382,7 +382,7 @@ pub async fn list_channels(
     tag = "channels",
     summary = "Get a channel",
     params(("id" = String, Path), ("name" = String, Path)),
-    responses((status = 200, description = "The channel and its history", body = super::schemas::ChannelEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "The channel and its history", body = super::schemas::ChannelEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn get_channel(
     State(state): State<AppState>,
@@ -412,7 +412,7 @@ struct ChannelBody {
     summary = "Create or move a channel",
     params(("id" = String, Path), ("name" = String, Path)),
     request_body = super::schemas::ChannelInput,
-    responses((status = 201, description = "Created", body = super::schemas::ChannelEnvelope), (status = 200, description = "Moved or updated", body = super::schemas::ChannelEnvelope), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 201, description = "Created", body = super::schemas::ChannelEnvelope), (status = 200, description = "Moved or updated", body = super::schemas::ChannelEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn put_channel(
     State(state): State<AppState>,
@@ -447,7 +447,7 @@ pub async fn put_channel(
     tag = "channels",
     summary = "Delete a channel",
     params(("id" = String, Path), ("name" = String, Path)),
-    responses((status = 204, description = "Deleted"), (status = "4XX", description = "The error format of the API", body = super::schemas::ErrorResponse)),
+    responses((status = 204, description = "Deleted"), super::schemas::ApiErrors),
 )]
 pub async fn delete_channel(
     State(state): State<AppState>,

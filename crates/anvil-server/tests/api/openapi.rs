@@ -124,6 +124,17 @@ fn the_contract_check_catches_drift() {
     wrong["project"]["name"] = json!(5);
     assert!(check(&schema, &wrong, "body").is_err());
     let undocumented =
-        std::panic::catch_unwind(|| assert_documented("GET", "/api/v1/projects/1", 418, &project));
+        std::panic::catch_unwind(|| assert_documented("GET", "/api/v1/projects/1", 302, &project));
     assert!(undocumented.is_err());
+}
+
+#[test]
+fn errors_are_documented_in_the_api_format() {
+    let error = json!({"error": {"type": "not_found_error", "message": "project not found", "request_id": "r"}});
+    assert_documented("GET", "/api/v1/projects/1", 404, &error);
+    let not_an_error = json!({"project": {}});
+    let refused = std::panic::catch_unwind(|| {
+        assert_documented("GET", "/api/v1/projects/1", 404, &not_an_error)
+    });
+    assert!(refused.is_err());
 }
