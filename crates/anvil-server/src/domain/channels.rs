@@ -186,6 +186,25 @@ pub async fn put(
     let saved = db
         .transaction::<_, channel::Model, Error>(move |txn| {
             Box::pin(async move {
+                // Writers queue here; what the checks above saw must still hold.
+                events::serialise(txn).await?;
+                let now_there = channel::Entity::find()
+                    .filter(channel::Column::PromptSetId.eq(set.id.clone()))
+                    .filter(channel::Column::Name.eq(name.clone()))
+                    .one(txn)
+                    .await?;
+                let state = |c: &Option<channel::Model>| {
+                    c.as_ref()
+                        .map(|c| (c.id.clone(), c.version_id.clone(), c.protected))
+                };
+                if state(&now_there) != state(&existing) {
+                    return Err(Error::Conflict {
+                        message: format!(
+                            "channel '{name}' changed while this request was moving it; read it again and retry"
+                        ),
+                        field: None,
+                    });
+                }
                 let at = now();
                 let user = Some(ctx.actor.user_id.clone());
                 let from = existing.as_ref().map(|c| c.version_id.clone());

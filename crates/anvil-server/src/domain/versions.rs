@@ -469,7 +469,7 @@ pub async fn restore(
                         && s.name != p.name
                     {
                         let mut a: prompt::ActiveModel = p.clone().into();
-                        a.name = Set(format!("\u{0}{}", p.id));
+                        a.name = Set(format!("restoring {}", p.id));
                         a.update(txn).await?;
                     }
                 }

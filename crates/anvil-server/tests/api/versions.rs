@@ -481,7 +481,7 @@ async fn diffs_and_restores_work_between_versions_and_the_working_copy() {
         &app,
         &r,
         json!({"template": "Hello {{ customer_name }}!\nBye.\n{% render 'footer', team: team %}",
-               "metadata": {"model": "m-2"}}),
+               "metadata": {"model": "m-2"}, "name": "Greeting"}),
     )
     .await;
     let diff = format!("/api/v1/prompt_sets/{}/diff", r.set_id);
@@ -500,6 +500,7 @@ async fn diffs_and_restores_work_between_versions_and_the_working_copy() {
     assert_eq!(prompts[0]["slug"], "welcome");
     assert_eq!(prompts[0]["change"], "changed");
     assert_eq!(prompts[0]["metadata_changed"], true);
+    assert_eq!(prompts[0]["fields_changed"], json!(["name"]));
     assert!(
         prompts[0]["template_diff"]
             .as_array()
@@ -645,4 +646,47 @@ async fn size_limits_and_key_scopes_hold_for_content_and_versions() {
         .unwrap();
     assert_eq!(res.status(), 403);
     assert_eq!(app.count("channels").await, 0);
+}
+
+#[tokio::test]
+async fn concurrent_cuts_and_channel_moves_conflict_cleanly() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let path = format!("/api/v1/prompt_sets/{}/versions", r.set_id);
+    let cuts = (0..6).map(|_| app.call(&r, &r.member, Method::POST, &path, Some(json!({}))));
+    let mut statuses: Vec<u16> = futures_util::future::join_all(cuts)
+        .await
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses,
+        [201, 409, 409, 409, 409, 409],
+        "one version, the rest 'nothing changed'"
+    );
+    assert_eq!(app.count("versions").await, 1);
+
+    let channel = format!("/api/v1/prompt_sets/{}/channels/production", r.set_id);
+    let puts = (0..6).map(|_| {
+        app.call(
+            &r,
+            &r.member,
+            Method::PUT,
+            &channel,
+            Some(json!({"version": "1.0.0"})),
+        )
+    });
+    let results = futures_util::future::join_all(puts).await;
+    assert!(
+        results.iter().all(|(s, _)| [200, 201, 409].contains(s)),
+        "{results:?}"
+    );
+    assert_eq!(
+        results.iter().filter(|(s, _)| *s == 201).count(),
+        1,
+        "{results:?}"
+    );
+    assert_eq!(app.count("channels").await, 1);
+    assert_eq!(app.count("channel_moves").await, 1);
 }
