@@ -9,6 +9,7 @@ use sea_orm::{
 };
 
 use super::access::{Action, OrgContext};
+use super::delivery::Reader;
 use super::{Error, Result, audit, events, ids, now, prompt_sets, versions};
 use crate::db::entities::{channel, channel_move, prompt_set, version};
 
@@ -65,21 +66,21 @@ pub async fn of_set<C: ConnectionTrait>(conn: &C, set_id: &str) -> Result<Vec<Ch
 
 pub async fn list(
     db: &DatabaseConnection,
-    ctx: &OrgContext,
+    reader: &Reader,
     set_id: &str,
 ) -> Result<Vec<ChannelView>> {
-    let set = prompt_sets::get(db, ctx, set_id).await?;
+    let set = reader.set(db, set_id).await?;
     of_set(db, &set.id).await
 }
 
 /// A channel and its history, newest move first.
 pub async fn get(
     db: &DatabaseConnection,
-    ctx: &OrgContext,
+    reader: &Reader,
     set_id: &str,
     name: &str,
 ) -> Result<(ChannelView, Vec<Move>)> {
-    let set = prompt_sets::get(db, ctx, set_id).await?;
+    let set = reader.set(db, set_id).await?;
     let view = of_set(db, &set.id)
         .await?
         .into_iter()

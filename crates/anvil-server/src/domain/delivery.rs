@@ -33,10 +33,29 @@ pub enum Reader {
 }
 
 impl Reader {
-    fn organisation_id(&self) -> &str {
+    pub fn organisation_id(&self) -> &str {
         match self {
             Reader::Member(ctx) => &ctx.organisation.id,
             Reader::Token(t) => &t.organisation_id,
+        }
+    }
+
+    /// A live set this reader may read: any of a member's organisation, only its own project's
+    /// for a token (404 otherwise, as for a set that does not exist).
+    pub async fn set<C: sea_orm::ConnectionTrait>(
+        &self,
+        conn: &C,
+        id: &str,
+    ) -> Result<prompt_set::Model> {
+        match self {
+            Reader::Member(ctx) => super::prompt_sets::get(conn, ctx, id).await,
+            Reader::Token(t) => prompt_set::Entity::find_by_id(id.to_string())
+                .filter(prompt_set::Column::OrganisationId.eq(t.organisation_id.clone()))
+                .filter(prompt_set::Column::ProjectId.eq(t.project_id.clone()))
+                .filter(prompt_set::Column::ArchivedAt.is_null())
+                .one(conn)
+                .await?
+                .ok_or_else(|| not_found("prompt set")),
         }
     }
 }

@@ -13,6 +13,7 @@ use sea_orm::{
 };
 
 use super::access::{Action, OrgContext};
+use super::delivery::Reader;
 use super::page::{Page, Paged};
 use super::{Error, FieldError, Result, audit, events, ids, now, prompt_sets, prompts};
 use crate::db::entities::{prompt, prompt_set, version};
@@ -283,19 +284,19 @@ pub async fn cut(
         .await?)
 }
 
-/// A version of the context's organisation by id (its set must be live, not archived).
+/// A version by id, for a reader of its set (the set must be live, not archived).
 pub async fn get<C: ConnectionTrait>(
     conn: &C,
-    ctx: &OrgContext,
+    reader: &Reader,
     id: &str,
 ) -> Result<(prompt_set::Model, version::Model)> {
-    ctx.require(Action::ReadOrganisation)?;
     let v = version::Entity::find_by_id(id.to_string())
-        .filter(version::Column::OrganisationId.eq(ctx.organisation.id.clone()))
+        .filter(version::Column::OrganisationId.eq(reader.organisation_id().to_string()))
         .one(conn)
         .await?
         .ok_or_else(not_found)?;
-    let set = prompt_sets::get(conn, ctx, &v.prompt_set_id)
+    let set = reader
+        .set(conn, &v.prompt_set_id)
         .await
         .map_err(|_| not_found())?;
     Ok((set, v))
@@ -304,11 +305,11 @@ pub async fn get<C: ConnectionTrait>(
 /// A version of a set by label (`v` prefix and build metadata ignored).
 pub async fn by_label<C: ConnectionTrait>(
     conn: &C,
-    ctx: &OrgContext,
+    reader: &Reader,
     set_id: &str,
     label: &str,
 ) -> Result<(prompt_set::Model, version::Model)> {
-    let set = prompt_sets::get(conn, ctx, set_id).await?;
+    let set = reader.set(conn, set_id).await?;
     let label = Label::parse(label).map_err(|e| Error::invalid("label", e))?;
     let v = all_of(conn, &set.id)
         .await?
@@ -322,11 +323,11 @@ pub async fn by_label<C: ConnectionTrait>(
 
 pub async fn list(
     db: &DatabaseConnection,
-    ctx: &OrgContext,
+    reader: &Reader,
     set_id: &str,
     page: &Page,
 ) -> Result<Paged<version::Model>> {
-    let set = prompt_sets::get(db, ctx, set_id).await?;
+    let set = reader.set(db, set_id).await?;
     let mut q = version::Entity::find().filter(version::Column::PromptSetId.eq(set.id));
     if let Some(after) = &page.after {
         q = q.filter(version::Column::Id.gt(after.clone()));
@@ -348,7 +349,7 @@ pub async fn set_yanked(
     yank: Option<String>,
 ) -> Result<version::Model> {
     ctx.require(Action::ManageVersions)?;
-    let (set, current) = get(db, ctx, id).await?;
+    let (set, current) = get(db, &Reader::Member(Box::new(ctx.clone())), id).await?;
     if let Some(reason) = &yank
         && reason.chars().count() > 2000
     {
@@ -440,7 +441,7 @@ pub async fn restore(
     label: &str,
 ) -> Result<prompt_set::Model> {
     ctx.require(Action::EditContent)?;
-    let (set, v) = by_label(db, ctx, set_id, label).await?;
+    let (set, v) = by_label(db, &Reader::Member(Box::new(ctx.clone())), set_id, label).await?;
     prompt_sets::ensure_editable(&set)?;
     let snap = snapshot_of(&v)?;
     let ctx = ctx.clone();

@@ -11,6 +11,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::AppState;
 use super::auth::Caller;
+use super::delivery::DeliveryAuth;
 use super::error::ApiError;
 use super::json::{Json, resource};
 use super::pagination::{PageQuery, list_body};
@@ -18,6 +19,7 @@ use super::prompts::{ctx_of_org, ctx_of_set};
 use crate::db::entities::version;
 use crate::domain::access::OrgContext;
 use crate::domain::channels::{self, ChannelInput, ChannelView, Move};
+use crate::domain::delivery::Reader;
 use crate::domain::versions::{self, VersionInput};
 
 fn ts(t: time::OffsetDateTime) -> String {
@@ -101,6 +103,19 @@ async fn ctx_of_version(
     ctx_of_org(state, caller, org, "version").await
 }
 
+/// A reader of a set's published side: a member of its organisation, or an access token of
+/// its project.
+async fn reader_of_set(
+    state: &AppState,
+    auth: &DeliveryAuth,
+    set_id: &str,
+) -> Result<Reader, ApiError> {
+    Ok(match auth {
+        DeliveryAuth::Token(t, _) => Reader::Token(t.clone()),
+        DeliveryAuth::Caller(c) => Reader::Member(Box::new(ctx_of_set(state, c, set_id).await?)),
+    })
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CutBody {
@@ -157,13 +172,13 @@ pub async fn create(
 )]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
+    auth: DeliveryAuth,
     Path(set_id): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
     let page = q.page(&state)?;
-    let ctx = ctx_of_set(&state, &caller, &set_id).await?;
-    let list = versions::list(&state.db, &ctx, &set_id, &page).await?;
+    let reader = reader_of_set(&state, &auth, &set_id).await?;
+    let list = versions::list(&state.db, &reader, &set_id, &page).await?;
     Ok(Json(list_body(
         &state,
         "versions",
@@ -184,12 +199,12 @@ pub async fn list(
 )]
 pub async fn by_label(
     State(state): State<AppState>,
-    caller: Caller,
+    auth: DeliveryAuth,
     headers: HeaderMap,
     Path((set_id, label)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let ctx = ctx_of_set(&state, &caller, &set_id).await?;
-    let (_, v) = versions::by_label(&state.db, &ctx, &set_id, &label).await?;
+    let reader = reader_of_set(&state, &auth, &set_id).await?;
+    let (_, v) = versions::by_label(&state.db, &reader, &set_id, &label).await?;
     Ok(version_response(&headers, StatusCode::OK, &v))
 }
 
@@ -203,12 +218,15 @@ pub async fn by_label(
 )]
 pub async fn get(
     State(state): State<AppState>,
-    caller: Caller,
+    auth: DeliveryAuth,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let ctx = ctx_of_version(&state, &caller, &id).await?;
-    let (_, v) = versions::get(&state.db, &ctx, &id).await?;
+    let reader = match &auth {
+        DeliveryAuth::Token(t, _) => Reader::Token(t.clone()),
+        DeliveryAuth::Caller(c) => Reader::Member(Box::new(ctx_of_version(&state, c, &id).await?)),
+    };
+    let (_, v) = versions::get(&state.db, &reader, &id).await?;
     Ok(version_response(&headers, StatusCode::OK, &v))
 }
 
@@ -364,11 +382,11 @@ fn move_json(m: &Move) -> Value {
 )]
 pub async fn list_channels(
     State(state): State<AppState>,
-    caller: Caller,
+    auth: DeliveryAuth,
     Path(set_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let ctx = ctx_of_set(&state, &caller, &set_id).await?;
-    let list = channels::list(&state.db, &ctx, &set_id).await?;
+    let reader = reader_of_set(&state, &auth, &set_id).await?;
+    let list = channels::list(&state.db, &reader, &set_id).await?;
     let items: Vec<Value> = list.iter().map(channel_json).collect();
     Ok(
         Json(json!({"channels": items, "meta": {"cursor": null, "has_more": false}}))
@@ -386,11 +404,11 @@ pub async fn list_channels(
 )]
 pub async fn get_channel(
     State(state): State<AppState>,
-    caller: Caller,
+    auth: DeliveryAuth,
     Path((set_id, name)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let ctx = ctx_of_set(&state, &caller, &set_id).await?;
-    let (c, history) = channels::get(&state.db, &ctx, &set_id, &name).await?;
+    let reader = reader_of_set(&state, &auth, &set_id).await?;
+    let (c, history) = channels::get(&state.db, &reader, &set_id, &name).await?;
     let mut body = channel_json(&c);
     body["history"] = history.iter().map(move_json).collect();
     Ok(Json(json!({"channel": body})).into_response())

@@ -431,9 +431,50 @@ async fn access_tokens_read_published_versions_of_their_project_only() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    // Not the working copy.
+    // Versions and channels of the project, not the working copy nor anything to change.
+    let res = get(format!("/api/v1/prompt_sets/{}/versions", r.set_id)).await;
+    assert_eq!(res.status(), 200);
+    let versions: Value = res.json().await.unwrap();
+    assert_eq!(versions["versions"].as_array().unwrap().len(), 5);
+    let id = versions["versions"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(get(format!("/api/v1/versions/{id}")).await.status(), 200);
+    assert_eq!(
+        get(format!("/api/v1/prompt_sets/{}/versions/2.0.0", r.set_id))
+            .await
+            .status(),
+        200
+    );
+    let res = get(format!(
+        "/api/v1/prompt_sets/{}/channels/production",
+        r.set_id
+    ))
+    .await;
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["channel"]["version"],
+        "1.0.0"
+    );
+    assert_eq!(
+        get(format!("/api/v1/prompt_sets/{}/channels", r.set_id))
+            .await
+            .status(),
+        200
+    );
     let res = get("/api/v1/resolve/support/emails/welcome".into()).await;
     assert_eq!(api_error(res, 403).await["type"], "authorization_error");
+    assert_eq!(
+        get(format!("/api/v1/prompt_sets/{}/prompts", r.set_id))
+            .await
+            .status(),
+        403
+    );
+    let res = anon
+        .post(app.url(&format!("/api/v1/prompt_sets/{}/versions", r.set_id)))
+        .bearer_auth(&token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
     // Not another project, nor another organisation's address.
     let (s, _) = app
         .call(
@@ -447,6 +488,42 @@ async fn access_tokens_read_published_versions_of_their_project_only() {
     assert_eq!(s, 201);
     let res = get("/api/v1/resolve/sales/emails@stable".into()).await;
     assert_eq!(res.status(), 404);
+    let sales = app
+        .call(
+            &r,
+            &r.owner,
+            Method::GET,
+            "/api/v1/projects/by_slug/sales",
+            None,
+        )
+        .await
+        .1["project"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, other) = app
+        .call(
+            &r,
+            &r.owner,
+            Method::POST,
+            &format!("/api/v1/projects/{sales}/prompt_sets"),
+            Some(json!({"name": "Leads"})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let other_set = other["prompt_set"]["id"].as_str().unwrap();
+    assert_eq!(
+        get(format!("/api/v1/prompt_sets/{other_set}/versions"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        get(format!("/api/v1/prompt_sets/{other_set}/channels"))
+            .await
+            .status(),
+        404
+    );
     let res = get("/api/v1/resolve/@elsewhere/support/emails@stable".into()).await;
     assert_eq!(res.status(), 404);
     // Revoked tokens stop at once.

@@ -170,6 +170,11 @@ pub async fn api_error(res: reqwest::Response, status: u16) -> Value {
         .map(str::to_string)
         .expect("x-request-id header");
     let body: Value = res.json().await.expect("JSON error body");
+    // Every error is in the documented format.
+    let schema = json!({"$ref": "#/components/schemas/ErrorResponse"});
+    if let Err(e) = crate::contract::check(&schema, &body, "body") {
+        panic!("error body does not match the document: {e}\n{body}");
+    }
     let error = body["error"].clone();
     assert_eq!(
         error["request_id"],
