@@ -72,7 +72,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     path = "/dev/mailbox",
     tag = "operations",
     summary = "Development mailbox",
-    responses((status = 200, description = "HTML list of outgoing mail (development only)", body = String)),
+    responses((status = 200, description = "HTML list of outgoing mail (development only)", body = String), (status = 404, description = "Not in development mode", body = super::schemas::ErrorResponse)),
     security(()),
 )]
 /// Development only: the mail outbox as a page, newest first (404 in production).

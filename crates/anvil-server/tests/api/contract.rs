@@ -166,3 +166,24 @@ pub fn assert_documented(method: &str, path: &str, status: u16, body: &Value) {
         ),
     }
 }
+
+/// Checks a response the tests are about to read, then hands it back unchanged: a documented
+/// path must answer a documented status with a matching body; any other path only a 404.
+pub async fn checked(method: &str, path: &str, res: reqwest::Response) -> reqwest::Response {
+    let status = res.status();
+    let version = res.version();
+    let headers = res.headers().clone();
+    let bytes = res.bytes().await.expect("response body");
+    let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    match operation_path(path) {
+        Some(_) => assert_documented(method, path, status.as_u16(), &body),
+        None => assert_eq!(status, 404, "{method} {path} is not a documented path"),
+    }
+    let mut rebuilt = axum::http::Response::builder()
+        .status(status)
+        .version(version);
+    for (name, value) in &headers {
+        rebuilt = rebuilt.header(name, value);
+    }
+    reqwest::Response::from(rebuilt.body(bytes).expect("response"))
+}
