@@ -388,7 +388,7 @@ pub async fn sign_out_everywhere(
     tag = "accounts",
     summary = "List the caller's sessions",
     params(super::pagination::PageQuery),
-    responses((status = 200, description = "The caller's sessions", body = super::schemas::SessionList), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "The caller's sessions", body = super::schemas::SessionList), super::schemas::ApiErrors),
 )]
 pub async fn sessions(
     State(state): State<AppState>,
@@ -439,7 +439,7 @@ pub async fn end_session(
     path = "/api/v1/me",
     tag = "accounts",
     summary = "Who am I",
-    responses((status = 200, description = "The signed-in user and their organisations", body = super::schemas::Me), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "The signed-in user and their organisations", body = super::schemas::Me), super::schemas::ApiErrors),
 )]
 pub async fn me(State(state): State<AppState>, me: SignedIn) -> Result<Response, ApiError> {
     let orgs = organisations::of_user(&state.db, &me.user.id).await?;

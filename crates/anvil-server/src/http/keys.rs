@@ -80,7 +80,7 @@ pub async fn create(
     tag = "credentials",
     summary = "List API keys",
     params(super::pagination::PageQuery),
-    responses((status = 200, description = "API keys (prefixes only)", body = super::schemas::ApiKeyList), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "API keys (prefixes only)", body = super::schemas::ApiKeyList), super::schemas::ApiErrors),
 )]
 pub async fn list(
     State(state): State<AppState>,

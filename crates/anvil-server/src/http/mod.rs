@@ -16,6 +16,7 @@ use crate::domain::rate_limit::RateLimiter;
 pub mod auth;
 pub mod delivery;
 pub mod error;
+pub mod etag;
 pub mod json;
 pub mod keys;
 pub mod limits;
@@ -239,7 +240,8 @@ pub fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
 pub fn router(state: AppState) -> Router {
     let api = api_routes()
         .into_iter()
-        .fold(Router::new(), |r, (path, handlers)| r.route(path, handlers));
+        .fold(Router::new(), |r, (path, handlers)| r.route(path, handlers))
+        .layer(middleware::from_fn(etag::tag));
     let max_body = state.config.max_body_bytes;
     let cors = cors_layer(&state.config);
     let router = Router::new()

@@ -60,7 +60,7 @@ fn parse_org(body: Value) -> Result<OrganisationInput, ApiError> {
     tag = "organisations",
     summary = "List the caller's organisations",
     params(super::pagination::PageQuery),
-    responses((status = 200, description = "The caller's organisations", body = super::schemas::OrganisationList), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "The caller's organisations", body = super::schemas::OrganisationList), super::schemas::ApiErrors),
 )]
 pub async fn list_organisations(
     State(state): State<AppState>,
@@ -120,7 +120,7 @@ fn show(ctx: &OrgContext) -> Result<Response, ApiError> {
     tag = "organisations",
     summary = "Get an organisation",
     params(("id" = String, Path)),
-    responses((status = 200, description = "The organisation", body = super::schemas::OrganisationEnvelope), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "The organisation", body = super::schemas::OrganisationEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn get_organisation(
     State(state): State<AppState>,
@@ -135,7 +135,7 @@ pub async fn get_organisation(
     path = "/api/v1/organisation",
     tag = "organisations",
     summary = "Get the current organisation",
-    responses((status = 200, description = "The organisation the request acts in", body = super::schemas::OrganisationEnvelope), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "The organisation the request acts in", body = super::schemas::OrganisationEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn get_current(
     State(state): State<AppState>,
@@ -216,7 +216,7 @@ pub async fn delete_organisation(
     tag = "organisations",
     summary = "List members",
     params(super::pagination::PageQuery),
-    responses((status = 200, description = "Members", body = super::schemas::MemberList), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Members", body = super::schemas::MemberList), super::schemas::ApiErrors),
 )]
 pub async fn list_members(
     State(state): State<AppState>,
@@ -306,7 +306,7 @@ pub struct AuditQuery {
     tag = "organisations",
     summary = "Read the audit log",
     params(super::pagination::PageQuery, ("actor" = Option<String>, Query, description = "Actor id"), ("resource" = Option<String>, Query, description = "Resource type or id"), ("action" = Option<String>, Query, description = "Action"), ("since" = Option<String>, Query, description = "RFC 3339 time")),
-    responses((status = 200, description = "Audit events, newest first", body = super::schemas::AuditList), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Audit events, newest first", body = super::schemas::AuditList), super::schemas::ApiErrors),
 )]
 pub async fn audit(
     State(state): State<AppState>,
@@ -414,7 +414,7 @@ pub async fn invite(
     tag = "organisations",
     summary = "List invitations",
     params(super::pagination::PageQuery),
-    responses((status = 200, description = "Open invitations", body = super::schemas::InvitationList), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Open invitations", body = super::schemas::InvitationList), super::schemas::ApiErrors),
 )]
 pub async fn list_invitations(
     State(state): State<AppState>,

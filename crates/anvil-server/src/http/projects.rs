@@ -102,7 +102,7 @@ pub async fn create(
     tag = "projects",
     summary = "List projects",
     params(super::pagination::PageQuery),
-    responses((status = 200, description = "Projects", body = super::schemas::ProjectList), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Projects", body = super::schemas::ProjectList), super::schemas::ApiErrors),
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -128,7 +128,7 @@ pub async fn list(
     tag = "projects",
     summary = "Get a project",
     params(("id" = String, Path)),
-    responses((status = 200, description = "The project", body = super::schemas::ProjectEnvelope), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "The project", body = super::schemas::ProjectEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn get(
     State(state): State<AppState>,
@@ -146,7 +146,7 @@ pub async fn get(
     tag = "projects",
     summary = "Get a project by slug",
     params(("slug" = String, Path)),
-    responses((status = 200, description = "The project", body = super::schemas::ProjectEnvelope), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "The project", body = super::schemas::ProjectEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn by_slug(
     State(state): State<AppState>,

@@ -85,7 +85,7 @@ pub async fn create(
     tag = "prompt sets",
     summary = "List a project's prompt sets",
     params(("id" = String, Path), super::pagination::PageQuery),
-    responses((status = 200, description = "Prompt sets", body = super::schemas::PromptSetList), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Prompt sets", body = super::schemas::PromptSetList), super::schemas::ApiErrors),
 )]
 pub async fn list_in_project(
     State(state): State<AppState>,
@@ -112,7 +112,7 @@ pub struct ListQuery {
     tag = "prompt sets",
     summary = "List prompt sets of a project",
     params(("project_id" = String, Query, description = "The project"), super::pagination::PageQuery),
-    responses((status = 200, description = "Prompt sets", body = super::schemas::PromptSetList), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Prompt sets", body = super::schemas::PromptSetList), super::schemas::ApiErrors),
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -138,7 +138,7 @@ pub async fn list(
     tag = "prompt sets",
     summary = "Get a prompt set",
     params(("id" = String, Path)),
-    responses((status = 200, description = "The prompt set", body = super::schemas::PromptSetEnvelope), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "The prompt set", body = super::schemas::PromptSetEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn get(
     State(state): State<AppState>,
@@ -156,7 +156,7 @@ pub async fn get(
     tag = "prompt sets",
     summary = "Get a prompt set by address",
     params(("project" = String, Path), ("set" = String, Path)),
-    responses((status = 200, description = "The prompt set", body = super::schemas::PromptSetEnvelope), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "The prompt set", body = super::schemas::PromptSetEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn by_address(
     State(state): State<AppState>,

@@ -157,7 +157,7 @@ pub async fn create(
     tag = "prompts",
     summary = "List prompts",
     params(("id" = String, Path), super::pagination::PageQuery),
-    responses((status = 200, description = "Prompts of the working copy", body = super::schemas::PromptList), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Prompts of the working copy", body = super::schemas::PromptList), super::schemas::ApiErrors),
 )]
 pub async fn list(
     State(state): State<AppState>,

@@ -29,7 +29,7 @@ pub struct SearchQuery {
     tag = "search",
     summary = "Search names, descriptions and templates",
     params(("q" = String, Query, description = "Words to find; the last matches as a prefix"), super::pagination::PageQuery),
-    responses((status = 200, description = "Hits, best first", body = super::schemas::SearchResults), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Hits, best first", body = super::schemas::SearchResults), super::schemas::ApiErrors),
 )]
 pub async fn search(
     State(state): State<AppState>,

@@ -61,7 +61,7 @@ pub async fn create(
     tag = "credentials",
     summary = "List a project's access tokens",
     params(("id" = String, Path), super::pagination::PageQuery),
-    responses((status = 200, description = "Live tokens", body = super::schemas::AccessTokenList), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Live tokens", body = super::schemas::AccessTokenList), super::schemas::ApiErrors),
 )]
 pub async fn list(
     State(state): State<AppState>,

@@ -55,11 +55,15 @@ pub(crate) fn matches_if_none_match(headers: &HeaderMap, etag: &str) -> bool {
     headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .map(|t| t.trim().trim_start_matches("W/"))
-                .any(|t| t == etag || t == "*")
-        })
+        .is_some_and(|v| if_none_match_has(v, etag))
+}
+
+/// True when an `If-None-Match` value lists `etag` (weak or strong) or is `*`.
+pub(crate) fn if_none_match_has(value: &str, etag: &str) -> bool {
+    value
+        .split(',')
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == etag || t == "*")
 }
 
 fn version_etag(v: &version::Model) -> String {
@@ -168,7 +172,7 @@ pub async fn create(
     tag = "versions",
     summary = "List versions",
     params(("id" = String, Path), super::pagination::PageQuery),
-    responses((status = 200, description = "Versions (without snapshots)", body = super::schemas::VersionList), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Versions (without snapshots)", body = super::schemas::VersionList), super::schemas::ApiErrors),
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -298,7 +302,7 @@ pub struct DiffQuery {
     tag = "versions",
     summary = "Diff two versions or a version and the working copy",
     params(("id" = String, Path), ("from" = String, Query, description = "A label or `working`"), ("to" = String, Query, description = "A label or `working`")),
-    responses((status = 200, description = "Differences per prompt", body = super::schemas::Diff), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Differences per prompt", body = super::schemas::Diff), super::schemas::ApiErrors),
 )]
 pub async fn diff(
     State(state): State<AppState>,
@@ -378,7 +382,7 @@ fn move_json(m: &Move) -> Value {
     tag = "channels",
     summary = "List channels",
     params(("id" = String, Path)),
-    responses((status = 200, description = "Channels", body = super::schemas::ChannelList), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Channels", body = super::schemas::ChannelList), super::schemas::ApiErrors),
 )]
 pub async fn list_channels(
     State(state): State<AppState>,
@@ -400,7 +404,7 @@ pub async fn list_channels(
     tag = "channels",
     summary = "Get a channel",
     params(("id" = String, Path), ("name" = String, Path)),
-    responses((status = 200, description = "The channel and its history", body = super::schemas::ChannelEnvelope), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "The channel and its history", body = super::schemas::ChannelEnvelope), super::schemas::ApiErrors),
 )]
 pub async fn get_channel(
     State(state): State<AppState>,

@@ -270,3 +270,56 @@ async fn project_input_is_validated_and_other_tenants_see_nothing() {
         .unwrap();
     assert_eq!(still["project"]["name"], "Secret");
 }
+
+#[tokio::test]
+async fn every_read_carries_an_etag_that_gives_304() {
+    let app = crate::helpers::spawn_app().await;
+    let r = app.registry().await;
+    let path = format!("/api/v1/projects/{}", r.project_id);
+    let res = app
+        .send_in(&r.member, reqwest::Method::GET, &r.org_id, &path, None)
+        .await;
+    let etag = res.headers()["etag"].to_str().unwrap().to_string();
+    let fetch = |tag: String| {
+        let (app, r, path) = (&app, &r, path.clone());
+        async move {
+            let res = r
+                .member
+                .get(app.url(&path))
+                .header("x-anvil-organisation", &r.org_id)
+                .header("if-none-match", tag)
+                .send()
+                .await
+                .unwrap();
+            crate::contract::checked("GET", &path, res).await
+        }
+    };
+    let res = fetch(etag.clone()).await;
+    assert_eq!(res.status(), 304);
+    assert_eq!(res.headers()["etag"].to_str().unwrap(), etag);
+    // A change makes a new tag; the old one gets the new body.
+    let (s, _) = app
+        .call(
+            &r,
+            &r.admin,
+            reqwest::Method::PATCH,
+            &path,
+            Some(serde_json::json!({"description": "changed"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let res = fetch(etag.clone()).await;
+    assert_eq!(res.status(), 200);
+    assert_ne!(res.headers()["etag"].to_str().unwrap(), etag);
+    // Lists too.
+    let res = app
+        .send_in(
+            &r.member,
+            reqwest::Method::GET,
+            &r.org_id,
+            "/api/v1/projects",
+            None,
+        )
+        .await;
+    assert!(res.headers().get("etag").is_some());
+}

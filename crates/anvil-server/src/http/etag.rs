@@ -1,0 +1,58 @@
+//! Entity tags for every API read: a GET that answers 200 without an `ETag` of its own gets
+//! one from a hash of its body, and `If-None-Match` with that tag gives 304. Handlers with a
+//! cheaper tag (prompts, versions, resolve) set theirs and answer 304 themselves. Bodies over
+//! 4 MiB (or of unknown size) go out untagged.
+
+use axum::body::{Body, HttpBody};
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+/// Bodies larger than this are passed through untagged rather than buffered.
+const MAX_TAGGED_BODY: usize = 4 * 1024 * 1024;
+
+pub async fn tag(req: Request, next: Next) -> Response {
+    if req.method() != Method::GET {
+        return next.run(req).await;
+    }
+    let wanted = req.headers().get(header::IF_NONE_MATCH).cloned();
+    let res = next.run(req).await;
+    let streaming = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream"));
+    // Only bodies already in memory and of a bounded size are tagged.
+    let size = res.body().size_hint().exact();
+    if res.status() != StatusCode::OK
+        || res.headers().contains_key(header::ETAG)
+        || streaming
+        || size.is_none_or(|n| n > MAX_TAGGED_BODY as u64)
+    {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_TAGGED_BODY).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!(error = %e, "reading a response body to tag it failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let digest = Sha256::digest(&bytes);
+    let etag = format!("\"{}\"", hex::encode(&digest[..16]));
+    let matches = wanted
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| super::versions::if_none_match_has(v, &etag));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        parts.headers.insert(header::ETAG, v);
+    }
+    if matches {
+        parts.status = StatusCode::NOT_MODIFIED;
+        parts.headers.remove(header::CONTENT_LENGTH);
+        return Response::from_parts(parts, Body::empty());
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
