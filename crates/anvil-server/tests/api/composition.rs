@@ -170,13 +170,7 @@ async fn prompts_render_dependencies_pinned_by_version() {
     assert_eq!(b["rendered"], "Hi Ada. Formally, -- tone 1.1");
     // The resolved set carries its pins.
     let (_, b) = app
-        .call(
-            &r,
-            &r.member,
-            Method::GET,
-            "/api/v1/resolve/support/emails@1.0.0",
-            None,
-        )
+        .read(&r, &r.member, "/api/v1/resolve/support/emails@1.0.0")
         .await;
     assert_eq!(b["dependencies"][0]["resolved"], "1.0.1");
 }
@@ -252,7 +246,7 @@ async fn dependency_lists_and_partials_refuse_cycles_and_bad_entries() {
             "{list}: {detail}"
         );
     }
-    let (_, b) = app.call(&r, &r.member, Method::GET, &set, None).await;
+    let (_, b) = app.read(&r, &r.member, &set).await;
     assert_eq!(
         b["prompt_set"]["dependencies"],
         json!(["common/tone@^1"]),
@@ -260,9 +254,7 @@ async fn dependency_lists_and_partials_refuse_cycles_and_bad_entries() {
     );
 
     // Within a set, a prompt may not render itself through others.
-    let (_, list) = app
-        .call(&r, &r.member, Method::GET, &format!("{set}/prompts"), None)
-        .await;
+    let (_, list) = app.read(&r, &r.member, &format!("{set}/prompts")).await;
     let footer = list["prompts"]
         .as_array()
         .unwrap()

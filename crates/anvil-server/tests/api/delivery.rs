@@ -4,29 +4,12 @@ use serde_json::{Value, json};
 use crate::helpers::{Registry, TestApp, api_error, browser, spawn_app};
 
 async fn cut(app: &TestApp, r: &Registry, label: &str) {
-    let (s, b) = app
-        .call(
-            r,
-            &r.admin,
-            Method::POST,
-            &format!("/api/v1/prompt_sets/{}/versions", r.set_id),
-            Some(json!({"label": label})),
-        )
-        .await;
+    let (s, b) = app.cut_version(r, &r.admin, json!({"label": label})).await;
     assert_eq!(s, 201, "cut {label}: {b}");
 }
 
 async fn edit(app: &TestApp, r: &Registry, template: &str) {
-    let (s, b) = app
-        .call(
-            r,
-            &r.member,
-            Method::PATCH,
-            &format!("/api/v1/prompts/{}", r.welcome_id),
-            Some(json!({"template": template})),
-        )
-        .await;
-    assert_eq!(s, 200, "{b}");
+    app.edit_welcome(r, json!({"template": template})).await;
 }
 
 /// A registry with versions 0.9.0, 1.0.0, 1.1.0, 1.2.0-rc.1 and 2.0.0 whose welcome prompts
@@ -57,13 +40,7 @@ async fn released(app: &TestApp) -> Registry {
 
 async fn resolved(app: &TestApp, r: &Registry, address: &str) -> Value {
     let (s, b) = app
-        .call(
-            r,
-            &r.member,
-            Method::GET,
-            &format!("/api/v1/resolve/{address}"),
-            None,
-        )
+        .read(r, &r.member, &format!("/api/v1/resolve/{address}"))
         .await;
     assert_eq!(s, 200, "{address}: {b}");
     b["resolved_version"].clone()
@@ -112,13 +89,7 @@ async fn every_kind_of_spec_resolves() {
 
     // Misses are 404s that list what exists; bad addresses are 422s naming the address.
     let (s, b) = app
-        .call(
-            &r,
-            &r.member,
-            Method::GET,
-            "/api/v1/resolve/support/emails@^3",
-            None,
-        )
+        .read(&r, &r.member, "/api/v1/resolve/support/emails@^3")
         .await;
     assert_eq!(s, 404);
     let message = b["error"]["message"].as_str().unwrap();
@@ -127,40 +98,24 @@ async fn every_kind_of_spec_resolves() {
         "{message}"
     );
     let (s, _) = app
-        .call(
-            &r,
-            &r.member,
-            Method::GET,
-            "/api/v1/resolve/support/emails@staging",
-            None,
-        )
+        .read(&r, &r.member, "/api/v1/resolve/support/emails@staging")
         .await;
     assert_eq!(s, 404);
-    let (s, b) = app
-        .call(&r, &r.member, Method::GET, "/api/v1/resolve/support", None)
-        .await;
+    let (s, b) = app.read(&r, &r.member, "/api/v1/resolve/support").await;
     assert_eq!(s, 422);
     assert_eq!(b["error"]["details"][0]["field"], "address");
     let (s, _) = app
-        .call(
-            &r,
-            &r.member,
-            Method::GET,
-            "/api/v1/resolve/support/nope@1.0.0",
-            None,
-        )
+        .read(&r, &r.member, "/api/v1/resolve/support/nope@1.0.0")
         .await;
     assert_eq!(s, 404);
 }
 
 async fn version_id(app: &TestApp, r: &Registry, label: &str) -> String {
     let (_, b) = app
-        .call(
+        .read(
             r,
             &r.member,
-            Method::GET,
             &format!("/api/v1/prompt_sets/{}/versions/{label}", r.set_id),
-            None,
         )
         .await;
     b["version"]["id"].as_str().unwrap().to_string()
@@ -171,13 +126,7 @@ async fn resolving_a_set_gives_a_bundle_entry_and_a_prompt_gives_the_prompt() {
     let app = spawn_app().await;
     let r = released(&app).await;
     let (s, set) = app
-        .call(
-            &r,
-            &r.member,
-            Method::GET,
-            "/api/v1/resolve/support/emails@1.0.0",
-            None,
-        )
+        .read(&r, &r.member, "/api/v1/resolve/support/emails@1.0.0")
         .await;
     assert_eq!(s, 200);
     assert_eq!(set["slug"], "emails");
@@ -218,12 +167,10 @@ async fn resolving_a_set_gives_a_bundle_entry_and_a_prompt_gives_the_prompt() {
         .unwrap();
     assert_eq!(res.status(), 304);
     let (s, b) = app
-        .call(
+        .read(
             &r,
             &r.member,
-            Method::GET,
             "/api/v1/resolve/support/emails@production/nope",
-            None,
         )
         .await;
     assert_eq!(s, 404);
@@ -489,13 +436,7 @@ async fn access_tokens_read_published_versions_of_their_project_only() {
     let res = get("/api/v1/resolve/sales/emails@stable".into()).await;
     assert_eq!(res.status(), 404);
     let sales = app
-        .call(
-            &r,
-            &r.owner,
-            Method::GET,
-            "/api/v1/projects/by_slug/sales",
-            None,
-        )
+        .read(&r, &r.owner, "/api/v1/projects/by_slug/sales")
         .await
         .1["project"]["id"]
         .as_str()
@@ -528,12 +469,10 @@ async fn access_tokens_read_published_versions_of_their_project_only() {
     assert_eq!(res.status(), 404);
     // Revoked tokens stop at once.
     let (_, list) = app
-        .call(
+        .read(
             &r,
             &r.admin,
-            Method::GET,
             &format!("/api/v1/projects/{}/access_tokens", r.project_id),
-            None,
         )
         .await;
     let token_id = list["access_tokens"][0]["id"].as_str().unwrap().to_string();
@@ -555,10 +494,7 @@ async fn access_tokens_read_published_versions_of_their_project_only() {
 async fn other_organisations_and_keys_see_nothing_of_it() {
     let app = spawn_app().await;
     let r = released(&app).await;
-    let org_slug = app
-        .call(&r, &r.owner, Method::GET, "/api/v1/organisation", None)
-        .await
-        .1["organisation"]["slug"]
+    let org_slug = app.read(&r, &r.owner, "/api/v1/organisation").await.1["organisation"]["slug"]
         .as_str()
         .unwrap()
         .to_string();

@@ -367,6 +367,32 @@ impl TestApp {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
+    /// `GET path` as `client` in the registry's organisation.
+    pub async fn read(&self, r: &Registry, client: &reqwest::Client, path: &str) -> (u16, Value) {
+        self.call(r, client, reqwest::Method::GET, path, None).await
+    }
+
+    /// Cuts a version of the registry's set as `client`.
+    pub async fn cut_version(
+        &self,
+        r: &Registry,
+        client: &reqwest::Client,
+        body: Value,
+    ) -> (u16, Value) {
+        let path = format!("/api/v1/prompt_sets/{}/versions", r.set_id);
+        self.call(r, client, reqwest::Method::POST, &path, Some(body))
+            .await
+    }
+
+    /// Edits the registry's `welcome` prompt as the member; the edit must succeed.
+    pub async fn edit_welcome(&self, r: &Registry, body: Value) {
+        let path = format!("/api/v1/prompts/{}", r.welcome_id);
+        let (s, b) = self
+            .call(r, &r.member, reqwest::Method::PATCH, &path, Some(body))
+            .await;
+        assert_eq!(s, 200, "{b}");
+    }
+
     /// The number of events of one type.
     pub async fn events_of(&self, event_type: &str) -> i64 {
         let row = self

@@ -1,31 +1,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Registry, TestApp, spawn_app};
-
-async fn cut(app: &TestApp, r: &Registry, c: &reqwest::Client, body: Value) -> (u16, Value) {
-    app.call(
-        r,
-        c,
-        Method::POST,
-        &format!("/api/v1/prompt_sets/{}/versions", r.set_id),
-        Some(body),
-    )
-    .await
-}
-
-async fn patch_welcome(app: &TestApp, r: &Registry, body: Value) {
-    let (s, b) = app
-        .call(
-            r,
-            &r.member,
-            Method::PATCH,
-            &format!("/api/v1/prompts/{}", r.welcome_id),
-            Some(body),
-        )
-        .await;
-    assert_eq!(s, 200, "{b}");
-}
+use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn cutting_suggests_labels_refuses_undeclared_variables_and_is_idempotent() {
@@ -33,13 +9,12 @@ async fn cutting_suggests_labels_refuses_undeclared_variables_and_is_idempotent(
     let r = app.registry().await;
 
     // A template that uses an undeclared variable cannot be frozen; nothing is written.
-    patch_welcome(
-        &app,
+    app.edit_welcome(
         &r,
         json!({"template": "Hello {{ customer_name }} from {{ company }}"}),
     )
     .await;
-    let (s, b) = cut(&app, &r, &r.member, json!({})).await;
+    let (s, b) = app.cut_version(&r, &r.member, json!({})).await;
     assert_eq!(s, 422, "{b}");
     assert_eq!(
         b["error"]["details"][0]["field"],
@@ -52,15 +27,16 @@ async fn cutting_suggests_labels_refuses_undeclared_variables_and_is_idempotent(
             .contains("company")
     );
     assert_eq!(app.count("versions").await, 0);
-    patch_welcome(
-        &app,
+    app.edit_welcome(
         &r,
         json!({"template": "Hello {{ customer_name }}!\n{% render 'footer', team: team %}"}),
     )
     .await;
 
     // The first version is 1.0.0 and carries the snapshot and its checksum.
-    let (s, b) = cut(&app, &r, &r.member, json!({"description": "first"})).await;
+    let (s, b) = app
+        .cut_version(&r, &r.member, json!({"description": "first"}))
+        .await;
     assert_eq!(s, 201, "{b}");
     let v1 = b["version"].clone();
     assert_eq!(v1["label"], "1.0.0");
@@ -72,24 +48,24 @@ async fn cutting_suggests_labels_refuses_undeclared_variables_and_is_idempotent(
     assert_eq!(v1["yanked"], false);
 
     // Nothing changed: 409. The same label with the same content: the same version (200).
-    let (s, b) = cut(&app, &r, &r.member, json!({})).await;
+    let (s, b) = app.cut_version(&r, &r.member, json!({})).await;
     assert_eq!(s, 409);
     assert_eq!(b["error"]["message"], "nothing changed since 1.0.0");
-    let (s, b) = cut(&app, &r, &r.member, json!({"label": "v1.0.0"})).await;
+    let (s, b) = app
+        .cut_version(&r, &r.member, json!({"label": "v1.0.0"}))
+        .await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["version"]["id"], v1["id"]);
 
     // Template text: patch. An optional parameter: minor. A removed parameter: major.
-    patch_welcome(
-        &app,
+    app.edit_welcome(
         &r,
         json!({"template": "Hi {{ customer_name }}!\n{% render 'footer', team: team %}"}),
     )
     .await;
-    let (_, b) = cut(&app, &r, &r.member, json!({})).await;
+    let (_, b) = app.cut_version(&r, &r.member, json!({})).await;
     assert_eq!(b["version"]["label"], "1.0.1");
-    patch_welcome(
-        &app,
+    app.edit_welcome(
         &r,
         json!({"parameters": [
             {"name": "customer_name", "type": "string", "required": true},
@@ -98,10 +74,9 @@ async fn cutting_suggests_labels_refuses_undeclared_variables_and_is_idempotent(
         ]}),
     )
     .await;
-    let (_, b) = cut(&app, &r, &r.member, json!({})).await;
+    let (_, b) = app.cut_version(&r, &r.member, json!({})).await;
     assert_eq!(b["version"]["label"], "1.1.0");
-    patch_welcome(
-        &app,
+    app.edit_welcome(
         &r,
         json!({"parameters": [
             {"name": "customer_name", "type": "string", "required": true},
@@ -109,30 +84,35 @@ async fn cutting_suggests_labels_refuses_undeclared_variables_and_is_idempotent(
         ]}),
     )
     .await;
-    let (_, b) = cut(&app, &r, &r.member, json!({})).await;
+    let (_, b) = app.cut_version(&r, &r.member, json!({})).await;
     assert_eq!(b["version"]["label"], "2.0.0");
 
     // A taken label with other content is a conflict; a label that is not semver is a 422.
-    patch_welcome(&app, &r, json!({"description": "changed"})).await;
-    let (s, b) = cut(&app, &r, &r.member, json!({"label": "1.0.0"})).await;
+    app.edit_welcome(&r, json!({"description": "changed"}))
+        .await;
+    let (s, b) = app
+        .cut_version(&r, &r.member, json!({"label": "1.0.0"}))
+        .await;
     assert_eq!(s, 409);
     assert_eq!(b["error"]["details"][0]["field"], "label");
-    let (s, b) = cut(&app, &r, &r.member, json!({"label": "one"})).await;
+    let (s, b) = app
+        .cut_version(&r, &r.member, json!({"label": "one"}))
+        .await;
     assert_eq!(s, 422);
     assert_eq!(b["error"]["details"][0]["field"], "label");
-    let (s, b) = cut(&app, &r, &r.member, json!({"lable": "1.0.0"})).await;
+    let (s, b) = app
+        .cut_version(&r, &r.member, json!({"lable": "1.0.0"}))
+        .await;
     assert_eq!(s, 422, "unknown fields are named: {b}");
     assert_eq!(app.count("versions").await, 4);
     assert_eq!(app.events_of("version.created").await, 4);
 
     // Lists, reads by label (a `v` prefix is fine) and by id, with ETag and cache headers.
     let (s, b) = app
-        .call(
+        .read(
             &r,
             &r.member,
-            Method::GET,
             &format!("/api/v1/prompt_sets/{}/versions?limit=3", r.set_id),
-            None,
         )
         .await;
     assert_eq!(s, 200);
@@ -140,12 +120,10 @@ async fn cutting_suggests_labels_refuses_undeclared_variables_and_is_idempotent(
     assert_eq!(b["meta"]["has_more"], true);
     assert!(b["versions"][0].get("snapshot").is_none());
     let (s, b) = app
-        .call(
+        .read(
             &r,
             &r.member,
-            Method::GET,
             &format!("/api/v1/prompt_sets/{}/versions/v1.1.0", r.set_id),
-            None,
         )
         .await;
     assert_eq!(s, 200);
@@ -177,12 +155,10 @@ async fn cutting_suggests_labels_refuses_undeclared_variables_and_is_idempotent(
         .unwrap();
     assert_eq!(res.status(), 304);
     let (s, _) = app
-        .call(
+        .read(
             &r,
             &r.member,
-            Method::GET,
             &format!("/api/v1/prompt_sets/{}/versions/9.9.9", r.set_id),
-            None,
         )
         .await;
     assert_eq!(s, 404);
@@ -206,14 +182,14 @@ async fn status_rules_govern_cutting_and_restoring() {
         )
         .await;
     assert_eq!(s, 200);
-    let (s, b) = cut(&app, &r, &r.member, json!({})).await;
+    let (s, b) = app.cut_version(&r, &r.member, json!({})).await;
     assert_eq!(s, 403);
     let message = b["error"]["message"].as_str().unwrap();
     assert!(
         message.contains("review") && message.contains("admins"),
         "{message}"
     );
-    let (s, _) = cut(&app, &r, &r.admin, json!({})).await;
+    let (s, _) = app.cut_version(&r, &r.admin, json!({})).await;
     assert_eq!(s, 201);
 
     // Locked: nobody edits, admins still cut, restoring is refused until unlocked.
@@ -248,7 +224,7 @@ async fn status_rules_govern_cutting_and_restoring() {
         )
         .await;
     assert_eq!(s, 409, "{b}");
-    let (s, _) = cut(&app, &r, &r.member, json!({})).await;
+    let (s, _) = app.cut_version(&r, &r.member, json!({})).await;
     assert_eq!(s, 403);
 }
 
@@ -256,10 +232,10 @@ async fn status_rules_govern_cutting_and_restoring() {
 async fn yanking_is_for_admins_and_keeps_exact_requests_working() {
     let app = spawn_app().await;
     let r = app.registry().await;
-    let (_, b) = cut(&app, &r, &r.member, json!({})).await;
+    let (_, b) = app.cut_version(&r, &r.member, json!({})).await;
     let v1 = b["version"]["id"].as_str().unwrap().to_string();
-    patch_welcome(&app, &r, json!({"description": "second"})).await;
-    let (_, b) = cut(&app, &r, &r.member, json!({})).await;
+    app.edit_welcome(&r, json!({"description": "second"})).await;
+    let (_, b) = app.cut_version(&r, &r.member, json!({})).await;
     let v2 = b["version"]["id"].as_str().unwrap().to_string();
 
     let (s, _) = app
@@ -288,30 +264,18 @@ async fn yanking_is_for_admins_and_keeps_exact_requests_working() {
 
     // Ranges skip the yanked 1.0.1; the exact label still gets it, flagged.
     let (s, b) = app
-        .call(
-            &r,
-            &r.member,
-            Method::GET,
-            "/api/v1/resolve/support/emails@^1.0",
-            None,
-        )
+        .read(&r, &r.member, "/api/v1/resolve/support/emails@^1.0")
         .await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["resolved_version"], "1.0.0");
     let (_, b) = app
-        .call(
-            &r,
-            &r.member,
-            Method::GET,
-            "/api/v1/resolve/support/emails@1.0.1",
-            None,
-        )
+        .read(&r, &r.member, "/api/v1/resolve/support/emails@1.0.1")
         .await;
     assert_eq!(b["resolved_version"], "1.0.1");
     assert_eq!(b["yanked"], true);
     // The next suggestion follows the highest unyanked version and skips the taken label.
-    patch_welcome(&app, &r, json!({"description": "third"})).await;
-    let (_, b) = cut(&app, &r, &r.member, json!({})).await;
+    app.edit_welcome(&r, json!({"description": "third"})).await;
+    let (_, b) = app.cut_version(&r, &r.member, json!({})).await;
     assert_eq!(b["version"]["label"], "1.0.2");
 
     let (s, b) = app
@@ -326,13 +290,7 @@ async fn yanking_is_for_admins_and_keeps_exact_requests_working() {
     assert_eq!(s, 200);
     assert_eq!(b["version"]["yanked"], false);
     let (_, b) = app
-        .call(
-            &r,
-            &r.member,
-            Method::GET,
-            "/api/v1/resolve/support/emails@~1.0.0",
-            None,
-        )
+        .read(&r, &r.member, "/api/v1/resolve/support/emails@~1.0.0")
         .await;
     assert_eq!(b["resolved_version"], "1.0.2");
     let _ = v1;
@@ -342,9 +300,9 @@ async fn yanking_is_for_admins_and_keeps_exact_requests_working() {
 async fn channels_move_with_history_and_protection() {
     let app = spawn_app().await;
     let r = app.registry().await;
-    cut(&app, &r, &r.member, json!({})).await;
-    patch_welcome(&app, &r, json!({"description": "second"})).await;
-    cut(&app, &r, &r.member, json!({})).await;
+    app.cut_version(&r, &r.member, json!({})).await;
+    app.edit_welcome(&r, json!({"description": "second"})).await;
+    app.cut_version(&r, &r.member, json!({})).await;
     let channel = format!("/api/v1/prompt_sets/{}/channels/production", r.set_id);
 
     let (s, b) = app
@@ -412,7 +370,7 @@ async fn channels_move_with_history_and_protection() {
         .await;
     assert_eq!(s, 200);
 
-    let (s, b) = app.call(&r, &r.member, Method::GET, &channel, None).await;
+    let (s, b) = app.read(&r, &r.member, &channel).await;
     assert_eq!(s, 200);
     assert_eq!(b["channel"]["protected"], true);
     let history: Vec<(Value, Value)> = b["channel"]["history"]
@@ -451,12 +409,10 @@ async fn channels_move_with_history_and_protection() {
         assert_eq!(b["error"]["details"][0]["field"], field);
     }
     let (_, b) = app
-        .call(
+        .read(
             &r,
             &r.member,
-            Method::GET,
             &format!("/api/v1/prompt_sets/{}/channels", r.set_id),
-            None,
         )
         .await;
     assert_eq!(b["channels"].as_array().unwrap().len(), 1);
@@ -468,7 +424,7 @@ async fn channels_move_with_history_and_protection() {
     assert_eq!(s, 403);
     let (s, _) = app.call(&r, &r.admin, Method::DELETE, &channel, None).await;
     assert_eq!(s, 204);
-    let (s, _) = app.call(&r, &r.member, Method::GET, &channel, None).await;
+    let (s, _) = app.read(&r, &r.member, &channel).await;
     assert_eq!(s, 404);
 }
 
@@ -476,9 +432,8 @@ async fn channels_move_with_history_and_protection() {
 async fn diffs_and_restores_work_between_versions_and_the_working_copy() {
     let app = spawn_app().await;
     let r = app.registry().await;
-    cut(&app, &r, &r.member, json!({})).await;
-    patch_welcome(
-        &app,
+    app.cut_version(&r, &r.member, json!({})).await;
+    app.edit_welcome(
         &r,
         json!({"template": "Hello {{ customer_name }}!\nBye.\n{% render 'footer', team: team %}",
                "metadata": {"model": "m-2"}, "name": "Greeting"}),
@@ -486,13 +441,7 @@ async fn diffs_and_restores_work_between_versions_and_the_working_copy() {
     .await;
     let diff = format!("/api/v1/prompt_sets/{}/diff", r.set_id);
     let (s, b) = app
-        .call(
-            &r,
-            &r.member,
-            Method::GET,
-            &format!("{diff}?from=1.0.0&to=working"),
-            None,
-        )
+        .read(&r, &r.member, &format!("{diff}?from=1.0.0&to=working"))
         .await;
     assert_eq!(s, 200, "{b}");
     let prompts = b["prompts"].as_array().unwrap();
@@ -509,13 +458,7 @@ async fn diffs_and_restores_work_between_versions_and_the_working_copy() {
             .any(|run| run["op"] == "insert" && run["text"] == "Bye.\n")
     );
     let (s, b) = app
-        .call(
-            &r,
-            &r.member,
-            Method::GET,
-            &format!("{diff}?from=1.0.0&to=3.0.0"),
-            None,
-        )
+        .read(&r, &r.member, &format!("{diff}?from=1.0.0&to=3.0.0"))
         .await;
     assert_eq!(s, 422);
     assert_eq!(b["error"]["details"][0]["field"], "to");
@@ -543,26 +486,14 @@ async fn diffs_and_restores_work_between_versions_and_the_working_copy() {
         .await;
     assert_eq!(s, 200, "{b}");
     let (_, working) = app
-        .call(
-            &r,
-            &r.member,
-            Method::GET,
-            "/api/v1/resolve/support/emails",
-            None,
-        )
+        .read(&r, &r.member, "/api/v1/resolve/support/emails")
         .await;
     let (_, v1) = app
-        .call(
-            &r,
-            &r.member,
-            Method::GET,
-            "/api/v1/resolve/support/emails@1.0.0",
-            None,
-        )
+        .read(&r, &r.member, "/api/v1/resolve/support/emails@1.0.0")
         .await;
     assert_eq!(working["checksum"], v1["checksum"]);
     assert!(working["prompts"].get("extra").is_none());
-    let (s, b) = cut(&app, &r, &r.member, json!({})).await;
+    let (s, b) = app.cut_version(&r, &r.member, json!({})).await;
     assert_eq!(s, 409, "restored content equals 1.0.0: {b}");
 }
 
@@ -606,7 +537,7 @@ async fn size_limits_and_key_scopes_hold_for_content_and_versions() {
     assert_eq!(app.count("prompts").await, 2, "nothing was saved");
 
     // A read-only key reads and renders but cannot cut, yank or move channels.
-    let (s, _) = cut(&app, &r, &r.admin, json!({})).await;
+    let (s, _) = app.cut_version(&r, &r.admin, json!({})).await;
     assert_eq!(s, 201);
     let (_, b) = app
         .call(
