@@ -1,13 +1,11 @@
-//! The in-process feed of committed domain events. It tails the events table from the last
+//! The in-process feed of committed domain events (live streams will read it too). It tails the events table from the last
 //! id it has seen, so it only ever delivers committed rows in id (commit) order, and hands
 //! each event to the caches that depend on it. The HTTP layer calls [`Feed::catch_up`] after
 //! every state-changing request, before the response leaves, so the caller and everyone after
 //! see fresh answers; a background tick catches what other processes wrote.
 
-use std::sync::Arc;
-
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
-use tokio::sync::{Mutex, broadcast};
+use tokio::sync::Mutex;
 
 use super::Result;
 use super::delivery::DeliveryCache;
@@ -28,7 +26,6 @@ const BATCH: i64 = 500;
 pub struct Feed {
     last_id: Mutex<Option<i64>>,
     cache: DeliveryCache,
-    sender: broadcast::Sender<Arc<FeedEvent>>,
 }
 
 impl std::fmt::Debug for Feed {
@@ -42,13 +39,7 @@ impl Feed {
         Feed {
             last_id: Mutex::new(None),
             cache,
-            sender: broadcast::channel(1024).0,
         }
-    }
-
-    /// Committed events as they are seen (for live streams).
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<FeedEvent>> {
-        self.sender.subscribe()
     }
 
     /// Reads every event committed since the last call and applies it.
@@ -98,8 +89,6 @@ impl Feed {
                 };
                 from = e.id;
                 self.cache.apply(&e);
-                // Nobody listening is fine.
-                let _ = self.sender.send(Arc::new(e));
             }
             *last = Some(from);
             if (n as i64) < BATCH {
