@@ -293,7 +293,12 @@ async fn yanking_is_for_admins_and_keeps_exact_requests_working() {
         .read(&r, &r.member, "/api/v1/resolve/support/emails@~1.0.0")
         .await;
     assert_eq!(b["resolved_version"], "1.0.2");
-    let _ = v1;
+    // Yanking one version left the others alone.
+    let (_, b) = app
+        .read(&r, &r.member, &format!("/api/v1/versions/{v1}"))
+        .await;
+    assert_eq!(b["version"]["yanked"], false);
+    assert_eq!(b["version"]["label"], "1.0.0");
 }
 
 #[tokio::test]
