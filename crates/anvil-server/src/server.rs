@@ -64,6 +64,17 @@ impl Forge {
                 addr: config.bind,
                 source,
             })?;
+        if config.env == crate::config::Environment::Development && !config.bind.ip().is_loopback()
+        {
+            let warning = format!(
+                "DEVELOPMENT MODE on {}, a non-loopback address: relaxed cookies, and mail \
+                 kept for /dev/mailbox (served to this machine only). Set ANVIL_ENV=production \
+                 and public_url for anything other machines reach.",
+                config.bind
+            );
+            tracing::warn!("{warning}");
+            eprintln!("WARNING: {warning}");
+        }
         let state = AppState::new(database, config, key, mailer);
         state
             .feed

@@ -6,7 +6,7 @@
 use rand::Rng;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 
 use super::access::{self, Action, Actor, OrgContext};
@@ -88,23 +88,22 @@ pub async fn create(
         created_at: Set(now()),
     };
     let audit_actor = actor.audit();
-    let model = db
-        .transaction::<_, access_token::Model, Error>(move |txn| {
-            Box::pin(async move {
-                let m = model.insert(txn).await?;
-                audit::record(
-                    txn,
-                    &m.organisation_id,
-                    &audit_actor,
-                    "access_token.created",
-                    ("access_token", Some(&m.id)),
-                    serde_json::json!({"project_id": m.project_id, "name": m.name, "prefix": m.prefix}),
-                )
-                .await?;
-                Ok(m)
-            })
+    let model = super::write(db, move |txn| {
+        Box::pin(async move {
+            let m = model.insert(txn).await?;
+            audit::record(
+                txn,
+                &m.organisation_id,
+                &audit_actor,
+                "access_token.created",
+                ("access_token", Some(&m.id)),
+                serde_json::json!({"project_id": m.project_id, "name": m.name, "prefix": m.prefix}),
+            )
+            .await?;
+            Ok(m)
         })
-        .await?;
+    })
+    .await?;
     Ok(NewToken { token, model })
 }
 
@@ -143,7 +142,7 @@ pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<
         .map_err(|_| not_found("access token"))?;
     ctx.require(Action::ManageTokens)?;
     let audit_actor = actor.audit();
-    db.transaction::<_, (), Error>(move |txn| {
+    super::write(db, move |txn| {
         Box::pin(async move {
             let mut active: access_token::ActiveModel = t.clone().into();
             active.revoked_at = Set(Some(now()));

@@ -6,7 +6,6 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use time::Duration;
 
@@ -170,7 +169,7 @@ pub(crate) async fn create_account<C: sea_orm::ConnectionTrait>(
 
 /// A unique-index violation on users.email (a concurrent registration won) as a 409.
 pub(crate) fn email_race(e: Error) -> Error {
-    if matches!(&e, Error::Internal(m) if m.contains("UNIQUE") || m.contains("unique")) {
+    if matches!(&e, Error::Conflict { field: Some(f), .. } if f == "email") {
         Error::conflict("email", "an account with this email already exists")
     } else {
         e
@@ -196,7 +195,7 @@ pub async fn register(
     ensure_email_free(db, &email).await?;
     let hashed = secrets::hash_password(input.password).await?;
     let client = client.clone();
-    db.transaction::<_, NewSession, Error>(move |txn| {
+    super::write(db, move |txn| {
         Box::pin(async move {
             let user = create_account(txn, email, name, hashed, false, &client).await?;
             let (token, session) = insert_session(txn, &user.id, remember, &client).await?;
@@ -208,7 +207,7 @@ pub async fn register(
         })
     })
     .await
-    .map_err(|e| email_race(e.into()))
+    .map_err(email_race)
 }
 
 pub(crate) async fn insert_session<C: sea_orm::ConnectionTrait>(
@@ -365,7 +364,7 @@ pub async fn change_password(
         ));
     }
     let hashed = secrets::hash_password(new).await?;
-    let txn = db.begin().await?;
+    let txn = super::write::begin(db).await?;
     session::Entity::delete_many()
         .filter(session::Column::UserId.eq(user.id.clone()))
         .filter(session::Column::Id.ne(current_session_id))

@@ -1,10 +1,7 @@
 //! Operator commands (`anvil admin ...`): they act as the system, not as a signed-in user, and
 //! are recorded in the audit log as such.
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use super::accounts::{self, ClientInfo, Registration};
 use super::audit::{self, AuditActor};
@@ -47,7 +44,7 @@ pub async fn create_user(
     }
     let hashed = secrets::hash_password(password).await?;
     let owner_of = owner_of.map(str::to_string);
-    db.transaction::<_, (user::Model, Option<organisation::Model>), Error>(move |txn| {
+    super::write(db, move |txn| {
         Box::pin(async move {
             let u =
                 accounts::create_account(txn, email, name, hashed, true, &ClientInfo::default())
@@ -107,7 +104,7 @@ pub async fn create_user(
         })
     })
     .await
-    .map_err(|e| accounts::email_race(e.into()))
+    .map_err(accounts::email_race)
 }
 
 /// Sets a new password for an account and ends all of its sessions.
@@ -124,7 +121,7 @@ pub async fn reset_password(
         .await?
         .ok_or_else(|| Error::NotFound(format!("no account for {email}")))?;
     let hashed = secrets::hash_password(password).await?;
-    let txn = db.begin().await?;
+    let txn = super::write::begin(db).await?;
     session::Entity::delete_many()
         .filter(session::Column::UserId.eq(u.id.clone()))
         .exec(&txn)

@@ -4,7 +4,7 @@
 use rand::Rng;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use time::OffsetDateTime;
 
@@ -110,23 +110,22 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: KeyInput) -> 
         created_at: Set(now()),
     };
     let actor = actor.clone();
-    let model = db
-        .transaction::<_, api_key::Model, Error>(move |txn| {
-            Box::pin(async move {
-                let m = model.insert(txn).await?;
-                audit::record(
-                    txn,
-                    &m.organisation_id,
-                    &actor.audit(),
-                    "api_key.created",
-                    ("api_key", Some(&m.id)),
-                    serde_json::json!({"name": m.name, "prefix": m.prefix, "scopes": m.scopes}),
-                )
-                .await?;
-                Ok(m)
-            })
+    let model = super::write(db, move |txn| {
+        Box::pin(async move {
+            let m = model.insert(txn).await?;
+            audit::record(
+                txn,
+                &m.organisation_id,
+                &actor.audit(),
+                "api_key.created",
+                ("api_key", Some(&m.id)),
+                serde_json::json!({"name": m.name, "prefix": m.prefix, "scopes": m.scopes}),
+            )
+            .await?;
+            Ok(m)
         })
-        .await?;
+    })
+    .await?;
     Ok(NewKey { key, model })
 }
 
@@ -177,7 +176,7 @@ pub async fn revoke(
     }
     let actor = actor.clone();
     let hash = key.key_hash.clone();
-    db.transaction::<_, (), Error>(move |txn| {
+    super::write(db, move |txn| {
         Box::pin(async move {
             let mut active: api_key::ActiveModel = key.clone().into();
             active.revoked_at = Set(Some(now()));

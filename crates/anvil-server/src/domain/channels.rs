@@ -5,7 +5,7 @@
 use anvil_core::version::{Label, check_channel_name};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::access::{Action, OrgContext};
@@ -184,8 +184,7 @@ pub async fn put(
     let name = name.to_string();
     let ctx = ctx.clone();
     let created = existing.is_none();
-    let saved = db
-        .transaction::<_, channel::Model, Error>(move |txn| {
+    let saved = super::write(db, move |txn| {
             Box::pin(async move {
                 // Writers queue here; what the checks above saw must still hold.
                 events::serialise(txn).await?;
@@ -317,7 +316,7 @@ pub async fn delete(
         .await?
         .ok_or_else(|| not_found(&set, name))?;
     let ctx = ctx.clone();
-    db.transaction::<_, (), Error>(move |txn| {
+    super::write(db, move |txn| {
         Box::pin(async move {
             events::emit(
                 txn,

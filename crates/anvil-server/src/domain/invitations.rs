@@ -3,7 +3,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 
 use super::access::{Action, Actor, OrgContext};
@@ -68,23 +68,22 @@ pub async fn invite(
         created_at: Set(at),
     };
     let ctx2 = ctx.clone();
-    let inv = db
-        .transaction::<_, invitation::Model, Error>(move |txn| {
-            Box::pin(async move {
-                let inv = model.insert(txn).await?;
-                audit::record(
-                    txn,
-                    &ctx2.organisation.id,
-                    &ctx2.actor.audit(),
-                    "invitation.created",
-                    ("invitation", Some(&inv.id)),
-                    serde_json::json!({"email": inv.email, "role": inv.role}),
-                )
-                .await?;
-                Ok(inv)
-            })
+    let inv = super::write(db, move |txn| {
+        Box::pin(async move {
+            let inv = model.insert(txn).await?;
+            audit::record(
+                txn,
+                &ctx2.organisation.id,
+                &ctx2.actor.audit(),
+                "invitation.created",
+                ("invitation", Some(&inv.id)),
+                serde_json::json!({"email": inv.email, "role": inv.role}),
+            )
+            .await?;
+            Ok(inv)
         })
-        .await?;
+    })
+    .await?;
     mailer.send(&mail::Message {
             to: email,
             subject: format!("You are invited to {} on Anvil", ctx.organisation.name),
@@ -132,7 +131,7 @@ pub async fn revoke(db: &DatabaseConnection, ctx: &OrgContext, id: &str) -> Resu
         .await?
         .ok_or_else(|| Error::NotFound("invitation not found".to_string()))?;
     let ctx = ctx.clone();
-    db.transaction::<_, (), Error>(move |txn| {
+    super::write(db, move |txn| {
         Box::pin(async move {
             let mut active: invitation::ActiveModel = inv.clone().into();
             active.revoked_at = Set(Some(now()));
@@ -238,11 +237,10 @@ pub async fn accept(
     }
     let audit_actor = actor.audit();
     let user_id = actor.user_id.clone();
-    Ok(db
-        .transaction::<_, organisation::Model, Error>(move |txn| {
-            Box::pin(async move { join(txn, &inv, &user_id, &audit_actor).await })
-        })
-        .await?)
+    super::write(db, move |txn| {
+        Box::pin(async move { join(txn, &inv, &user_id, &audit_actor).await })
+    })
+    .await
 }
 
 /// Registers the invited address through the invitation and joins: one transaction for the
@@ -265,7 +263,7 @@ pub async fn accept_registering(
     accounts::ensure_email_free(db, &email).await?;
     let hashed = secrets::hash_password(password).await?;
     let client = client.clone();
-    db.transaction::<_, (organisation::Model, accounts::NewSession), Error>(move |txn| {
+    super::write(db, move |txn| {
         Box::pin(async move {
             let user = accounts::create_account(txn, email, name, hashed, true, &client).await?;
             let audit_actor = audit::AuditActor {
@@ -287,5 +285,5 @@ pub async fn accept_registering(
         })
     })
     .await
-    .map_err(|e| accounts::email_race(e.into()))
+    .map_err(accounts::email_race)
 }

@@ -3,7 +3,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::access::{Action, OrgContext};
@@ -84,42 +84,41 @@ pub async fn change_role(
         .ok_or_else(|| Error::invalid("role", "must be one of owner, admin, member"))?;
     let ctx = ctx.clone();
     let user_id = user_id.to_string();
-    Ok(db
-        .transaction::<_, membership::Model, Error>(move |txn| {
-            Box::pin(async move {
-                let m = find(txn, &ctx, &user_id).await?;
-                let from = m.role.clone();
-                if from == Role::Owner.as_str()
-                    && role != Role::Owner
-                    && owner_count(txn, &ctx.organisation.id).await? <= 1
-                {
-                    return Err(last_owner());
-                }
-                let mut active: membership::ActiveModel = m.into();
-                active.role = Set(role.as_str().to_string());
-                active.updated_at = Set(now());
-                let m = active.update(txn).await?;
-                audit::record(
-                    txn,
-                    &ctx.organisation.id,
-                    &ctx.actor.audit(),
-                    "member.role_changed",
-                    ("membership", Some(&m.id)),
-                    serde_json::json!({"user_id": user_id, "from": from, "to": role.as_str()}),
-                )
-                .await?;
-                super::events::emit(
-                    txn,
-                    &ctx.organisation.id,
-                    None,
-                    "member.role_changed",
-                    serde_json::json!({"user_id": user_id, "role": role.as_str()}),
-                )
-                .await?;
-                Ok(m)
-            })
+    super::write(db, move |txn| {
+        Box::pin(async move {
+            let m = find(txn, &ctx, &user_id).await?;
+            let from = m.role.clone();
+            if from == Role::Owner.as_str()
+                && role != Role::Owner
+                && owner_count(txn, &ctx.organisation.id).await? <= 1
+            {
+                return Err(last_owner());
+            }
+            let mut active: membership::ActiveModel = m.into();
+            active.role = Set(role.as_str().to_string());
+            active.updated_at = Set(now());
+            let m = active.update(txn).await?;
+            audit::record(
+                txn,
+                &ctx.organisation.id,
+                &ctx.actor.audit(),
+                "member.role_changed",
+                ("membership", Some(&m.id)),
+                serde_json::json!({"user_id": user_id, "from": from, "to": role.as_str()}),
+            )
+            .await?;
+            super::events::emit(
+                txn,
+                &ctx.organisation.id,
+                None,
+                "member.role_changed",
+                serde_json::json!({"user_id": user_id, "role": role.as_str()}),
+            )
+            .await?;
+            Ok(m)
         })
-        .await?)
+    })
+    .await
 }
 
 /// Removes a member (owners), or leaves (anyone, for themselves). The last owner cannot go,
@@ -139,7 +138,7 @@ pub async fn remove(db: &DatabaseConnection, ctx: &OrgContext, user_id: &str) ->
     }
     let ctx = ctx.clone();
     let user_id = user_id.to_string();
-    db.transaction::<_, (), Error>(move |txn| {
+    super::write(db, move |txn| {
         Box::pin(async move {
             let m = find(txn, &ctx, &user_id).await?;
             if m.role == Role::Owner.as_str() && owner_count(txn, &ctx.organisation.id).await? <= 1

@@ -21,6 +21,7 @@ pub mod members;
 pub mod naming;
 pub mod organisations;
 pub mod page;
+pub mod precondition;
 pub mod projects;
 pub mod prompt_sets;
 pub mod prompts;
@@ -29,6 +30,9 @@ pub mod search;
 pub mod secrets;
 pub mod tokens;
 pub mod versions;
+pub mod write;
+
+pub use write::write;
 
 /// A field-level validation failure.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +65,9 @@ pub enum Error {
         message: String,
         field: Option<String>,
     },
+    /// A stale `If-Match`: the resource changed; `etag` is its current tag.
+    #[error("{message}")]
+    PreconditionFailed { message: String, etag: String },
     #[error("too many attempts; retry in {retry_after} seconds")]
     RateLimited { retry_after: u64 },
     /// Something broke that the caller cannot fix; the detail is logged, never shown.
@@ -83,8 +90,26 @@ impl Error {
 
 impl From<sea_orm::DbErr> for Error {
     fn from(e: sea_orm::DbErr) -> Self {
+        // The backstop for check-then-insert races: the unique index decides, and the loser
+        // hears which field was taken rather than getting a 500.
+        if let Some(sea_orm::SqlErr::UniqueConstraintViolation(detail)) = e.sql_err() {
+            let field = unique_field(&detail);
+            return Error::conflict(
+                field,
+                format!("another request took this {field} at the same moment; choose another"),
+            );
+        }
         Error::Internal(format!("database: {e}"))
     }
+}
+
+/// The field a unique-index violation is about, from the index name (PostgreSQL:
+/// `uq_projects_organisation_id_slug`) or the column list (SQLite: `projects.slug`).
+fn unique_field(detail: &str) -> &'static str {
+    ["slug", "name", "label", "email", "key_hash"]
+        .into_iter()
+        .find(|f| detail.contains(f))
+        .map_or("id", |f| if f == "key_hash" { "key" } else { f })
 }
 
 impl From<sea_orm::TransactionError<Error>> for Error {

@@ -18,6 +18,10 @@ pub fn check(
         Some(n) if n.is_empty() || n.chars().count() > 100 => {
             errors.push(FieldError::new("name", "must be 1 to 100 characters"))
         }
+        Some(n) if n.chars().any(char::is_control) => errors.push(FieldError::new(
+            "name",
+            "must not contain control characters (such as NUL, tab or newline)",
+        )),
         _ => {}
     }
     let slug = match (slug, &name) {
@@ -40,6 +44,14 @@ pub fn check(
         errors.push(FieldError::new(
             "description",
             "must be at most 2000 characters",
+        ));
+    } else if description.is_some_and(|d| {
+        d.chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    }) {
+        errors.push(FieldError::new(
+            "description",
+            "must not contain control characters other than newlines and tabs",
         ));
     }
     (name, slug)

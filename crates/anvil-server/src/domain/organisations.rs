@@ -150,7 +150,6 @@ pub async fn create(
     actor: &super::access::Actor,
     input: OrganisationInput,
 ) -> Result<organisation::Model> {
-    use sea_orm::TransactionTrait;
     if !actor.is_session() {
         return Err(super::Error::Forbidden(
             "API keys cannot create organisations; sign in to create one".to_string(),
@@ -159,60 +158,59 @@ pub async fn create(
     let name = check_name(input.name.as_deref().unwrap_or(""))?;
     let description = check_description(input.description.as_deref().unwrap_or(""))?;
     let actor = actor.clone();
-    Ok(db
-        .transaction::<_, organisation::Model, super::Error>(move |txn| {
-            Box::pin(async move {
-                let at = now();
-                let base = ids::slugify(&name, 57);
-                let mut slug = base.clone();
-                let mut tries = 0;
-                while organisation::Entity::find()
-                    .filter(organisation::Column::Slug.eq(slug.clone()))
-                    .one(txn)
-                    .await?
-                    .is_some()
-                {
-                    tries += 1;
-                    if tries > 5 {
-                        return Err(super::Error::Internal("no free organisation slug".into()));
-                    }
-                    slug = format!("{base}-{}", ids::random_suffix(6));
+    super::write(db, move |txn| {
+        Box::pin(async move {
+            let at = now();
+            let base = ids::slugify(&name, 57);
+            let mut slug = base.clone();
+            let mut tries = 0;
+            while organisation::Entity::find()
+                .filter(organisation::Column::Slug.eq(slug.clone()))
+                .one(txn)
+                .await?
+                .is_some()
+            {
+                tries += 1;
+                if tries > 5 {
+                    return Err(super::Error::Internal("no free organisation slug".into()));
                 }
-                let org = organisation::ActiveModel {
-                    id: Set(ids::new_id()),
-                    name: Set(name),
-                    slug: Set(slug),
-                    description: Set(description),
-                    personal: Set(false),
-                    created_at: Set(at),
-                    updated_at: Set(at),
-                    deleted_at: Set(None),
-                }
-                .insert(txn)
-                .await?;
-                membership::ActiveModel {
-                    id: Set(ids::new_id()),
-                    organisation_id: Set(org.id.clone()),
-                    user_id: Set(actor.user_id.clone()),
-                    role: Set(Role::Owner.as_str().to_string()),
-                    created_at: Set(at),
-                    updated_at: Set(at),
-                }
-                .insert(txn)
-                .await?;
-                super::audit::record(
-                    txn,
-                    &org.id,
-                    &actor.audit(),
-                    "organisation.created",
-                    ("organisation", Some(&org.id)),
-                    serde_json::json!({"name": org.name, "slug": org.slug}),
-                )
-                .await?;
-                Ok(org)
-            })
+                slug = format!("{base}-{}", ids::random_suffix(6));
+            }
+            let org = organisation::ActiveModel {
+                id: Set(ids::new_id()),
+                name: Set(name),
+                slug: Set(slug),
+                description: Set(description),
+                personal: Set(false),
+                created_at: Set(at),
+                updated_at: Set(at),
+                deleted_at: Set(None),
+            }
+            .insert(txn)
+            .await?;
+            membership::ActiveModel {
+                id: Set(ids::new_id()),
+                organisation_id: Set(org.id.clone()),
+                user_id: Set(actor.user_id.clone()),
+                role: Set(Role::Owner.as_str().to_string()),
+                created_at: Set(at),
+                updated_at: Set(at),
+            }
+            .insert(txn)
+            .await?;
+            super::audit::record(
+                txn,
+                &org.id,
+                &actor.audit(),
+                "organisation.created",
+                ("organisation", Some(&org.id)),
+                serde_json::json!({"name": org.name, "slug": org.slug}),
+            )
+            .await?;
+            Ok(org)
         })
-        .await?)
+    })
+    .await
 }
 
 /// Renames or redescribes the organisation (owners).
@@ -221,7 +219,6 @@ pub async fn update(
     ctx: &super::access::OrgContext,
     input: OrganisationInput,
 ) -> Result<organisation::Model> {
-    use sea_orm::TransactionTrait;
     ctx.require(super::access::Action::RenameOrganisation)?;
     let name = input.name.as_deref().map(check_name).transpose()?;
     let description = input
@@ -230,31 +227,30 @@ pub async fn update(
         .map(check_description)
         .transpose()?;
     let ctx = ctx.clone();
-    Ok(db
-        .transaction::<_, organisation::Model, super::Error>(move |txn| {
-            Box::pin(async move {
-                let mut active: organisation::ActiveModel = ctx.organisation.clone().into();
-                if let Some(n) = &name {
-                    active.name = Set(n.clone());
-                }
-                if let Some(d) = &description {
-                    active.description = Set(d.clone());
-                }
-                active.updated_at = Set(now());
-                let org = active.update(txn).await?;
-                super::audit::record(
-                    txn,
-                    &org.id,
-                    &ctx.actor.audit(),
-                    "organisation.updated",
-                    ("organisation", Some(&org.id)),
-                    serde_json::json!({"name": name, "description": description}),
-                )
-                .await?;
-                Ok(org)
-            })
+    super::write(db, move |txn| {
+        Box::pin(async move {
+            let mut active: organisation::ActiveModel = ctx.organisation.clone().into();
+            if let Some(n) = &name {
+                active.name = Set(n.clone());
+            }
+            if let Some(d) = &description {
+                active.description = Set(d.clone());
+            }
+            active.updated_at = Set(now());
+            let org = active.update(txn).await?;
+            super::audit::record(
+                txn,
+                &org.id,
+                &ctx.actor.audit(),
+                "organisation.updated",
+                ("organisation", Some(&org.id)),
+                serde_json::json!({"name": name, "description": description}),
+            )
+            .await?;
+            Ok(org)
         })
-        .await?)
+    })
+    .await
 }
 
 /// Deletes an organisation (owners, never a personal one, after confirming its slug).
@@ -263,7 +259,6 @@ pub async fn delete(
     ctx: &super::access::OrgContext,
     confirm: Option<&str>,
 ) -> Result<()> {
-    use sea_orm::TransactionTrait;
     ctx.require(super::access::Action::DeleteOrganisation)?;
     if ctx.organisation.personal {
         return Err(super::Error::Conflict {
@@ -281,7 +276,7 @@ pub async fn delete(
         ));
     }
     let ctx = ctx.clone();
-    db.transaction::<_, (), super::Error>(move |txn| {
+    super::write(db, move |txn| {
         Box::pin(async move {
             let mut active: organisation::ActiveModel = ctx.organisation.clone().into();
             active.deleted_at = Set(Some(now()));

@@ -4,11 +4,12 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::access::{Action, OrgContext};
 use super::page::{Page, Paged};
+use super::precondition::{self, Precondition};
 use super::{Error, Result, audit, events, ids, naming, now};
 use crate::db::entities::project;
 
@@ -75,53 +76,74 @@ pub async fn create(
         return Err(Error::invalid("name", "is required"));
     };
     let ctx = ctx.clone();
-    Ok(db
-        .transaction::<_, project::Model, Error>(move |txn| {
-            Box::pin(async move {
-                let slug = ensure_unique(
-                    txn,
-                    &ctx.organisation.id,
-                    None,
-                    Some(&name),
-                    Some(&slug),
-                    generated,
-                )
-                .await?
-                .unwrap_or(slug);
-                let at = now();
-                let p = project::ActiveModel {
-                    id: Set(ids::new_id()),
-                    organisation_id: Set(ctx.organisation.id.clone()),
-                    name: Set(name),
-                    slug: Set(slug),
-                    description: Set(description.unwrap_or_default()),
-                    created_at: Set(at),
-                    updated_at: Set(at),
-                    archived_at: Set(None),
-                }
-                .insert(txn)
-                .await?;
-                audit::record(
-                    txn,
-                    &p.organisation_id,
-                    &ctx.actor.audit(),
-                    "project.created",
-                    ("project", Some(&p.id)),
-                    serde_json::json!({"name": p.name, "slug": p.slug}),
-                )
-                .await?;
-                events::emit(
-                    txn,
-                    &p.organisation_id,
-                    Some(&p.id),
-                    "project.created",
-                    serde_json::json!({"id": p.id, "slug": p.slug}),
-                )
-                .await?;
-                Ok(p)
-            })
+    super::write(db, move |txn| {
+        Box::pin(async move {
+            let slug = ensure_unique(
+                txn,
+                &ctx.organisation.id,
+                None,
+                Some(&name),
+                Some(&slug),
+                generated,
+            )
+            .await?
+            .unwrap_or(slug);
+            let at = now();
+            let p = project::ActiveModel {
+                id: Set(ids::new_id()),
+                organisation_id: Set(ctx.organisation.id.clone()),
+                name: Set(name),
+                slug: Set(slug),
+                description: Set(description.unwrap_or_default()),
+                created_at: Set(at),
+                updated_at: Set(at),
+                archived_at: Set(None),
+            }
+            .insert(txn)
+            .await?;
+            audit::record(
+                txn,
+                &p.organisation_id,
+                &ctx.actor.audit(),
+                "project.created",
+                ("project", Some(&p.id)),
+                serde_json::json!({"name": p.name, "slug": p.slug}),
+            )
+            .await?;
+            events::emit(
+                txn,
+                &p.organisation_id,
+                Some(&p.id),
+                "project.created",
+                serde_json::json!({"id": p.id, "slug": p.slug}),
+            )
+            .await?;
+            Ok(p)
         })
-        .await?)
+    })
+    .await
+}
+
+/// The project re-read inside a write, locked until it commits (PostgreSQL; SQLite's write
+/// transaction already excludes other writers), with the caller's precondition checked
+/// against it.
+async fn locked<C: ConnectionTrait>(
+    txn: &C,
+    current: &project::Model,
+    precondition: Option<&Precondition>,
+) -> Result<project::Model> {
+    let fresh = project::Entity::find_by_id(current.id.clone())
+        .filter(project::Column::ArchivedAt.is_null())
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(not_found)?;
+    precondition::check(
+        precondition,
+        &precondition::etag(fresh.updated_at),
+        "project",
+    )?;
+    Ok(fresh)
 }
 
 /// A live project of the context's organisation, by id or slug.
@@ -170,66 +192,73 @@ pub async fn update(
     db: &DatabaseConnection,
     ctx: &OrgContext,
     id: &str,
+    precondition: Option<Precondition>,
     input: ProjectInput,
 ) -> Result<project::Model> {
     ctx.require(Action::ManageProjects)?;
     let current = get(db, ctx, id, false).await?;
     let (name, slug, description) = check(&input, false)?;
     let ctx = ctx.clone();
-    Ok(db
-        .transaction::<_, project::Model, Error>(move |txn| {
-            Box::pin(async move {
-                ensure_unique(
-                    txn,
-                    &ctx.organisation.id,
-                    Some(&current.id),
-                    name.as_deref(),
-                    slug.as_deref(),
-                    false,
-                )
-                .await?;
-                let mut active: project::ActiveModel = current.into();
-                if let Some(n) = &name {
-                    active.name = Set(n.clone());
-                }
-                if let Some(s) = &slug {
-                    active.slug = Set(s.clone());
-                }
-                if let Some(d) = &description {
-                    active.description = Set(d.clone());
-                }
-                active.updated_at = Set(now());
-                let p = active.update(txn).await?;
-                audit::record(
-                    txn,
-                    &p.organisation_id,
-                    &ctx.actor.audit(),
-                    "project.updated",
-                    ("project", Some(&p.id)),
-                    serde_json::json!({"name": name, "slug": slug, "description": description}),
-                )
-                .await?;
-                events::emit(
-                    txn,
-                    &p.organisation_id,
-                    Some(&p.id),
-                    "project.updated",
-                    serde_json::json!({"id": p.id, "slug": p.slug}),
-                )
-                .await?;
-                Ok(p)
-            })
+    super::write(db, move |txn| {
+        Box::pin(async move {
+            let current = locked(txn, &current, precondition.as_ref()).await?;
+            ensure_unique(
+                txn,
+                &ctx.organisation.id,
+                Some(&current.id),
+                name.as_deref(),
+                slug.as_deref(),
+                false,
+            )
+            .await?;
+            let mut active: project::ActiveModel = current.into();
+            if let Some(n) = &name {
+                active.name = Set(n.clone());
+            }
+            if let Some(s) = &slug {
+                active.slug = Set(s.clone());
+            }
+            if let Some(d) = &description {
+                active.description = Set(d.clone());
+            }
+            active.updated_at = Set(now());
+            let p = active.update(txn).await?;
+            audit::record(
+                txn,
+                &p.organisation_id,
+                &ctx.actor.audit(),
+                "project.updated",
+                ("project", Some(&p.id)),
+                serde_json::json!({"name": name, "slug": slug, "description": description}),
+            )
+            .await?;
+            events::emit(
+                txn,
+                &p.organisation_id,
+                Some(&p.id),
+                "project.updated",
+                serde_json::json!({"id": p.id, "slug": p.slug}),
+            )
+            .await?;
+            Ok(p)
         })
-        .await?)
+    })
+    .await
 }
 
 /// Archives a project: gone from reads, lists and resolution; its slug stays reserved.
-pub async fn archive(db: &DatabaseConnection, ctx: &OrgContext, id: &str) -> Result<()> {
+pub async fn archive(
+    db: &DatabaseConnection,
+    ctx: &OrgContext,
+    id: &str,
+    precondition: Option<Precondition>,
+) -> Result<()> {
     ctx.require(Action::ManageProjects)?;
     let current = get(db, ctx, id, false).await?;
     let ctx = ctx.clone();
-    db.transaction::<_, (), Error>(move |txn| {
+    super::write(db, move |txn| {
         Box::pin(async move {
+            let current = locked(txn, &current, precondition.as_ref()).await?;
             let mut active: project::ActiveModel = current.clone().into();
             active.archived_at = Set(Some(now()));
             active.update(txn).await?;

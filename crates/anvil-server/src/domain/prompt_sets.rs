@@ -3,11 +3,12 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::access::{Action, OrgContext};
 use super::page::{Page, Paged};
+use super::precondition::{self, Precondition};
 use super::{Error, Result, audit, dependencies, events, ids, naming, now, projects};
 use crate::db::entities::{project, prompt_set};
 
@@ -145,68 +146,94 @@ pub async fn create(
         return Err(Error::invalid("name", "is required"));
     };
     let ctx = ctx.clone();
-    Ok(db
-        .transaction::<_, prompt_set::Model, Error>(move |txn| {
-            Box::pin(async move {
-                let slug =
-                    ensure_unique(txn, &project.id, None, Some(&name), Some(&slug), generated)
-                        .await?
-                        .unwrap_or(slug);
-                let at = now();
-                let mut model = prompt_set::Model {
-                    id: ids::new_id(),
-                    organisation_id: project.organisation_id.clone(),
-                    project_id: project.id.clone(),
-                    name,
-                    slug,
-                    description: description.unwrap_or_default(),
-                    status: Status::Live.as_str().to_string(),
-                    dependencies: serde_json::json!([]),
-                    created_at: at,
-                    updated_at: at,
-                    archived_at: None,
-                };
-                if let Some(list) = &input.dependencies {
-                    let checked = dependencies::check(txn, &model, &project.slug, list).await?;
-                    model.dependencies = dependencies::to_json(&checked);
-                }
-                let s = prompt_set::ActiveModel::from(model).insert(txn).await?;
-                audit::record(
-                    txn,
-                    &s.organisation_id,
-                    &ctx.actor.audit(),
-                    "prompt_set.created",
-                    ("prompt_set", Some(&s.id)),
-                    serde_json::json!({"project": project.slug, "slug": s.slug}),
-                )
-                .await?;
-                events::emit(
-                    txn,
-                    &s.organisation_id,
-                    Some(&s.project_id),
-                    "prompt_set.created",
-                    serde_json::json!({"id": s.id, "slug": s.slug}),
-                )
-                .await?;
-                Ok(s)
-            })
+    super::write(db, move |txn| {
+        Box::pin(async move {
+            let slug = ensure_unique(txn, &project.id, None, Some(&name), Some(&slug), generated)
+                .await?
+                .unwrap_or(slug);
+            let at = now();
+            let mut model = prompt_set::Model {
+                id: ids::new_id(),
+                organisation_id: project.organisation_id.clone(),
+                project_id: project.id.clone(),
+                name,
+                slug,
+                description: description.unwrap_or_default(),
+                status: Status::Live.as_str().to_string(),
+                dependencies: serde_json::json!([]),
+                created_at: at,
+                updated_at: at,
+                archived_at: None,
+            };
+            if let Some(list) = &input.dependencies {
+                let checked = dependencies::check(txn, &model, &project.slug, list).await?;
+                model.dependencies = dependencies::to_json(&checked);
+            }
+            let s = prompt_set::ActiveModel::from(model).insert(txn).await?;
+            audit::record(
+                txn,
+                &s.organisation_id,
+                &ctx.actor.audit(),
+                "prompt_set.created",
+                ("prompt_set", Some(&s.id)),
+                serde_json::json!({"project": project.slug, "slug": s.slug}),
+            )
+            .await?;
+            events::emit(
+                txn,
+                &s.organisation_id,
+                Some(&s.project_id),
+                "prompt_set.created",
+                serde_json::json!({"id": s.id, "slug": s.slug}),
+            )
+            .await?;
+            Ok(s)
         })
-        .await?)
+    })
+    .await
 }
 
-/// A live set of the context's organisation.
+/// The set re-read inside a write, locked until it commits (PostgreSQL; SQLite's write
+/// transaction already excludes other writers), with the caller's precondition checked
+/// against it.
+async fn locked<C: ConnectionTrait>(
+    txn: &C,
+    current: &prompt_set::Model,
+    precondition: Option<&Precondition>,
+) -> Result<prompt_set::Model> {
+    let fresh = prompt_set::Entity::find_by_id(current.id.clone())
+        .filter(prompt_set::Column::ArchivedAt.is_null())
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(not_found)?;
+    precondition::check(
+        precondition,
+        &precondition::etag(fresh.updated_at),
+        "prompt set",
+    )?;
+    Ok(fresh)
+}
+
+/// A live set of a live project of the context's organisation: the sets of an archived
+/// project are gone with it.
 pub async fn get<C: ConnectionTrait>(
     conn: &C,
     ctx: &OrgContext,
     id: &str,
 ) -> Result<prompt_set::Model> {
     ctx.require(Action::ReadOrganisation)?;
-    prompt_set::Entity::find_by_id(id.to_string())
+    let set = prompt_set::Entity::find_by_id(id.to_string())
         .filter(prompt_set::Column::OrganisationId.eq(ctx.organisation.id.clone()))
         .filter(prompt_set::Column::ArchivedAt.is_null())
         .one(conn)
         .await?
-        .ok_or_else(not_found)
+        .ok_or_else(not_found)?;
+    match projects::get(conn, ctx, &set.project_id, false).await {
+        Ok(_) => Ok(set),
+        Err(Error::NotFound(_)) => Err(not_found()),
+        Err(e) => Err(e),
+    }
 }
 
 /// A live set by `project/set` slugs.
@@ -252,6 +279,7 @@ pub async fn update(
     db: &DatabaseConnection,
     ctx: &OrgContext,
     id: &str,
+    precondition: Option<Precondition>,
     input: SetInput,
 ) -> Result<prompt_set::Model> {
     ctx.require(Action::EditContent)?;
@@ -259,9 +287,10 @@ pub async fn update(
     ensure_editable(&current)?;
     let (name, slug, description) = check(&input, false)?;
     let ctx = ctx.clone();
-    Ok(db
-        .transaction::<_, prompt_set::Model, Error>(move |txn| {
+    super::write(db, move |txn| {
             Box::pin(async move {
+                let current = locked(txn, &current, precondition.as_ref()).await?;
+                ensure_editable(&current)?;
                 ensure_unique(
                     txn,
                     &current.project_id,
@@ -316,7 +345,7 @@ pub async fn update(
                 Ok(s)
             })
         })
-        .await?)
+        .await
 }
 
 /// Changes the status (admins and owners).
@@ -336,44 +365,49 @@ pub async fn set_status(
     })?;
     let current = get(db, ctx, id).await?;
     let ctx = ctx.clone();
-    Ok(db
-        .transaction::<_, prompt_set::Model, Error>(move |txn| {
-            Box::pin(async move {
-                let from = current.status.clone();
-                let mut active: prompt_set::ActiveModel = current.into();
-                active.status = Set(status.as_str().to_string());
-                active.updated_at = Set(now());
-                let s = active.update(txn).await?;
-                audit::record(
-                    txn,
-                    &s.organisation_id,
-                    &ctx.actor.audit(),
-                    "prompt_set.status_changed",
-                    ("prompt_set", Some(&s.id)),
-                    serde_json::json!({"from": from, "to": s.status}),
-                )
-                .await?;
-                events::emit(
-                    txn,
-                    &s.organisation_id,
-                    Some(&s.project_id),
-                    "prompt_set.updated",
-                    serde_json::json!({"id": s.id, "status": s.status}),
-                )
-                .await?;
-                Ok(s)
-            })
+    super::write(db, move |txn| {
+        Box::pin(async move {
+            let from = current.status.clone();
+            let mut active: prompt_set::ActiveModel = current.into();
+            active.status = Set(status.as_str().to_string());
+            active.updated_at = Set(now());
+            let s = active.update(txn).await?;
+            audit::record(
+                txn,
+                &s.organisation_id,
+                &ctx.actor.audit(),
+                "prompt_set.status_changed",
+                ("prompt_set", Some(&s.id)),
+                serde_json::json!({"from": from, "to": s.status}),
+            )
+            .await?;
+            events::emit(
+                txn,
+                &s.organisation_id,
+                Some(&s.project_id),
+                "prompt_set.updated",
+                serde_json::json!({"id": s.id, "status": s.status}),
+            )
+            .await?;
+            Ok(s)
         })
-        .await?)
+    })
+    .await
 }
 
 /// Archives a set (admins and owners); its slug stays reserved.
-pub async fn archive(db: &DatabaseConnection, ctx: &OrgContext, id: &str) -> Result<()> {
+pub async fn archive(
+    db: &DatabaseConnection,
+    ctx: &OrgContext,
+    id: &str,
+    precondition: Option<Precondition>,
+) -> Result<()> {
     ctx.require(Action::DeleteContent)?;
     let current = get(db, ctx, id).await?;
     let ctx = ctx.clone();
-    db.transaction::<_, (), Error>(move |txn| {
+    super::write(db, move |txn| {
         Box::pin(async move {
+            let current = locked(txn, &current, precondition.as_ref()).await?;
             let mut active: prompt_set::ActiveModel = current.clone().into();
             active.archived_at = Set(Some(now()));
             active.update(txn).await?;

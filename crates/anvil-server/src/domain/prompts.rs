@@ -8,12 +8,13 @@ use anvil_core::render::{PromptEngine, Validation};
 use anvil_core::snapshot::{PinnedDependency, Snapshot, SnapshotPrompt};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::Value;
 
 use super::access::{Action, OrgContext};
 use super::page::{Page, Paged};
+use super::precondition::{self, Precondition};
 use super::{Error, FieldError, Result, audit, events, ids, naming, now, prompt_sets};
 use crate::db::entities::{prompt, prompt_set};
 
@@ -41,7 +42,24 @@ fn not_found() -> Error {
 
 /// The entity tag of a prompt's current state, for `ETag`/`If-Match`.
 pub fn etag(p: &prompt::Model) -> String {
-    format!("\"{}\"", p.updated_at.unix_timestamp_nanos())
+    precondition::etag(p.updated_at)
+}
+
+/// The prompt re-read inside a write, locked until it commits (PostgreSQL; SQLite's write
+/// transaction already excludes other writers), with the caller's precondition checked
+/// against it.
+async fn locked<C: ConnectionTrait>(
+    txn: &C,
+    current: &prompt::Model,
+    precondition: Option<&Precondition>,
+) -> Result<prompt::Model> {
+    let fresh = prompt::Entity::find_by_id(current.id.clone())
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(not_found)?;
+    precondition::check(precondition, &etag(&fresh), "prompt")?;
+    Ok(fresh)
 }
 
 fn parameters_of(p: &prompt::Model) -> Vec<Parameter> {
@@ -203,51 +221,50 @@ pub async fn create(
         ensure_no_partial_cycle(db, engine, &set.id, None, &slug, t).await?;
     }
     let ctx = ctx.clone();
-    let prompt = db
-        .transaction::<_, prompt::Model, Error>(move |txn| {
-            Box::pin(async move {
-                let slug = ensure_unique(txn, &set.id, None, Some(&name), Some(&slug), generated)
-                    .await?
-                    .unwrap_or(slug);
-                let at = now();
-                let p = prompt::ActiveModel {
-                    id: Set(ids::new_id()),
-                    organisation_id: Set(set.organisation_id.clone()),
-                    prompt_set_id: Set(set.id.clone()),
-                    name: Set(name),
-                    slug: Set(slug),
-                    description: Set(input.description.unwrap_or_default()),
-                    template: Set(input.template.unwrap_or_default()),
-                    parameters: Set(serde_json::to_value(input.parameters.unwrap_or_default())
-                        .unwrap_or(Value::Array(vec![]))),
-                    metadata: Set(input.metadata.unwrap_or_else(|| serde_json::json!({}))),
-                    examples: Set(input.examples.unwrap_or_else(|| serde_json::json!({}))),
-                    created_at: Set(at),
-                    updated_at: Set(at),
-                }
-                .insert(txn)
-                .await?;
-                audit::record(
-                    txn,
-                    &p.organisation_id,
-                    &ctx.actor.audit(),
-                    "prompt.created",
-                    ("prompt", Some(&p.id)),
-                    serde_json::json!({"set": set.slug, "slug": p.slug, "template": p.template}),
-                )
-                .await?;
-                events::emit(
-                    txn,
-                    &p.organisation_id,
-                    Some(&set.project_id),
-                    "prompt.created",
-                    serde_json::json!({"id": p.id, "prompt_set_id": set.id, "slug": p.slug}),
-                )
-                .await?;
-                Ok(p)
-            })
+    let prompt = super::write(db, move |txn| {
+        Box::pin(async move {
+            let slug = ensure_unique(txn, &set.id, None, Some(&name), Some(&slug), generated)
+                .await?
+                .unwrap_or(slug);
+            let at = now();
+            let p = prompt::ActiveModel {
+                id: Set(ids::new_id()),
+                organisation_id: Set(set.organisation_id.clone()),
+                prompt_set_id: Set(set.id.clone()),
+                name: Set(name),
+                slug: Set(slug),
+                description: Set(input.description.unwrap_or_default()),
+                template: Set(input.template.unwrap_or_default()),
+                parameters: Set(serde_json::to_value(input.parameters.unwrap_or_default())
+                    .unwrap_or(Value::Array(vec![]))),
+                metadata: Set(input.metadata.unwrap_or_else(|| serde_json::json!({}))),
+                examples: Set(input.examples.unwrap_or_else(|| serde_json::json!({}))),
+                created_at: Set(at),
+                updated_at: Set(at),
+            }
+            .insert(txn)
+            .await?;
+            audit::record(
+                txn,
+                &p.organisation_id,
+                &ctx.actor.audit(),
+                "prompt.created",
+                ("prompt", Some(&p.id)),
+                serde_json::json!({"set": set.slug, "slug": p.slug, "template": p.template}),
+            )
+            .await?;
+            events::emit(
+                txn,
+                &p.organisation_id,
+                Some(&set.project_id),
+                "prompt.created",
+                serde_json::json!({"id": p.id, "prompt_set_id": set.id, "slug": p.slug}),
+            )
+            .await?;
+            Ok(p)
         })
-        .await?;
+    })
+    .await?;
     Ok(Saved { prompt, validation })
 }
 
@@ -262,11 +279,12 @@ pub async fn get<C: ConnectionTrait>(
         .one(conn)
         .await?
         .ok_or_else(not_found)?;
-    // A prompt of an archived set is gone with it.
-    prompt_sets::get(conn, ctx, &p.prompt_set_id)
-        .await
-        .map_err(|_| not_found())?;
-    Ok(p)
+    // A prompt of an archived set (or of a set of an archived project) is gone with it.
+    match prompt_sets::get(conn, ctx, &p.prompt_set_id).await {
+        Ok(_) => Ok(p),
+        Err(Error::NotFound(_)) => Err(not_found()),
+        Err(e) => Err(e),
+    }
 }
 
 pub async fn by_address(
@@ -305,29 +323,21 @@ pub async fn list(
     Ok(Paged::from_fetched(rows, page))
 }
 
-/// Updates a prompt. With `if_match`, a stale entity tag is a 409, so two editors cannot
-/// silently overwrite each other.
+/// Updates a prompt. With a precondition (`If-Match`), a stale entity tag is a 412, so two
+/// editors cannot silently overwrite each other.
 pub async fn update(
     db: &DatabaseConnection,
     engine: &PromptEngine,
     ctx: &OrgContext,
     id: &str,
-    if_match: Option<&str>,
+    precondition: Option<Precondition>,
     input: PromptInput,
 ) -> Result<Saved> {
     ctx.require(Action::EditContent)?;
     let current = get(db, ctx, id).await?;
     let set = prompt_sets::get(db, ctx, &current.prompt_set_id).await?;
     prompt_sets::ensure_editable(&set)?;
-    if let Some(tag) = if_match
-        && tag.trim() != "*"
-        && tag.trim().trim_start_matches("W/") != etag(&current)
-    {
-        return Err(Error::Conflict {
-            message: "the prompt changed since you loaded it (stale If-Match); reload and apply your edit again".to_string(),
-            field: None,
-        });
-    }
+    precondition::check(precondition.as_ref(), &etag(&current), "prompt")?;
     let (name, slug, validation) = check(engine, &input, Some(&current))?;
     if input.template.is_some() || slug.is_some() {
         let t = input.template.as_deref().unwrap_or(&current.template);
@@ -335,52 +345,81 @@ pub async fn update(
         ensure_no_partial_cycle(db, engine, &set.id, Some(&current.id), s, t).await?;
     }
     let ctx = ctx.clone();
-    let prompt = db
-        .transaction::<_, prompt::Model, Error>(move |txn| {
-            Box::pin(async move {
-                ensure_unique(txn, &current.prompt_set_id, Some(&current.id), name.as_deref(), slug.as_deref(), false).await?;
-                let mut active: prompt::ActiveModel = current.into();
-                if let Some(v) = name {
-                    active.name = Set(v);
-                }
-                if let Some(v) = slug {
-                    active.slug = Set(v);
-                }
-                if let Some(v) = input.description {
-                    active.description = Set(v);
-                }
-                if let Some(v) = input.template {
-                    active.template = Set(v);
-                }
-                if let Some(v) = input.parameters {
-                    active.parameters = Set(serde_json::to_value(v).unwrap_or(Value::Array(vec![])));
-                }
-                if let Some(v) = input.metadata {
-                    active.metadata = Set(v);
-                }
-                if let Some(v) = input.examples {
-                    active.examples = Set(v);
-                }
-                active.updated_at = Set(now());
-                let p = active.update(txn).await?;
-                audit::record(txn, &p.organisation_id, &ctx.actor.audit(), "prompt.updated", ("prompt", Some(&p.id)), serde_json::json!({"slug": p.slug, "template": p.template})).await?;
-                events::emit(txn, &p.organisation_id, Some(&set.project_id), "prompt.updated", serde_json::json!({"id": p.id, "prompt_set_id": p.prompt_set_id, "slug": p.slug})).await?;
-                Ok(p)
-            })
+    let prompt = super::write(db, move |txn| {
+        Box::pin(async move {
+            let current = locked(txn, &current, precondition.as_ref()).await?;
+            ensure_unique(
+                txn,
+                &current.prompt_set_id,
+                Some(&current.id),
+                name.as_deref(),
+                slug.as_deref(),
+                false,
+            )
+            .await?;
+            let mut active: prompt::ActiveModel = current.into();
+            if let Some(v) = name {
+                active.name = Set(v);
+            }
+            if let Some(v) = slug {
+                active.slug = Set(v);
+            }
+            if let Some(v) = input.description {
+                active.description = Set(v);
+            }
+            if let Some(v) = input.template {
+                active.template = Set(v);
+            }
+            if let Some(v) = input.parameters {
+                active.parameters = Set(serde_json::to_value(v).unwrap_or(Value::Array(vec![])));
+            }
+            if let Some(v) = input.metadata {
+                active.metadata = Set(v);
+            }
+            if let Some(v) = input.examples {
+                active.examples = Set(v);
+            }
+            active.updated_at = Set(now());
+            let p = active.update(txn).await?;
+            audit::record(
+                txn,
+                &p.organisation_id,
+                &ctx.actor.audit(),
+                "prompt.updated",
+                ("prompt", Some(&p.id)),
+                serde_json::json!({"slug": p.slug, "template": p.template}),
+            )
+            .await?;
+            events::emit(
+                txn,
+                &p.organisation_id,
+                Some(&set.project_id),
+                "prompt.updated",
+                serde_json::json!({"id": p.id, "prompt_set_id": p.prompt_set_id, "slug": p.slug}),
+            )
+            .await?;
+            Ok(p)
         })
-        .await?;
+    })
+    .await?;
     Ok(Saved { prompt, validation })
 }
 
 /// Deletes a prompt from the working copy (admins and owners); versions keep its past.
-pub async fn delete(db: &DatabaseConnection, ctx: &OrgContext, id: &str) -> Result<()> {
+pub async fn delete(
+    db: &DatabaseConnection,
+    ctx: &OrgContext,
+    id: &str,
+    precondition: Option<Precondition>,
+) -> Result<()> {
     ctx.require(Action::DeleteContent)?;
     let current = get(db, ctx, id).await?;
     let set = prompt_sets::get(db, ctx, &current.prompt_set_id).await?;
     prompt_sets::ensure_editable(&set)?;
     let ctx = ctx.clone();
-    db.transaction::<_, (), Error>(move |txn| {
+    super::write(db, move |txn| {
         Box::pin(async move {
+            let current = locked(txn, &current, precondition.as_ref()).await?;
             prompt::Entity::delete_by_id(current.id.clone()).exec(txn).await?;
             audit::record(txn, &current.organisation_id, &ctx.actor.audit(), "prompt.deleted", ("prompt", Some(&current.id)), serde_json::json!({"slug": current.slug})).await?;
             events::emit(txn, &current.organisation_id, Some(&set.project_id), "prompt.deleted", serde_json::json!({"id": current.id, "prompt_set_id": set.id, "slug": current.slug})).await?;

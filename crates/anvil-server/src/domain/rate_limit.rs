@@ -1,14 +1,29 @@
-//! Fixed-window rate limits kept in memory (per process).
+//! Rate limits kept in memory (per process), in bounded stores: at most [`MAX_KEYS`] keys,
+//! evicted in O(1) (moka), and a key idle long enough to be back at its full allowance is
+//! dropped, so forgetting it changes nothing. A flood of distinct keys costs memory up to
+//! the bound and never a sweep.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use moka::sync::Cache;
+
+/// Keys kept at most per store.
+pub const MAX_KEYS: u64 = 100_000;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+/// Fixed-window limits: `limit` attempts per `window` and key.
 #[derive(Debug)]
 pub struct RateLimiter {
     limit: u32,
     window: Duration,
-    buckets: Mutex<HashMap<String, (Instant, u32)>>,
+    windows: Cache<String, Arc<Mutex<(Instant, u32)>>>,
 }
 
 impl RateLimiter {
@@ -16,7 +31,11 @@ impl RateLimiter {
         RateLimiter {
             limit,
             window,
-            buckets: Mutex::new(HashMap::new()),
+            // A window that has ended is as good as none.
+            windows: Cache::builder()
+                .max_capacity(MAX_KEYS)
+                .time_to_live(window)
+                .build(),
         }
     }
 
@@ -24,23 +43,18 @@ impl RateLimiter {
     /// until the window resets.
     pub fn check(&self, key: &str) -> Result<(), u64> {
         let now = Instant::now();
-        let mut buckets = match self.buckets.lock() {
-            Ok(b) => b,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if buckets.len() > 100_000 {
-            let window = self.window;
-            buckets.retain(|_, (start, _)| now.duration_since(*start) < window);
+        let entry = self
+            .windows
+            .get_with_by_ref(key, || Arc::new(Mutex::new((now, 0))));
+        let mut w = lock(&entry);
+        if now.duration_since(w.0) >= self.window {
+            *w = (now, 0);
         }
-        let entry = buckets.entry(key.to_string()).or_insert((now, 0));
-        if now.duration_since(entry.0) >= self.window {
-            *entry = (now, 0);
-        }
-        if entry.1 >= self.limit {
-            let left = self.window.saturating_sub(now.duration_since(entry.0));
+        if w.1 >= self.limit {
+            let left = self.window.saturating_sub(now.duration_since(w.0));
             return Err(left.as_secs().max(1));
         }
-        entry.1 += 1;
+        w.1 += 1;
         Ok(())
     }
 }
@@ -51,7 +65,7 @@ impl RateLimiter {
 pub struct TokenBuckets {
     capacity: f64,
     per_second: f64,
-    buckets: Mutex<HashMap<String, (Instant, f64)>>,
+    buckets: Cache<String, Arc<Mutex<(Instant, f64)>>>,
 }
 
 /// The state of a bucket after a request, for the `X-RateLimit-*` headers.
@@ -65,15 +79,26 @@ pub struct Quota {
     pub retry_after: Option<u64>,
 }
 
-/// Keys kept at most; beyond it, buckets that have refilled completely are dropped.
-const MAX_KEYS: usize = 100_000;
-
 impl TokenBuckets {
     pub fn new(capacity: u32, per_second: f64) -> Self {
+        Self::bounded(capacity, per_second, MAX_KEYS)
+    }
+
+    /// At most `max_keys` buckets.
+    pub fn bounded(capacity: u32, per_second: f64, max_keys: u64) -> Self {
+        let capacity = f64::from(capacity.max(1));
+        let per_second = per_second.max(f64::MIN_POSITIVE);
+        // An untouched bucket is full again after this long; dropping it then loses nothing.
+        let refill = Duration::try_from_secs_f64(capacity / per_second)
+            .unwrap_or(Duration::from_secs(86_400))
+            .clamp(Duration::from_secs(1), Duration::from_secs(86_400));
         TokenBuckets {
-            capacity: f64::from(capacity.max(1)),
-            per_second: per_second.max(f64::MIN_POSITIVE),
-            buckets: Mutex::new(HashMap::new()),
+            capacity,
+            per_second,
+            buckets: Cache::builder()
+                .max_capacity(max_keys)
+                .time_to_idle(refill)
+                .build(),
         }
     }
 
@@ -82,22 +107,25 @@ impl TokenBuckets {
         TokenBuckets::new(limit, f64::from(limit) / 3600.0)
     }
 
+    /// Buckets held now (after pending evictions run).
+    pub fn len(&self) -> u64 {
+        self.buckets.run_pending_tasks();
+        self.buckets.entry_count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Takes one token for `key` if there is one.
     pub fn take(&self, key: &str) -> Quota {
         let now = Instant::now();
-        let mut buckets = match self.buckets.lock() {
-            Ok(b) => b,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if buckets.len() > MAX_KEYS {
-            let (cap, rate) = (self.capacity, self.per_second);
-            buckets.retain(|_, (at, tokens)| {
-                *tokens + now.duration_since(*at).as_secs_f64() * rate < cap
-            });
-        }
-        let (at, tokens) = buckets
-            .entry(key.to_string())
-            .or_insert((now, self.capacity));
+        let capacity = self.capacity;
+        let entry = self
+            .buckets
+            .get_with_by_ref(key, || Arc::new(Mutex::new((now, capacity))));
+        let mut bucket = lock(&entry);
+        let (at, tokens) = &mut *bucket;
         let refilled =
             (*tokens + now.duration_since(*at).as_secs_f64() * self.per_second).min(self.capacity);
         let (left, retry_after) = if refilled >= 1.0 {
@@ -142,6 +170,20 @@ mod tests {
             q.retry_after.is_some_and(|s| (1..=1800).contains(&s)),
             "{q:?}"
         );
+    }
+
+    #[test]
+    fn the_store_stays_within_its_bound_under_a_flood_of_keys() {
+        let b = TokenBuckets::bounded(10, 1.0, 1_000);
+        for i in 0..20_000 {
+            b.take(&format!("junk-{i}"));
+        }
+        assert!(b.len() <= 1_000, "{} buckets", b.len());
+        // A key in use keeps its state through the flood's evictions of others.
+        let b = TokenBuckets::bounded(2, 0.001, 1_000);
+        b.take("steady");
+        b.take("steady");
+        assert!(b.take("steady").retry_after.is_some());
     }
 
     #[test]

@@ -1,10 +1,7 @@
 //! Emailed one-time tokens: email confirmation, magic-link sign-in and password reset. Each is
 //! a 256-bit random token stored as its SHA-256, single use, with a short life.
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use super::accounts::{self, ClientInfo, NewSession};
 use super::rate_limit::RateLimiter;
@@ -110,7 +107,7 @@ pub async fn send_confirmation(
 }
 
 pub async fn confirm_email(db: &DatabaseConnection, token: &str) -> Result<user::Model> {
-    let txn = db.begin().await?;
+    let txn = super::write::begin(db).await?;
     let u = redeem(&txn, token, Purpose::ConfirmEmail).await?;
     let mut active: user::ActiveModel = u.into();
     active.confirmed_at = Set(Some(now()));
@@ -158,7 +155,7 @@ pub async fn verify_magic_link(
     token: &str,
     client: &ClientInfo,
 ) -> Result<NewSession> {
-    let txn = db.begin().await?;
+    let txn = super::write::begin(db).await?;
     let u = redeem(&txn, token, Purpose::MagicLink).await?;
     let u = if u.confirmed_at.is_none() {
         let mut active: user::ActiveModel = u.into();
@@ -216,7 +213,7 @@ pub async fn reset_password(
 ) -> Result<NewSession> {
     accounts::check_password("password", &password).map_err(|e| Error::Validation(vec![e]))?;
     let hashed = secrets::hash_password(password).await?;
-    let txn = db.begin().await?;
+    let txn = super::write::begin(db).await?;
     let u = redeem(&txn, token, Purpose::PasswordReset).await?;
     session::Entity::delete_many()
         .filter(session::Column::UserId.eq(u.id.clone()))

@@ -9,7 +9,7 @@ use anvil_core::snapshot::{self, Snapshot};
 use anvil_core::version::{Candidate, Label};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::access::{Action, OrgContext};
@@ -200,8 +200,7 @@ pub async fn cut(
     check_releasable(engine, &snap, &top, &partials)?;
     let checksum = snap.checksum();
     let ctx = ctx.clone();
-    Ok(db
-        .transaction::<_, Cut, Error>(move |txn| {
+    super::write(db, move |txn| {
             Box::pin(async move {
                 let id = ids::new_id();
                 events::serialise(txn).await?;
@@ -281,7 +280,7 @@ pub async fn cut(
                 })
             })
         })
-        .await?)
+        .await
 }
 
 /// A version by id, for a reader of its set (the set must be live, not archived).
@@ -359,8 +358,7 @@ pub async fn set_yanked(
         return Ok(current);
     }
     let ctx = ctx.clone();
-    Ok(db
-        .transaction::<_, version::Model, Error>(move |txn| {
+    super::write(db, move |txn| {
             Box::pin(async move {
                 let kind = if yank.is_some() { "version.yanked" } else { "version.unyanked" };
                 events::emit(
@@ -387,7 +385,7 @@ pub async fn set_yanked(
                 Ok(v)
             })
         })
-        .await?)
+        .await
 }
 
 /// One side of a diff: a version label or the working copy.
@@ -445,96 +443,95 @@ pub async fn restore(
     prompt_sets::ensure_editable(&set)?;
     let snap = snapshot_of(&v)?;
     let ctx = ctx.clone();
-    Ok(db
-        .transaction::<_, prompt_set::Model, Error>(move |txn| {
-            Box::pin(async move {
-                events::emit(
-                    txn,
-                    &set.organisation_id,
-                    Some(&set.project_id),
-                    "prompt_set.restored",
-                    serde_json::json!({"id": set.id, "label": v.label}),
-                )
-                .await?;
-                let at = now();
-                let current = working_prompts(txn, &set.id).await?;
-                for p in &current {
-                    if !snap.prompts.contains_key(&p.slug) {
-                        prompt::Entity::delete_by_id(p.id.clone()).exec(txn).await?;
-                    }
+    super::write(db, move |txn| {
+        Box::pin(async move {
+            events::emit(
+                txn,
+                &set.organisation_id,
+                Some(&set.project_id),
+                "prompt_set.restored",
+                serde_json::json!({"id": set.id, "label": v.label}),
+            )
+            .await?;
+            let at = now();
+            let current = working_prompts(txn, &set.id).await?;
+            for p in &current {
+                if !snap.prompts.contains_key(&p.slug) {
+                    prompt::Entity::delete_by_id(p.id.clone()).exec(txn).await?;
                 }
-                // Names are unique within a set: clear the ones being overwritten first so a
-                // swap of names between two prompts does not trip the index mid-way.
-                for p in &current {
-                    if let Some(s) = snap.prompts.get(&p.slug)
-                        && s.name != p.name
-                    {
+            }
+            // Names are unique within a set: clear the ones being overwritten first so a
+            // swap of names between two prompts does not trip the index mid-way.
+            for p in &current {
+                if let Some(s) = snap.prompts.get(&p.slug)
+                    && s.name != p.name
+                {
+                    let mut a: prompt::ActiveModel = p.clone().into();
+                    a.name = Set(format!("restoring {}", p.id));
+                    a.update(txn).await?;
+                }
+            }
+            for (slug, s) in &snap.prompts {
+                let parameters =
+                    serde_json::to_value(&s.parameters).unwrap_or(serde_json::Value::Array(vec![]));
+                match current.iter().find(|p| &p.slug == slug) {
+                    Some(p) => {
                         let mut a: prompt::ActiveModel = p.clone().into();
-                        a.name = Set(format!("restoring {}", p.id));
+                        a.name = Set(s.name.clone());
+                        a.description = Set(s.description.clone());
+                        a.template = Set(s.template.clone());
+                        a.parameters = Set(parameters);
+                        a.metadata = Set(s.metadata.clone());
+                        a.examples = Set(s.examples.clone());
+                        a.updated_at = Set(at);
                         a.update(txn).await?;
                     }
-                }
-                for (slug, s) in &snap.prompts {
-                    let parameters = serde_json::to_value(&s.parameters)
-                        .unwrap_or(serde_json::Value::Array(vec![]));
-                    match current.iter().find(|p| &p.slug == slug) {
-                        Some(p) => {
-                            let mut a: prompt::ActiveModel = p.clone().into();
-                            a.name = Set(s.name.clone());
-                            a.description = Set(s.description.clone());
-                            a.template = Set(s.template.clone());
-                            a.parameters = Set(parameters);
-                            a.metadata = Set(s.metadata.clone());
-                            a.examples = Set(s.examples.clone());
-                            a.updated_at = Set(at);
-                            a.update(txn).await?;
+                    None => {
+                        prompt::ActiveModel {
+                            id: Set(ids::new_id()),
+                            organisation_id: Set(set.organisation_id.clone()),
+                            prompt_set_id: Set(set.id.clone()),
+                            name: Set(s.name.clone()),
+                            slug: Set(slug.clone()),
+                            description: Set(s.description.clone()),
+                            template: Set(s.template.clone()),
+                            parameters: Set(parameters),
+                            metadata: Set(s.metadata.clone()),
+                            examples: Set(s.examples.clone()),
+                            created_at: Set(at),
+                            updated_at: Set(at),
                         }
-                        None => {
-                            prompt::ActiveModel {
-                                id: Set(ids::new_id()),
-                                organisation_id: Set(set.organisation_id.clone()),
-                                prompt_set_id: Set(set.id.clone()),
-                                name: Set(s.name.clone()),
-                                slug: Set(slug.clone()),
-                                description: Set(s.description.clone()),
-                                template: Set(s.template.clone()),
-                                parameters: Set(parameters),
-                                metadata: Set(s.metadata.clone()),
-                                examples: Set(s.examples.clone()),
-                                created_at: Set(at),
-                                updated_at: Set(at),
-                            }
-                            .insert(txn)
-                            .await?;
-                        }
+                        .insert(txn)
+                        .await?;
                     }
                 }
-                let mut a: prompt_set::ActiveModel = set.clone().into();
-                // The set's name comes back unless a sibling set has taken it meanwhile.
-                let taken = prompt_set::Entity::find()
-                    .filter(prompt_set::Column::ProjectId.eq(set.project_id.clone()))
-                    .filter(prompt_set::Column::Id.ne(set.id.clone()))
-                    .filter(prompt_set::Column::Name.eq(snap.name.clone()))
-                    .one(txn)
-                    .await?
-                    .is_some();
-                if !taken {
-                    a.name = Set(snap.name.clone());
-                }
-                a.description = Set(snap.description.clone());
-                a.updated_at = Set(at);
-                let restored = a.update(txn).await?;
-                audit::record(
-                    txn,
-                    &set.organisation_id,
-                    &ctx.actor.audit(),
-                    "prompt_set.restored",
-                    ("prompt_set", Some(&set.id)),
-                    serde_json::json!({"label": v.label, "checksum": v.checksum}),
-                )
-                .await?;
-                Ok(restored)
-            })
+            }
+            let mut a: prompt_set::ActiveModel = set.clone().into();
+            // The set's name comes back unless a sibling set has taken it meanwhile.
+            let taken = prompt_set::Entity::find()
+                .filter(prompt_set::Column::ProjectId.eq(set.project_id.clone()))
+                .filter(prompt_set::Column::Id.ne(set.id.clone()))
+                .filter(prompt_set::Column::Name.eq(snap.name.clone()))
+                .one(txn)
+                .await?
+                .is_some();
+            if !taken {
+                a.name = Set(snap.name.clone());
+            }
+            a.description = Set(snap.description.clone());
+            a.updated_at = Set(at);
+            let restored = a.update(txn).await?;
+            audit::record(
+                txn,
+                &set.organisation_id,
+                &ctx.actor.audit(),
+                "prompt_set.restored",
+                ("prompt_set", Some(&set.id)),
+                serde_json::json!({"label": v.label, "checksum": v.checksum}),
+            )
+            .await?;
+            Ok(restored)
         })
-        .await?)
+    })
+    .await
 }

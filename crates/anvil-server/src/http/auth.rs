@@ -3,7 +3,8 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use super::extract::Path;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -91,6 +92,28 @@ fn clear_cookie(state: &AppState) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
+/// The bearer token of a request, if it presents one.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::AUTHORIZATION).map(|v| {
+        v.to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map_or("", str::trim)
+    })
+}
+
+/// The session token of a request's cookie, if it has one.
+pub(crate) fn session_token(headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, SESSION_COOKIE).filter(|t| !t.is_empty())
+}
+
+/// A session the rate limiter already authenticated for this request.
+#[derive(Clone)]
+pub(crate) struct AuthenticatedSession {
+    pub session: session::Model,
+    pub user: user::Model,
+}
+
 /// A signed-in user (session cookie). State-changing requests must also pass the same-origin
 /// check, so another site cannot act with the user's cookie.
 pub struct SignedIn {
@@ -102,12 +125,17 @@ impl FromRequestParts<AppState> for SignedIn {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Some(token) = cookie_value(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty())
-        else {
+        let Some(token) = session_token(&parts.headers) else {
             return Err(domain::Error::Unauthenticated("sign in first".to_string()).into());
         };
         if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
-            same_origin(&parts.headers)?;
+            same_origin(&parts.headers, state.config.public_url.as_deref())?;
+        }
+        if let Some(done) = parts.extensions.remove::<AuthenticatedSession>() {
+            return Ok(SignedIn {
+                user: done.user,
+                session: done.session,
+            });
         }
         match accounts::authenticate(&state.db, &token).await? {
             Some((session, user)) => Ok(SignedIn { user, session }),
@@ -143,13 +171,7 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.to_str().ok())
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty());
-        if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
-            let bearer = auth
-                .to_str()
-                .ok()
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .map(str::trim)
-                .unwrap_or("");
+        if let Some(bearer) = bearer(&parts.headers) {
             if bearer.starts_with(crate::domain::access_tokens::TOKEN_PREFIX) {
                 return match crate::domain::access_tokens::authenticate(
                     &state.db,
@@ -201,9 +223,10 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// Rejects cross-site state-changing requests made with a cookie (`Sec-Fetch-Site`, or
-/// `Origin` against `Host` for browsers without it).
-fn same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
+/// Rejects cross-site state-changing requests made with a cookie (`Sec-Fetch-Site`, or for
+/// browsers without it `Origin` against `public_url` when set: scheme, host and port; else
+/// against `Host`).
+fn same_origin(headers: &HeaderMap, public_url: Option<&str>) -> Result<(), ApiError> {
     let forbidden = || {
         ApiError::from(domain::Error::Forbidden(
             "cross-site request refused".to_string(),
@@ -217,6 +240,13 @@ fn same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
         };
     }
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        if let Some(public) = public_url {
+            return if origin_of(origin) == origin_of(public) {
+                Ok(())
+            } else {
+                Err(forbidden())
+            };
+        }
         let host = headers
             .get(header::HOST)
             .and_then(|v| v.to_str().ok())
@@ -227,6 +257,18 @@ fn same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
         }
     }
     Ok(())
+}
+
+/// An origin as `scheme://host[:port]`, lowercased, without a path or a default port.
+fn origin_of(url: &str) -> String {
+    let url = url.trim().to_ascii_lowercase();
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url.as_str()));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = match (scheme, authority.rsplit_once(':')) {
+        ("https", Some((host, "443"))) | ("http", Some((host, "80"))) => host,
+        _ => authority,
+    };
+    format!("{scheme}://{authority}")
 }
 
 #[derive(Debug, Serialize)]
@@ -393,7 +435,7 @@ pub async fn sign_out_everywhere(
 pub async fn sessions(
     State(state): State<AppState>,
     me: SignedIn,
-    axum::extract::Query(q): axum::extract::Query<PageQuery>,
+    super::extract::Query(q): super::extract::Query<PageQuery>,
 ) -> Result<Response, ApiError> {
     let page = q.page(&state)?;
     let list = accounts::sessions_of(&state.db, &me.user.id, &page).await?;
@@ -621,4 +663,31 @@ pub async fn change_password(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_origin(origin: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_str(origin).unwrap_or_else(|e| panic!("{e}")),
+        );
+        h.insert(header::HOST, HeaderValue::from_static("anvil.example.com"));
+        h
+    }
+
+    #[test]
+    fn origins_are_compared_with_the_public_url_scheme_included() {
+        let public = Some("https://anvil.example.com/");
+        assert!(same_origin(&with_origin("https://anvil.example.com"), public).is_ok());
+        assert!(same_origin(&with_origin("https://anvil.example.com:443"), public).is_ok());
+        assert!(same_origin(&with_origin("http://anvil.example.com"), public).is_err());
+        assert!(same_origin(&with_origin("https://evil.example.com"), public).is_err());
+        // Without a public URL, the Host header is all there is to compare with.
+        assert!(same_origin(&with_origin("http://anvil.example.com"), None).is_ok());
+        assert!(same_origin(&with_origin("http://evil.example.com"), None).is_err());
+    }
 }

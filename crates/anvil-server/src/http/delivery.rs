@@ -3,8 +3,9 @@
 //! project access token (published versions of its project only). Answers come from the
 //! delivery cache; `ETag`/`If-None-Match` give 304.
 
+use super::extract::Path;
 use anvil_core::address::Address;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -15,8 +16,8 @@ use time::format_description::well_known::Rfc3339;
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
+use super::etag::matches_if_none_match;
 use super::json::{Json, resource};
-use super::versions::matches_if_none_match;
 use crate::domain::access::Credential;
 use crate::domain::access_tokens::{ProjectReader, TOKEN_PREFIX};
 use crate::domain::delivery::{self, Reader};

@@ -125,6 +125,16 @@ impl IntoResponse for ApiError {
                     ErrorBody::new("conflict_error", message, d),
                 )
             }
+            ApiError::Domain(E::PreconditionFailed { message, etag }) => {
+                let mut res = error_response(
+                    StatusCode::PRECONDITION_FAILED,
+                    ErrorBody::new("precondition_failed", message, vec![]),
+                );
+                if let Ok(v) = HeaderValue::from_str(&etag) {
+                    res.headers_mut().insert(header::ETAG, v);
+                }
+                return res;
+            }
             ApiError::Domain(E::RateLimited { retry_after }) => {
                 let mut res = error_response(
                     StatusCode::TOO_MANY_REQUESTS,

@@ -5,7 +5,7 @@
 
 use axum::body::{Body, HttpBody};
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
@@ -45,7 +45,7 @@ pub async fn tag(req: Request, next: Next) -> Response {
     let matches = wanted
         .as_ref()
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| super::versions::if_none_match_has(v, &etag));
+        .is_some_and(|v| if_none_match_has(v, &etag));
     if let Ok(v) = HeaderValue::from_str(&etag) {
         parts.headers.insert(header::ETAG, v);
     }
@@ -55,4 +55,48 @@ pub async fn tag(req: Request, next: Next) -> Response {
         return Response::from_parts(parts, Body::empty());
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// A strong entity tag from an opaque state string.
+pub fn quoted(tag: &str) -> String {
+    format!("\"{tag}\"")
+}
+
+/// True when `If-None-Match` names `etag` (or `*`).
+pub fn matches_if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| if_none_match_has(v, etag))
+}
+
+/// True when an `If-None-Match` value lists `etag` (weak or strong) or is `*`.
+pub fn if_none_match_has(value: &str, etag: &str) -> bool {
+    value
+        .split(',')
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == etag || t == "*")
+}
+
+/// The `If-Match` precondition of a request, when it has one.
+pub fn if_match(headers: &HeaderMap) -> Option<crate::domain::precondition::Precondition> {
+    headers
+        .get(header::IF_MATCH)
+        .map(|v| crate::domain::precondition::Precondition::parse(v.to_str().unwrap_or("")))
+}
+
+/// Puts `etag` on a response.
+pub fn with_etag(mut res: Response, etag: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    res
+}
+
+/// A read with its own entity tag: 304 when `If-None-Match` names it, else the body.
+pub fn read_response(headers: &HeaderMap, etag: &str, body: impl FnOnce() -> Response) -> Response {
+    if matches_if_none_match(headers, etag) {
+        return with_etag(StatusCode::NOT_MODIFIED.into_response(), etag);
+    }
+    with_etag(body(), etag)
 }

@@ -1,6 +1,7 @@
 //! API keys over JSON.
 
-use axum::extract::{Path, State};
+use super::extract::Path;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -85,7 +86,7 @@ pub async fn create(
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    axum::extract::Query(q): axum::extract::Query<PageQuery>,
+    super::extract::Query(q): super::extract::Query<PageQuery>,
 ) -> Result<Response, ApiError> {
     let page = q.page(&state)?;
     let keys = api_keys::list(

@@ -1,7 +1,7 @@
 //! Rate limits per credential, by bucket: `delivery` for what applications call (resolve,
 //! render by address, bundles, events), `render` for previews of the working copy, `bulk`
-//! for imports and exports, `standard` for the rest of the API. Without a credential the
-//! client address is the key. Every API response carries `X-RateLimit-Limit`,
+//! for imports and exports, `standard` for the rest of the API. Buckets are keyed by the
+//! authenticated credential's id, else by the client address. Every API response carries `X-RateLimit-Limit`,
 //! `-Remaining` and `-Reset`; a refusal is a 429 with `Retry-After`.
 
 use std::net::SocketAddr;
@@ -10,11 +10,10 @@ use std::sync::Arc;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
-use sha2::{Digest, Sha256};
+use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use super::error::{ErrorBody, error_response};
+use super::error::{ApiError, ErrorBody, error_response};
 use crate::config::{Config, Switch};
 use crate::domain::rate_limit::{Quota, TokenBuckets};
 
@@ -62,30 +61,39 @@ impl Limits {
     }
 }
 
-/// Who a request counts against: a hash of the presented credential (bearer token or session
-/// cookie), else the client address.
-fn subject(req: &Request, state: &AppState) -> String {
-    let credential = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .or_else(|| {
-            req.headers()
-                .get(header::COOKIE)
-                .and_then(|v| v.to_str().ok())
-                .filter(|c| c.contains(super::auth::SESSION_COOKIE))
-        });
-    match credential {
-        Some(c) => hex::encode(&Sha256::digest(c.as_bytes())[..16]),
-        None => {
-            let peer = req
-                .extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0);
-            let client = super::auth::client_info(state, req.headers(), peer);
-            format!("ip:{}", client.ip.unwrap_or_default())
+/// Who a request counts against: the credential it authenticates with (API key, access
+/// token or session, by id), else its client address (honouring `trusted_proxies`). A
+/// credential that does not authenticate counts against the address, so inventing tokens
+/// buys no fresh buckets. An authenticated session is handed on to the handler's extractor
+/// so it is not looked up twice.
+async fn subject(req: &mut Request, state: &AppState) -> Result<String, ApiError> {
+    use crate::domain::{access_tokens, accounts, api_keys};
+    if let Some(bearer) = super::auth::bearer(req.headers()) {
+        if bearer.starts_with(access_tokens::TOKEN_PREFIX) {
+            if let Some((t, _)) =
+                access_tokens::authenticate(&state.db, &state.delivery, bearer).await?
+            {
+                return Ok(format!("token:{}", t.token_id));
+            }
+        } else if let Some((key, _)) =
+            api_keys::authenticate(&state.db, &state.key_cache, bearer).await?
+        {
+            return Ok(format!("key:{}", key.id));
         }
+    } else if let Some(token) = super::auth::session_token(req.headers())
+        && let Some((session, user)) = accounts::authenticate(&state.db, &token).await?
+    {
+        let id = format!("session:{}", session.id);
+        req.extensions_mut()
+            .insert(super::auth::AuthenticatedSession { session, user });
+        return Ok(id);
     }
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let client = super::auth::client_info(state, req.headers(), peer);
+    Ok(format!("ip:{}", client.ip.unwrap_or_default()))
 }
 
 fn put_headers(res: &mut Response, q: &Quota) {
@@ -103,7 +111,7 @@ fn put_headers(res: &mut Response, q: &Quota) {
 }
 
 /// Runs inside routing, where the matched route is known.
-pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn limit(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let Some(limits) = state.limits.clone() else {
         return next.run(req).await;
     };
@@ -118,7 +126,11 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
         return next.run(req).await;
     }
     let (name, bucket) = limits.bucket(&route);
-    let quota = bucket.take(&format!("{name}:{}", subject(&req, &state)));
+    let subject = match subject(&mut req, &state).await {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    let quota = bucket.take(&format!("{name}:{subject}"));
     let mut res = match quota.retry_after {
         Some(s) => error_response(
             StatusCode::TOO_MANY_REQUESTS,

@@ -17,6 +17,7 @@ pub mod auth;
 pub mod delivery;
 pub mod error;
 pub mod etag;
+pub mod extract;
 pub mod json;
 pub mod keys;
 pub mod limits;
@@ -259,6 +260,8 @@ pub fn router(state: AppState) -> Router {
         Some(c) => router.layer(c),
         None => router,
     };
+    // Inside `observe`, so a panic's 500 gets the request id and is logged like any error.
+    let router = router.layer(panic_layer());
     // Compression wraps everything, so bodies that `observe` finishes (errors) are
     // compressed too.
     router
@@ -268,6 +271,30 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
+}
+
+/// Turns a panic in a handler into a 500 in the API's error format instead of a dropped
+/// connection. The panic's message is logged, never sent.
+pub fn panic_layer() -> tower_http::catch_panic::CatchPanicLayer<
+    fn(Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response,
+> {
+    fn on_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+        let message = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("(no message)");
+        tracing::error!(panic = %message, "a handler panicked");
+        error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorBody::new(
+                "server_error",
+                "Something went wrong on our side; the request id identifies it in the log",
+                vec![],
+            ),
+        )
+    }
+    tower_http::catch_panic::CatchPanicLayer::custom(on_panic as fn(_) -> _)
 }
 
 /// CORS for the configured origins only (none by default). Cross-origin callers use bearer
@@ -311,4 +338,36 @@ fn cors_layer(config: &Config) -> Option<tower_http::cors::CorsLayer> {
             ])
             .max_age(Duration::from_secs(3600)),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_a_500_in_the_error_format() {
+        async fn boom() -> &'static str {
+            panic!("a bug")
+        }
+        let app = Router::new().route("/boom", get(boom)).layer(panic_layer());
+        let res = app
+            .oneshot(
+                axum::http::Request::get("/boom")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(res.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["error"]["type"], "server_error");
+        assert!(
+            !body.windows(5).any(|w| w == b"a bug"),
+            "the panic stays in the log"
+        );
+    }
 }

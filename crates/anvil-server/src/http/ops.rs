@@ -1,6 +1,8 @@
 //! Operations endpoints: liveness, readiness, metrics. No auth, no tenant data.
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use sea_orm::ConnectionTrait;
@@ -67,6 +69,12 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
+/// Whether the mailbox may be shown to `peer`: it lists sign-in and reset tokens, so only in
+/// development and only to this machine (the socket's peer, never a forwarded address).
+pub fn mailbox_allowed(env: crate::config::Environment, peer: Option<SocketAddr>) -> bool {
+    env == crate::config::Environment::Development && peer.is_some_and(|p| p.ip().is_loopback())
+}
+
 #[utoipa::path(
     get,
     path = "/dev/mailbox",
@@ -75,9 +83,14 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     responses((status = 200, description = "HTML list of outgoing mail (development only)", body = String), (status = 404, description = "Not in development mode", body = super::schemas::ErrorResponse)),
     security(()),
 )]
-/// Development only: the mail outbox as a page, newest first (404 in production).
-pub async fn dev_mailbox(State(state): State<AppState>) -> axum::response::Response {
-    if state.config.env != crate::config::Environment::Development {
+/// Development only, from this machine only: the mail outbox as a page, newest first (404
+/// otherwise).
+pub async fn dev_mailbox(
+    State(state): State<AppState>,
+    extensions: axum::http::Extensions,
+) -> axum::response::Response {
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    if !mailbox_allowed(state.config.env, peer) {
         return super::error::error_response(
             StatusCode::NOT_FOUND,
             super::error::ErrorBody::new("not_found_error", "no such endpoint", vec![]),
@@ -116,4 +129,33 @@ pub async fn dev_mailbox(State(state): State<AppState>) -> axum::response::Respo
     }
     html.push_str("</body></html>");
     axum::response::Html(html).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Environment;
+
+    #[test]
+    fn the_mailbox_is_for_this_machine_in_development_only() {
+        let at = |s: &str| Some(s.parse::<SocketAddr>().unwrap_or_else(|e| panic!("{e}")));
+        assert!(mailbox_allowed(
+            Environment::Development,
+            at("127.0.0.1:5000")
+        ));
+        assert!(mailbox_allowed(Environment::Development, at("[::1]:5000")));
+        assert!(!mailbox_allowed(
+            Environment::Development,
+            at("192.0.2.7:5000")
+        ));
+        assert!(!mailbox_allowed(
+            Environment::Development,
+            at("[2001:db8::1]:5000")
+        ));
+        assert!(!mailbox_allowed(Environment::Development, None));
+        assert!(!mailbox_allowed(
+            Environment::Production,
+            at("127.0.0.1:5000")
+        ));
+    }
 }

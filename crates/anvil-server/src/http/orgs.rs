@@ -1,6 +1,7 @@
 //! Organisations, members and the audit log over JSON.
 
-use axum::extract::{Path, Query, State};
+use super::extract::{Path, Query};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -187,6 +188,7 @@ pub async fn patch_current(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ConfirmQuery {
     confirm: Option<String>,
 }

@@ -13,6 +13,7 @@ use super::error::ApiError;
 use crate::domain::page::{DEFAULT_LIMIT, MAX_LIMIT, Page, Paged};
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Items per page (1 to 200, default 50).

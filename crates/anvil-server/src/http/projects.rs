@@ -1,7 +1,8 @@
 //! Projects over JSON.
 
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use super::extract::{Path, Query};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -14,6 +15,7 @@ use super::json::{Json, resource};
 use super::pagination::{PageQuery, list_body};
 use crate::db::entities::project;
 use crate::domain::access::{self, OrgContext};
+use crate::domain::precondition;
 use crate::domain::projects::{self, ProjectInput};
 
 fn project_json(p: &project::Model) -> Value {
@@ -133,11 +135,19 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let ctx = ctx_of_project(&state, &caller, &id).await?;
     let p = projects::get(&state.db, &ctx, &id, false).await?;
-    Ok(Json(json!({"project": project_json(&p)})).into_response())
+    Ok(read_response(&headers, &p))
+}
+
+/// A project with its entity tag (for `If-Match` on edits), or 304.
+fn read_response(headers: &HeaderMap, p: &project::Model) -> Response {
+    super::etag::read_response(headers, &precondition::etag(p.updated_at), || {
+        Json(json!({"project": project_json(p)})).into_response()
+    })
 }
 
 #[utoipa::path(
@@ -151,11 +161,12 @@ pub async fn get(
 pub async fn by_slug(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
     let ctx = ctx(&state, &caller).await?;
     let p = projects::get(&state.db, &ctx, &slug, true).await?;
-    Ok(Json(json!({"project": project_json(&p)})).into_response())
+    Ok(read_response(&headers, &p))
 }
 
 #[utoipa::path(
@@ -170,12 +181,17 @@ pub async fn by_slug(
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Path(id): Path<String>,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
     let ctx = ctx_of_project(&state, &caller, &id).await?;
-    let p = projects::update(&state.db, &ctx, &id, input(body)?).await?;
-    Ok(Json(json!({"project": project_json(&p)})).into_response())
+    let precondition = super::etag::if_match(&headers);
+    let p = projects::update(&state.db, &ctx, &id, precondition, input(body)?).await?;
+    Ok(super::etag::with_etag(
+        Json(json!({"project": project_json(&p)})).into_response(),
+        &precondition::etag(p.updated_at),
+    ))
 }
 
 #[utoipa::path(
@@ -189,9 +205,10 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let ctx = ctx_of_project(&state, &caller, &id).await?;
-    projects::archive(&state.db, &ctx, &id).await?;
+    projects::archive(&state.db, &ctx, &id, super::etag::if_match(&headers)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

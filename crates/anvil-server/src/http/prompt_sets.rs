@@ -1,7 +1,8 @@
 //! Prompt sets over JSON.
 
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use super::extract::{Path, Query};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -15,7 +16,15 @@ use super::pagination::{PageQuery, list_body};
 use super::projects::{ctx, ctx_of_project};
 use super::prompts::ctx_of_set;
 use crate::db::entities::prompt_set;
+use crate::domain::precondition;
 use crate::domain::prompt_sets::{self, SetInput};
+
+/// A set with its entity tag (for `If-Match` on edits), or 304.
+fn read_response(headers: &HeaderMap, s: &prompt_set::Model) -> Response {
+    super::etag::read_response(headers, &precondition::etag(s.updated_at), || {
+        Json(json!({"prompt_set": set_json(s)})).into_response()
+    })
+}
 
 pub(crate) fn set_json(s: &prompt_set::Model) -> Value {
     let ts = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
@@ -100,6 +109,7 @@ pub async fn list_in_project(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     project_id: Option<String>,
     limit: Option<String>,
@@ -143,11 +153,12 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let ctx = ctx_of_set(&state, &caller, &id).await?;
     let s = prompt_sets::get(&state.db, &ctx, &id).await?;
-    Ok(Json(json!({"prompt_set": set_json(&s)})).into_response())
+    Ok(read_response(&headers, &s))
 }
 
 #[utoipa::path(
@@ -161,11 +172,12 @@ pub async fn get(
 pub async fn by_address(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Path((project, set)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let ctx = ctx(&state, &caller).await?;
     let (_, s) = prompt_sets::by_address(&state.db, &ctx, &project, &set).await?;
-    Ok(Json(json!({"prompt_set": set_json(&s)})).into_response())
+    Ok(read_response(&headers, &s))
 }
 
 #[utoipa::path(
@@ -180,12 +192,17 @@ pub async fn by_address(
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Path(id): Path<String>,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
     let ctx = ctx_of_set(&state, &caller, &id).await?;
-    let s = prompt_sets::update(&state.db, &ctx, &id, input(body)?).await?;
-    Ok(Json(json!({"prompt_set": set_json(&s)})).into_response())
+    let precondition = super::etag::if_match(&headers);
+    let s = prompt_sets::update(&state.db, &ctx, &id, precondition, input(body)?).await?;
+    Ok(super::etag::with_etag(
+        Json(json!({"prompt_set": set_json(&s)})).into_response(),
+        &precondition::etag(s.updated_at),
+    ))
 }
 
 #[utoipa::path(
@@ -199,10 +216,11 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let ctx = ctx_of_set(&state, &caller, &id).await?;
-    prompt_sets::archive(&state.db, &ctx, &id).await?;
+    prompt_sets::archive(&state.db, &ctx, &id, super::etag::if_match(&headers)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -1,9 +1,10 @@
 //! Prompts of the working copy over JSON, with `ETag` on reads and `If-Match` on updates.
 
+use super::extract::{Path, Query};
 use anvil_core::params::Parameter;
 use anvil_core::render::Validation;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sea_orm::EntityTrait;
 use serde::Deserialize;
@@ -46,20 +47,13 @@ fn analysis_json(v: &Validation) -> Value {
     })
 }
 
-fn with_etag(mut res: Response, p: &prompt::Model) -> Response {
-    if let Ok(v) = HeaderValue::from_str(&prompts::etag(p)) {
-        res.headers_mut().insert(header::ETAG, v);
-    }
-    res
-}
-
 fn saved_response(status: StatusCode, s: &Saved) -> Response {
     let res = (
         status,
         Json(json!({"prompt": prompt_json(&s.prompt), "analysis": analysis_json(&s.validation)})),
     )
         .into_response();
-    with_etag(res, &s.prompt)
+    super::etag::with_etag(res, &prompts::etag(&s.prompt))
 }
 
 #[derive(Debug, Deserialize)]
@@ -172,10 +166,9 @@ pub async fn list(
 }
 
 fn read_response(headers: &HeaderMap, p: &prompt::Model) -> Response {
-    if super::versions::matches_if_none_match(headers, &prompts::etag(p)) {
-        return with_etag(StatusCode::NOT_MODIFIED.into_response(), p);
-    }
-    with_etag(Json(json!({"prompt": prompt_json(p)})).into_response(), p)
+    super::etag::read_response(headers, &prompts::etag(p), || {
+        Json(json!({"prompt": prompt_json(p)})).into_response()
+    })
 }
 
 #[utoipa::path(
@@ -233,9 +226,16 @@ pub async fn update(
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
     let ctx = ctx_of_prompt(&state, &caller, &id).await?;
-    let if_match = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok());
-    let saved =
-        prompts::update(&state.db, &state.prompts, &ctx, &id, if_match, input(body)?).await?;
+    let precondition = super::etag::if_match(&headers);
+    let saved = prompts::update(
+        &state.db,
+        &state.prompts,
+        &ctx,
+        &id,
+        precondition,
+        input(body)?,
+    )
+    .await?;
     Ok(saved_response(StatusCode::OK, &saved))
 }
 
@@ -250,10 +250,11 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let ctx = ctx_of_prompt(&state, &caller, &id).await?;
-    prompts::delete(&state.db, &ctx, &id).await?;
+    prompts::delete(&state.db, &ctx, &id, super::etag::if_match(&headers)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

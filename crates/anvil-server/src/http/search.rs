@@ -1,6 +1,7 @@
 //! `GET /search?q=`: the caller's organisation's projects, prompt sets and prompts.
 
-use axum::extract::{Query, State};
+use super::extract::Query;
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -14,6 +15,7 @@ use super::projects::ctx;
 use crate::domain::search;
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SearchQuery {
     #[serde(default)]
     q: Option<String>,

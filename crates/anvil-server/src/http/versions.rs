@@ -1,7 +1,8 @@
 //! Versions, diffs, restore and channels over JSON. Version reads carry an `ETag` (content
 //! checksum and yank state) and long-lived cache headers: a version's content never changes.
 
-use axum::extract::{Path, Query, State};
+use super::extract::{Path, Query};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sea_orm::EntityTrait;
@@ -45,31 +46,10 @@ pub(crate) fn version_json(v: &version::Model, with_snapshot: bool) -> Value {
     out
 }
 
-/// A strong entity tag from an opaque state string.
-pub(crate) fn quoted(tag: &str) -> String {
-    format!("\"{tag}\"")
-}
-
-/// True when `If-None-Match` names `etag` (or `*`).
-pub(crate) fn matches_if_none_match(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| if_none_match_has(v, etag))
-}
-
-/// True when an `If-None-Match` value lists `etag` (weak or strong) or is `*`.
-pub(crate) fn if_none_match_has(value: &str, etag: &str) -> bool {
-    value
-        .split(',')
-        .map(|t| t.trim().trim_start_matches("W/"))
-        .any(|t| t == etag || t == "*")
-}
-
 fn version_etag(v: &version::Model) -> String {
     let hex = v.checksum.trim_start_matches("sha256:");
     let short = hex.get(..32).unwrap_or(hex);
-    quoted(&format!(
+    super::etag::quoted(&format!(
         "{short}{}",
         if v.yanked_at.is_some() { "-y" } else { "" }
     ))
@@ -78,7 +58,8 @@ fn version_etag(v: &version::Model) -> String {
 /// A version with its `ETag` and cache headers, or 304.
 fn version_response(headers: &HeaderMap, status: StatusCode, v: &version::Model) -> Response {
     let etag = version_etag(v);
-    let mut res = if status == StatusCode::OK && matches_if_none_match(headers, &etag) {
+    let mut res = if status == StatusCode::OK && super::etag::matches_if_none_match(headers, &etag)
+    {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         (status, Json(json!({"version": version_json(v, true)}))).into_response()

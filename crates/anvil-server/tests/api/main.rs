@@ -11,6 +11,7 @@ mod bad_input;
 mod composition;
 mod contract;
 mod delivery;
+mod hardening;
 mod helpers;
 mod http_behaviour;
 mod mail;

@@ -113,7 +113,7 @@ async fn prompts_are_validated_analysed_and_concurrency_safe() {
         "{error}"
     );
 
-    // Optimistic concurrency: a stale If-Match is a 409 and changes nothing.
+    // Optimistic concurrency: a stale If-Match is a 412 (RFC 9110) and changes nothing.
     let ok = member
         .patch(app.url(&format!("/api/v1/prompts/{id}")))
         .header("x-anvil-organisation", org_id)
@@ -131,11 +131,19 @@ async fn prompts_are_validated_analysed_and_concurrency_safe() {
         .send()
         .await
         .unwrap();
+    let current_tag = stale
+        .headers()
+        .get("etag")
+        .map(|v| v.to_str().unwrap().to_string());
     assert!(
-        api_error(stale, 409).await["message"]
+        api_error(stale, 412).await["message"]
             .as_str()
             .unwrap()
             .contains("If-Match")
+    );
+    assert!(
+        current_tag.is_some_and(|t| t != etag),
+        "a 412 carries the current tag"
     );
     let now: Value = app
         .send_in(

@@ -10,6 +10,7 @@ mod m20261124_000003_content;
 mod m20261124_000004_credentials;
 mod m20261124_000005_events_and_jobs;
 pub(crate) mod m20261125_000006_search;
+mod m20261201_000007_integrity;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_credentials::Migration),
             Box::new(m20261124_000005_events_and_jobs::Migration),
             Box::new(m20261125_000006_search::Migration),
+            Box::new(m20261201_000007_integrity::Migration),
         ]
     }
 }
