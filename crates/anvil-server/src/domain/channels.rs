@@ -43,6 +43,19 @@ fn not_found(set: &prompt_set::Model, name: &str) -> Error {
     Error::NotFound(format!("prompt set '{}' has no channel '{name}'", set.slug))
 }
 
+fn refuse_yanked(target: &version::Model) -> Result<()> {
+    if versions::is_yanked(target) {
+        return Err(Error::invalid(
+            "version",
+            format!(
+                "version {} is yanked; unyank it or choose another version",
+                target.label
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Every channel of a set with the label it points at.
 pub async fn of_set<C: ConnectionTrait>(conn: &C, set_id: &str) -> Result<Vec<ChannelView>> {
     let channels = channel::Entity::find()
@@ -157,15 +170,7 @@ pub async fn put(
                 format!("prompt set '{}' has no version {label}", set.slug),
             )
         })?;
-    if versions::is_yanked(&target) {
-        return Err(Error::invalid(
-            "version",
-            format!(
-                "version {} is yanked; unyank it or choose another version",
-                target.label
-            ),
-        ));
-    }
+    refuse_yanked(&target)?;
     let protected = input
         .protected
         .unwrap_or_else(|| existing.as_ref().is_some_and(|c| c.protected));
@@ -188,6 +193,13 @@ pub async fn put(
             Box::pin(async move {
                 // Writers queue here; what the checks above saw must still hold.
                 events::serialise(txn).await?;
+                // A yank serialises on the same row: one that committed since the check
+                // above is seen here, so a channel never moves onto a yanked version.
+                let target = version::Entity::find_by_id(target.id.clone())
+                    .one(txn)
+                    .await?
+                    .ok_or_else(|| Error::invalid("version", "the version no longer exists"))?;
+                refuse_yanked(&target)?;
                 let now_there = channel::Entity::find()
                     .filter(channel::Column::PromptSetId.eq(set.id.clone()))
                     .filter(channel::Column::Name.eq(name.clone()))

@@ -482,3 +482,78 @@ async fn invented_credentials_count_against_the_client_not_a_fresh_bucket() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["x-ratelimit-remaining"], "99");
 }
+
+/// Event ids are in commit order; (event type, label) of the channel moves and yanks.
+async fn release_events(app: &TestApp) -> Vec<(i64, String, String)> {
+    use sea_orm::ConnectionTrait;
+    let rows = app
+        .state
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.state.db.get_database_backend(),
+            "SELECT id, event_type, payload FROM events \
+             WHERE event_type IN ('channel.moved', 'version.yanked') ORDER BY id",
+        ))
+        .await
+        .unwrap();
+    rows.into_iter()
+        .map(|r| {
+            let payload: Value = r.try_get("", "payload").unwrap();
+            let kind: String = r.try_get("", "event_type").unwrap();
+            let label = if kind == "channel.moved" {
+                payload["to"].as_str().unwrap_or_default().to_string()
+            } else {
+                payload["label"].as_str().unwrap_or_default().to_string()
+            };
+            (r.try_get("", "id").unwrap(), kind, label)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_channel_never_moves_onto_a_version_yanked_before_the_move_commits() {
+    let app = no_limits().await;
+    let r = app.registry().await;
+    for n in 0..15 {
+        app.edit_welcome(&r, json!({"description": format!("revision {n}")}))
+            .await;
+        let (s, v) = app.cut_version(&r, &r.member, json!({})).await;
+        assert_eq!(s, 201, "{v}");
+        let (id, label) = (
+            v["version"]["id"].as_str().unwrap().to_string(),
+            v["version"]["label"].as_str().unwrap().to_string(),
+        );
+        let yank = raw(
+            &app,
+            &r,
+            &r.admin,
+            Method::POST,
+            &format!("/api/v1/versions/{id}/yank"),
+        )
+        .await
+        .json(&json!({"reason": "race"}))
+        .send();
+        let channel = format!("/api/v1/prompt_sets/{}/channels/production", r.set_id);
+        let moved = raw(&app, &r, &r.admin, Method::PUT, &channel)
+            .await
+            .json(&json!({"version": label}))
+            .send();
+        let (yank, moved) = tokio::join!(yank, moved);
+        assert_eq!(yank.unwrap().status(), 200);
+        let moved = moved.unwrap().status().as_u16();
+        assert!([200, 201, 422].contains(&moved), "move answered {moved}");
+        let events = release_events(&app).await;
+        let at = |kind: &str| {
+            events
+                .iter()
+                .find(|(_, k, l)| k == kind && *l == label)
+                .map(|(id, _, _)| *id)
+        };
+        if let (Some(move_id), Some(yank_id)) = (at("channel.moved"), at("version.yanked")) {
+            assert!(
+                move_id < yank_id,
+                "the move to {label} committed after its yank (round {n})"
+            );
+        }
+    }
+}
