@@ -4,6 +4,8 @@
 //! every state-changing request, before the response leaves, so the caller and everyone after
 //! see fresh answers; a background tick catches what other processes wrote.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use tokio::sync::Mutex;
 
@@ -25,6 +27,12 @@ const BATCH: i64 = 500;
 
 pub struct Feed {
     last_id: Mutex<Option<i64>>,
+    /// Tickets of callers that want every commit before their call applied.
+    requested: AtomicU64,
+    /// Every ticket up to this one is covered by a finished pass.
+    covered: AtomicU64,
+    /// Passes over the events table so far.
+    passes: AtomicU64,
     cache: DeliveryCache,
 }
 
@@ -38,13 +46,35 @@ impl Feed {
     pub fn new(cache: DeliveryCache) -> Self {
         Feed {
             last_id: Mutex::new(None),
+            requested: AtomicU64::new(0),
+            covered: AtomicU64::new(0),
+            passes: AtomicU64::new(0),
             cache,
         }
     }
 
-    /// Reads every event committed since the last call and applies it.
+    /// How many passes over the events table this feed has made.
+    pub fn passes(&self) -> u64 {
+        self.passes.load(Ordering::SeqCst)
+    }
+
+    /// Applies every event committed before this call. Concurrent callers share passes: a
+    /// pass that started reading after a caller's call began has seen that caller's commit,
+    /// so callers queued behind it return without reading again.
     pub async fn catch_up(&self, db: &DatabaseConnection) -> Result<()> {
+        let ticket = self.requested.fetch_add(1, Ordering::SeqCst) + 1;
         let mut last = self.last_id.lock().await;
+        if self.covered.load(Ordering::SeqCst) >= ticket {
+            return Ok(());
+        }
+        let start = self.requested.load(Ordering::SeqCst);
+        self.passes.fetch_add(1, Ordering::SeqCst);
+        self.pass(db, &mut last).await?;
+        self.covered.fetch_max(start, Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn pass(&self, db: &DatabaseConnection, last: &mut Option<i64>) -> Result<()> {
         let backend = db.get_database_backend();
         let Some(mut from) = *last else {
             // First call: start from what exists now; nothing was cached before it.

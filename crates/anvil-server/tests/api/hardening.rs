@@ -557,3 +557,45 @@ async fn a_channel_never_moves_onto_a_version_yanked_before_the_move_commits() {
         }
     }
 }
+
+#[tokio::test]
+async fn only_successful_writes_catch_up_and_concurrent_callers_share_a_pass() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let before = app.state.feed.passes();
+    let (s, _) = app
+        .call(
+            &r,
+            &r.member,
+            Method::PATCH,
+            &format!("/api/v1/prompts/{}", r.welcome_id),
+            Some(json!({"template": "{% if %}"})),
+        )
+        .await;
+    assert_eq!(s, 422);
+    let (s, _) = app
+        .call(
+            &r,
+            &r.member,
+            Method::DELETE,
+            &format!("/api/v1/projects/{}", r.project_id),
+            None,
+        )
+        .await;
+    assert_eq!(s, 403);
+    // The background tick may run once meanwhile; the refused writes add nothing.
+    assert!(
+        app.state.feed.passes() - before <= 1,
+        "refused writes read the feed"
+    );
+
+    let before = app.state.feed.passes();
+    let callers = (0..50).map(|_| app.state.feed.catch_up(&app.state.db));
+    for r in join_all(callers).await {
+        r.unwrap();
+    }
+    let passes = app.state.feed.passes() - before;
+    // Without sharing every caller would read: 50 passes. Scheduling decides how many
+    // callers each pass absorbs, so only the order of magnitude is asserted.
+    assert!(passes < 10, "50 concurrent callers made {passes} passes");
+}
