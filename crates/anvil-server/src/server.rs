@@ -113,6 +113,18 @@ impl Forge {
                 }
             }
         });
+        let (stop_jobs, jobs_stopped) = tokio::sync::oneshot::channel::<()>();
+        let worker = tokio::spawn(
+            crate::domain::jobs::Runner {
+                db: db.clone(),
+                mailer: self.state.mailer.clone(),
+                base_url: self.state.base_url(),
+                jobs: self.state.jobs.clone(),
+            }
+            .run(async move {
+                let _ = jobs_stopped.await;
+            }),
+        );
         let app = http::router(self.state);
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
         let serve = axum::serve(
@@ -136,6 +148,9 @@ impl Forge {
             }
         };
         ticker.abort();
+        // A job being run finishes (or its lease lets another instance take it later).
+        let _ = stop_jobs.send(());
+        let _ = tokio::time::timeout(grace, worker).await;
         let _ = db.close().await;
         result
     }

@@ -21,8 +21,7 @@ pub async fn invite(
     ctx: &OrgContext,
     email: &str,
     role: &str,
-    mailer: &mail::Mailer,
-    base_url: &str,
+    mail_ctx: &super::tokens::MailContext<'_>,
 ) -> Result<invitation::Model> {
     ctx.require(Action::ManageInvitations)?;
     let role = Role::parse(role)
@@ -67,6 +66,17 @@ pub async fn invite(
         revoked_at: Set(None),
         created_at: Set(at),
     };
+    let base_url = mail_ctx.base_url;
+    // The message goes out through the jobs table, committed with the invitation.
+    let message = mail::Message {
+        to: email,
+        subject: format!("You are invited to {} on Anvil", ctx.organisation.name),
+        body: format!(
+            "You have been invited to join {} as {}.\n\nAccept: {base_url}/invitations/accept?token={token}\n\nToken: {token}\n\nThe invitation expires in 7 days.\n",
+            ctx.organisation.name,
+            role.as_str()
+        ),
+    };
     let ctx2 = ctx.clone();
     let inv = super::write(db, move |txn| {
         Box::pin(async move {
@@ -80,21 +90,12 @@ pub async fn invite(
                 serde_json::json!({"email": inv.email, "role": inv.role}),
             )
             .await?;
+            super::jobs::enqueue(txn, &super::jobs::Job::Mail { message }).await?;
             Ok(inv)
         })
     })
     .await?;
-    mailer.send(&mail::Message {
-            to: email,
-            subject: format!("You are invited to {} on Anvil", ctx.organisation.name),
-            body: format!(
-                "You have been invited to join {} as {}.\n\nAccept: {base_url}/invitations/accept?token={token}\n\nToken: {token}\n\nThe invitation expires in 7 days.\n",
-                ctx.organisation.name,
-                role.as_str()
-            ),
-        },
-    )
-    .await?;
+    mail_ctx.jobs.wake();
     Ok(inv)
 }
 

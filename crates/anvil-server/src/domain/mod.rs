@@ -16,6 +16,7 @@ pub mod events;
 pub mod feed;
 pub mod ids;
 pub mod invitations;
+pub mod jobs;
 pub mod mail;
 pub mod members;
 pub mod naming;

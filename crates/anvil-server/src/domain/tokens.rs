@@ -33,11 +33,72 @@ impl Purpose {
     }
 }
 
-/// Where links in mail point, and where mail is written.
+/// Where links in mail point, and the queue mail goes through.
 #[derive(Debug, Clone)]
 pub struct MailContext<'a> {
-    pub mailer: &'a mail::Mailer,
+    pub jobs: &'a super::jobs::Jobs,
     pub base_url: &'a str,
+}
+
+/// The links mailed on request to an address, by a job (see [`mail_link`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkPurpose {
+    MagicLink,
+    PasswordReset,
+}
+
+/// Queues a link for `email`; the job decides whether an account is there to receive it.
+async fn queue_link(
+    db: &DatabaseConnection,
+    mail_ctx: &MailContext<'_>,
+    purpose: LinkPurpose,
+    email: String,
+) -> Result<()> {
+    super::jobs::enqueue(db, &super::jobs::Job::AccountLink { purpose, email }).await?;
+    mail_ctx.jobs.wake();
+    Ok(())
+}
+
+/// Mails a sign-in or reset link to `email` if it has an account (the job of a request).
+/// Unknown addresses get nothing.
+pub async fn mail_link(
+    db: &DatabaseConnection,
+    mailer: &mail::Mailer,
+    base_url: &str,
+    purpose: LinkPurpose,
+    email: &str,
+) -> Result<()> {
+    let Some(u) = user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(db)
+        .await?
+    else {
+        return Ok(());
+    };
+    let message = match purpose {
+        LinkPurpose::MagicLink => {
+            let token = issue(db, &u, Purpose::MagicLink).await?;
+            mail::Message {
+                to: u.email.clone(),
+                subject: "Your Anvil sign-in link".to_string(),
+                body: format!(
+                    "Sign in: {base_url}/auth/magic_link?token={token}\n\nToken: {token}\n\nThe link works once, for 15 minutes.\n"
+                ),
+            }
+        }
+        LinkPurpose::PasswordReset => {
+            let token = issue(db, &u, Purpose::PasswordReset).await?;
+            mail::Message {
+                to: u.email.clone(),
+                subject: "Reset your Anvil password".to_string(),
+                body: format!(
+                    "Choose a new password: {base_url}/auth/password_reset?token={token}\n\nToken: {token}\n\nThe link works once, for an hour. If you did not ask for it, ignore this message.\n"
+                ),
+            }
+        }
+    };
+    mailer.send(&message).await
 }
 
 async fn issue(db: &DatabaseConnection, u: &user::Model, purpose: Purpose) -> Result<String> {
@@ -85,24 +146,23 @@ async fn redeem<C: sea_orm::ConnectionTrait>(
         .ok_or_else(invalid)
 }
 
-/// Mails an email-confirmation link to the user.
+/// Queues an email-confirmation link to the user.
 pub async fn send_confirmation(
     db: &DatabaseConnection,
     mail_ctx: &MailContext<'_>,
     u: &user::Model,
 ) -> Result<()> {
     let token = issue(db, u, Purpose::ConfirmEmail).await?;
-    mail_ctx
-        .mailer
-        .send(&mail::Message {
-            to: u.email.clone(),
-            subject: "Confirm your email address for Anvil".to_string(),
-            body: format!(
-                "Confirm your address: {}/auth/confirm_email?token={token}\n\nToken: {token}\n",
-                mail_ctx.base_url
-            ),
-        })
-        .await?;
+    let base = mail_ctx.base_url;
+    let message = mail::Message {
+        to: u.email.clone(),
+        subject: "Confirm your email address for Anvil".to_string(),
+        body: format!(
+            "Confirm your address: {base}/auth/confirm_email?token={token}\n\nToken: {token}\n"
+        ),
+    };
+    super::jobs::enqueue(db, &super::jobs::Job::Mail { message }).await?;
+    mail_ctx.jobs.wake();
     Ok(())
 }
 
@@ -117,8 +177,9 @@ pub async fn confirm_email(db: &DatabaseConnection, token: &str) -> Result<user:
     Ok(u)
 }
 
-/// Mails a sign-in link if the address has an account. Always "accepted", so the answer never
-/// reveals whether an account exists; limited per address.
+/// Queues a sign-in link for the address. Always "accepted", after the same work whether or
+/// not an account exists, so neither the answer nor its timing reveals which; limited per
+/// address.
 pub async fn request_magic_link(
     db: &DatabaseConnection,
     limiter: &RateLimiter,
@@ -129,24 +190,7 @@ pub async fn request_magic_link(
     limiter
         .check(&email)
         .map_err(|retry_after| Error::RateLimited { retry_after })?;
-    if let Some(u) = user::Entity::find()
-        .filter(user::Column::Email.eq(email))
-        .one(db)
-        .await?
-    {
-        let token = issue(db, &u, Purpose::MagicLink).await?;
-        mail_ctx.mailer.send(&mail::Message {
-                to: u.email.clone(),
-                subject: "Your Anvil sign-in link".to_string(),
-                body: format!(
-                    "Sign in: {}/auth/magic_link?token={token}\n\nToken: {token}\n\nThe link works once, for 15 minutes.\n",
-                    mail_ctx.base_url
-                ),
-            },
-        )
-        .await?;
-    }
-    Ok(())
+    queue_link(db, mail_ctx, LinkPurpose::MagicLink, email).await
 }
 
 /// Signs in with a magic link; following it also proves the address, so it confirms it.
@@ -173,7 +217,7 @@ pub async fn verify_magic_link(
     })
 }
 
-/// Mails a password-reset link if the address has an account; always "accepted".
+/// Queues a password-reset link for the address; always "accepted", as for magic links.
 pub async fn request_password_reset(
     db: &DatabaseConnection,
     limiter: &RateLimiter,
@@ -184,24 +228,7 @@ pub async fn request_password_reset(
     limiter
         .check(&format!("reset|{email}"))
         .map_err(|retry_after| Error::RateLimited { retry_after })?;
-    if let Some(u) = user::Entity::find()
-        .filter(user::Column::Email.eq(email))
-        .one(db)
-        .await?
-    {
-        let token = issue(db, &u, Purpose::PasswordReset).await?;
-        mail_ctx.mailer.send(&mail::Message {
-                to: u.email.clone(),
-                subject: "Reset your Anvil password".to_string(),
-                body: format!(
-                    "Choose a new password: {}/auth/password_reset?token={token}\n\nToken: {token}\n\nThe link works once, for an hour. If you did not ask for it, ignore this message.\n",
-                    mail_ctx.base_url
-                ),
-            },
-        )
-        .await?;
-    }
-    Ok(())
+    queue_link(db, mail_ctx, LinkPurpose::PasswordReset, email).await
 }
 
 /// Sets a new password with a reset token: ends every session of the account, then signs in.

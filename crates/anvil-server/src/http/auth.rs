@@ -345,7 +345,7 @@ pub async fn register(
     // The account exists whether or not the confirmation mail could be written.
     let base = state.base_url();
     let mail_ctx = tokens::MailContext {
-        mailer: &state.mailer,
+        jobs: &state.jobs,
         base_url: &base,
     };
     if let Err(e) = tokens::send_confirmation(&state.db, &mail_ctx, &s.user).await {
@@ -555,7 +555,7 @@ pub async fn magic_link(
 ) -> Result<Response, ApiError> {
     let base = state.base_url();
     let mail_ctx = tokens::MailContext {
-        mailer: &state.mailer,
+        jobs: &state.jobs,
         base_url: &base,
     };
     tokens::request_magic_link(&state.db, &state.mail_limiter, &mail_ctx, &body.email).await?;
@@ -597,7 +597,7 @@ pub async fn password_reset(
 ) -> Result<Response, ApiError> {
     let base = state.base_url();
     let mail_ctx = tokens::MailContext {
-        mailer: &state.mailer,
+        jobs: &state.jobs,
         base_url: &base,
     };
     tokens::request_password_reset(&state.db, &state.mail_limiter, &mail_ctx, &body.email).await?;

@@ -61,6 +61,8 @@ pub struct Shared {
     /// Magic links and password resets per email: 3 an hour.
     pub mail_limiter: Arc<RateLimiter>,
     pub mailer: Arc<crate::domain::mail::Mailer>,
+    /// Wakes this instance's job worker when a request queues a job.
+    pub jobs: Arc<crate::domain::jobs::Jobs>,
     pub key_cache: crate::domain::api_keys::KeyCache,
     /// The Liquid engine with Anvil's filters and limits.
     pub prompts: Arc<anvil_core::render::PromptEngine>,
@@ -85,6 +87,7 @@ impl AppState {
             feed: Arc::new(crate::domain::feed::Feed::new(delivery.clone())),
             delivery,
             mailer: Arc::new(mailer),
+            jobs: Arc::default(),
             key_cache: crate::domain::api_keys::KeyCache::default(),
             prompts: Arc::new(anvil_core::render::PromptEngine::default()),
             db,

@@ -394,15 +394,12 @@ pub async fn invite(
     let b: InviteBody = resource(body, "invitation")?;
     let ctx = current(&state, &caller).await?;
     let base = state.base_url();
-    let inv = crate::domain::invitations::invite(
-        &state.db,
-        &ctx,
-        &b.email,
-        &b.role,
-        &state.mailer,
-        &base,
-    )
-    .await?;
+    let mail_ctx = crate::domain::tokens::MailContext {
+        jobs: &state.jobs,
+        base_url: &base,
+    };
+    let inv =
+        crate::domain::invitations::invite(&state.db, &ctx, &b.email, &b.role, &mail_ctx).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"invitation": invitation_json(&inv)})),

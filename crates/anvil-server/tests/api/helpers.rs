@@ -187,8 +187,25 @@ pub async fn api_error(res: reqwest::Response, status: u16) -> Value {
 }
 
 impl TestApp {
-    /// The token mailed to `email` (the newest such message in the outbox).
-    pub fn mailed_token(&self, email: &str) -> String {
+    /// Waits until the job worker has run every queued job (mail goes out through it).
+    pub async fn jobs_settled(&self) {
+        for _ in 0..400 {
+            if self
+                .count("jobs WHERE status IN ('pending', 'running')")
+                .await
+                == 0
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("queued jobs did not run within 10 s");
+    }
+
+    /// The token mailed to `email` (the newest such message in the outbox), once the queue
+    /// has run.
+    pub async fn mailed_token(&self, email: &str) -> String {
+        self.jobs_settled().await;
         let dir = anvil_server::domain::mail::outbox_dir(&self.state.config.data_dir);
         let mut found: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(&dir)
             .expect("outbox exists")
@@ -236,7 +253,7 @@ impl TestApp {
                 .await
                 .expect("invite");
             assert_eq!(res.status(), 201, "invite {email}");
-            let token = self.mailed_token(email);
+            let token = self.mailed_token(email).await;
             let res = self
                 .post(&c, "/api/v1/invitations/accept", json!({"token": token}))
                 .await;
@@ -270,8 +287,9 @@ impl TestApp {
 }
 
 impl TestApp {
-    /// How many messages went to `email`.
-    pub fn mail_count(&self, email: &str) -> usize {
+    /// How many messages went to `email`, once the queue has run.
+    pub async fn mail_count(&self, email: &str) -> usize {
+        self.jobs_settled().await;
         let dir = anvil_server::domain::mail::outbox_dir(&self.state.config.data_dir);
         std::fs::read_dir(&dir)
             .map(|d| {

@@ -338,7 +338,7 @@ async fn invitations_are_single_use_for_their_recipient_and_revocable() {
     let (owner, _admin, member, org) = app.team().await;
     let org_id = org["id"].as_str().unwrap();
     // Already accepted: reuse fails.
-    let token = app.mailed_token("member@acme.test");
+    let token = app.mailed_token("member@acme.test").await;
     let res = app
         .post(
             &member,
@@ -358,7 +358,7 @@ async fn invitations_are_single_use_for_their_recipient_and_revocable() {
         )
         .await;
     let inv = res.json::<Value>().await.unwrap()["invitation"].clone();
-    let token = app.mailed_token("carol@acme.test");
+    let token = app.mailed_token("carol@acme.test").await;
     let mallory = browser();
     app.register(&mallory, "mallory@evil.test").await;
     let res = app
@@ -581,7 +581,7 @@ async fn expired_invitations_cannot_be_accepted() {
         Some(json!({"email": "carol@acme.test"})),
     )
     .await;
-    let token = app.mailed_token("carol@acme.test");
+    let token = app.mailed_token("carol@acme.test").await;
     use sea_orm::ConnectionTrait;
     app.state
         .db

@@ -11,8 +11,8 @@ use crate::helpers::{api_error, browser, spawn_app};
 async fn registration_mails_a_confirmation_link_that_works_once() {
     let app = spawn_app().await;
     app.register(&app.client, "ada@example.com").await;
-    assert_eq!(app.mail_count("ada@example.com"), 1);
-    let token = app.mailed_token("ada@example.com");
+    assert_eq!(app.mail_count("ada@example.com").await, 1);
+    let token = app.mailed_token("ada@example.com").await;
     let res = app
         .post(
             &browser(),
@@ -54,7 +54,7 @@ async fn magic_links_sign_in_once_and_never_reveal_accounts() {
         )
         .await;
     assert_eq!(res.status(), 202);
-    assert_eq!(app.mail_count("nobody@example.com"), 0);
+    assert_eq!(app.mail_count("nobody@example.com").await, 0);
 
     let res = app
         .post(
@@ -64,7 +64,7 @@ async fn magic_links_sign_in_once_and_never_reveal_accounts() {
         )
         .await;
     assert_eq!(res.status(), 202);
-    let token = app.mailed_token("ada@example.com");
+    let token = app.mailed_token("ada@example.com").await;
     let res = app
         .post(
             &app.client,
@@ -90,7 +90,7 @@ async fn magic_links_sign_in_once_and_never_reveal_accounts() {
         json!({"email": "ada@example.com"}),
     )
     .await;
-    let token = app.mailed_token("ada@example.com");
+    let token = app.mailed_token("ada@example.com").await;
     app.state
         .db
         .execute_unprepared(
@@ -140,7 +140,7 @@ async fn password_reset_replaces_the_password_and_ends_every_session() {
         )
         .await;
     assert_eq!(res.status(), 202);
-    let token = app.mailed_token("ada@example.com");
+    let token = app.mailed_token("ada@example.com").await;
     let res = app
         .post(
             &app.client,
@@ -243,7 +243,7 @@ async fn an_invitation_link_can_register_the_invitee() {
         Some(json!({"email": "dan@acme.test", "role": "admin"})),
     )
     .await;
-    let token = app.mailed_token("dan@acme.test");
+    let token = app.mailed_token("dan@acme.test").await;
     let dan = browser();
     let res = app
         .post(
@@ -282,6 +282,7 @@ async fn spawn_app_closed() -> crate::helpers::TestApp {
 async fn the_dev_mailbox_shows_mail_in_development_only() {
     let app = spawn_app().await;
     app.register(&app.client, "ada@example.com").await;
+    app.jobs_settled().await;
     let res = app.get(&app.client, "/dev/mailbox").await;
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();

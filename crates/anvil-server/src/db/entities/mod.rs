@@ -7,6 +7,7 @@ pub mod audit_event;
 pub mod channel;
 pub mod channel_move;
 pub mod invitation;
+pub mod job;
 pub mod membership;
 pub mod one_time_token;
 pub mod organisation;
