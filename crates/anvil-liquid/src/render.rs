@@ -442,6 +442,10 @@ impl<'e> Renderer<'e> {
                 from.saturating_add(limit).min(items.len())
             }
         };
+        // The reference iterates a string once, whole, whatever the offset and limit say.
+        if matches!(coll, Value::Str(_)) {
+            return Ok((items.clone(), 0, items.len()));
+        }
         Ok((items, from, to))
     }
 

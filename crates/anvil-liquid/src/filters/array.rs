@@ -125,26 +125,14 @@ fn first_or_last(input: &Value, first: bool) -> Value {
             .first()
             .map(|(k, v)| Value::array(vec![Value::Str(k.clone()), v.clone()]))
             .unwrap_or(Value::Nil),
-        Value::Str(s) => {
-            let c = if first {
-                s.chars().next()
-            } else {
-                s.chars().next_back()
-            };
-            c.map_or(Value::Nil, |c| Value::from(c.to_string()))
-        }
+        // The reference gives nothing for a string (it is not a list of characters there).
         _ => Value::Nil,
     }
 }
 
 fn sort(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Value, FilterError> {
     args.expect_count(0, 1)?;
-    if input.is_nil() {
-        return Ok(Value::Nil);
-    }
-    if !matches!(input, Value::Array(_) | Value::Range(..)) {
-        return Ok(input.clone());
-    }
+    // As in the reference: nil is an empty list, any other value a list of itself.
     let mut list = items(input, ctx)?;
     match args.get(0).filter(|k| !k.is_nil()) {
         Some(key) => {
@@ -162,12 +150,6 @@ fn sort_natural(
     ctx: &FilterContext,
 ) -> Result<Value, FilterError> {
     args.expect_count(0, 1)?;
-    if input.is_nil() {
-        return Ok(Value::Nil);
-    }
-    if !matches!(input, Value::Array(_) | Value::Range(..)) {
-        return Ok(input.clone());
-    }
     let list = items(input, ctx)?;
     let key_name = args
         .get(0)
@@ -199,9 +181,6 @@ fn sort_natural(
 
 fn uniq(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Value, FilterError> {
     args.expect_count(0, 1)?;
-    if input.is_nil() {
-        return Ok(Value::Nil);
-    }
     let key_name = args
         .get(0)
         .filter(|k| !k.is_nil())
@@ -226,9 +205,6 @@ fn compact(
     ctx: &FilterContext,
 ) -> Result<Value, FilterError> {
     args.expect_count(0, 1)?;
-    if input.is_nil() {
-        return Ok(Value::Nil);
-    }
     let key_name = args
         .get(0)
         .filter(|k| !k.is_nil())
@@ -245,20 +221,18 @@ fn compact(
 
 fn map(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Value, FilterError> {
     args.expect_count(1, 1)?;
-    if input.is_nil() {
-        return Ok(Value::Nil);
-    }
+    // As in the reference: nil maps to an empty list, an item without properties (a
+    // string, a float, a boolean) to nil, and a whole number is an error.
     let key = args.get(0).map(text).unwrap_or_default();
     let mut out = Vec::new();
     for v in flat_items(input, ctx)? {
-        match &v {
-            Value::Object(o) => out.push(o.get(key.as_ref()).cloned().unwrap_or(Value::Nil)),
-            other => {
-                return Err(
-                    format!("can only map over objects, found {}", other.type_name()).into(),
-                );
+        out.push(match v {
+            Value::Object(o) => o.get(key.as_ref()).cloned().unwrap_or(Value::Nil),
+            Value::Int(_) => {
+                return Err(format!("cannot select the property '{key}' of a number").into());
             }
-        }
+            _ => Value::Nil,
+        });
     }
     Ok(Value::array(out))
 }
@@ -302,13 +276,22 @@ fn key_value<'a>(args: &FilterArgs<'a>) -> Result<(&'a Value, Option<&'a Value>)
 
 fn where_(input: &Value, args: &FilterArgs<'_>, ctx: &FilterContext) -> Result<Value, FilterError> {
     let (key, value) = key_value(args)?;
+    // As in the reference: nothing matches in nil or a string, a float or a boolean gives
+    // nil, and a whole number is an error.
     match input {
-        Value::Nil => return Ok(Value::Nil),
         Value::Array(_) | Value::Object(_) | Value::Range(..) => {}
-        other => return Err(format!("expected an array, got {}", other.type_name()).into()),
+        Value::Nil | Value::Str(_) => return Ok(Value::array(Vec::new())),
+        Value::Int(_) => {
+            return Err(format!("cannot select the property '{}' of a number", text(key)).into());
+        }
+        _ => return Ok(Value::Nil),
     }
     let key = text(key).into_owned();
-    let list = flat_items(input, ctx)?
+    let items = flat_items(input, ctx)?;
+    if items.iter().any(|v| matches!(v, Value::Int(_))) {
+        return Err(format!("cannot select the property '{key}' of a number").into());
+    }
+    let list = items
         .into_iter()
         .filter(|v| {
             let got = prop(v, &key);

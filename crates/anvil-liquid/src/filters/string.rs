@@ -280,15 +280,24 @@ fn truncatewords(input: &Value, args: &FilterArgs<'_>, _: &FilterContext) -> sup
     let words = words.max(1) as usize;
     let ellipsis = args.get(1).map_or(Cow::Borrowed("..."), text);
     let s = text(input);
-    let list: Vec<&str> = s
-        .split(|c: char| c.is_ascii_whitespace())
-        .filter(|w| !w.is_empty())
-        .take(words + 1)
-        .collect();
-    if list.len() <= words {
+    // The reference splits with a limit of `words + 1` pieces: anything after the last word
+    // it keeps, even trailing whitespace, is a piece, and so truncates.
+    let mut kept = Vec::new();
+    let mut rest = s.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    while kept.len() < words && !rest.is_empty() {
+        let end = rest
+            .find(|c: char| c.is_ascii_whitespace())
+            .unwrap_or(rest.len());
+        kept.push(&rest[..end]);
+        rest = &rest[end..];
+        if kept.len() < words {
+            rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace());
+        }
+    }
+    if rest.is_empty() {
         return Ok(Value::from(s.into_owned()));
     }
-    let mut out = list[..words].join(" ");
+    let mut out = kept.join(" ");
     out.push_str(&ellipsis);
     Ok(Value::from(out))
 }

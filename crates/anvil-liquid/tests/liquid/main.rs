@@ -7,6 +7,7 @@ mod errors;
 mod golden;
 mod limits;
 mod properties;
+mod reference;
 mod strict;
 
 use anvil_liquid::{Engine, Error, UndefinedMode, Value};
