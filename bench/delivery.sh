@@ -21,8 +21,11 @@ for db in "${DATABASES[@]}"; do
 done
 PG_SERVER=${BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
 ADDRESS_SPEC=production
-WRK=(wrk -t2 -c64 -d10s --latency)
-WARMUP=(wrk -t2 -c64 -d2s)
+WRK=(wrk -t2 -c64 -d5s --latency)
+WARMUP=(wrk -t2 -c64 -d1s)
+# nginx and the forge take turns, this many rounds each, so that a drift of the shared
+# machine's speed during the run touches both sides alike; the report takes medians.
+ROUNDS=3
 
 # --- tools --------------------------------------------------------------------------------------
 missing=()
@@ -193,18 +196,42 @@ fetch() { # name method url [body]: saves the forge's answer as a static file fo
     chmod 644 "$WORK/www/$name.json"
 }
 
+cpu_ticks() { # pid...: user+system clock ticks of these processes and their children
+    local total=0 pid
+    for pid in "$@"; do
+        for p in $pid $(pgrep -P "$pid" 2>/dev/null); do
+            [ -r "/proc/$p/stat" ] || continue
+            # Fields 14 and 15 (utime, stime), counted after the ')' that ends the command name.
+            total=$((total + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')))
+        done
+    done
+    echo "$total"
+}
+
+measured() { # out pid cmd...: runs wrk, saves its output and the server's CPU ticks used
+    local out=$1 pid=$2 before after
+    shift 2
+    before=$(cpu_ticks "$pid")
+    "$@" | tee "$out"
+    after=$(cpu_ticks "$pid")
+    echo "$((after - before)) $(getconf CLK_TCK)" >"$out.cpu"
+}
+
 bench() { # db endpoint: nginx with the same body first, then the forge
     local db=$1 endpoint=$2
     local url=$FORGE/api/v1/$endpoint/$ADDRESS static=$db-$endpoint
     local forge_args=(-H "Authorization: Bearer $KEY")
     [ "$endpoint" = resolve ] || forge_args+=(-s bench/delivery/render.lua)
     wc -c <"$WORK/www/$static.json" | tr -d ' ' >"$RESULTS/$db.$endpoint.bytes"
-    echo "== $db $endpoint: nginx"
-    "${WARMUP[@]}" "http://127.0.0.1:$NGINX_PORT/$static.json" >/dev/null
-    "${WRK[@]}" "http://127.0.0.1:$NGINX_PORT/$static.json" | tee "$RESULTS/$db.$endpoint.nginx.txt"
-    echo "== $db $endpoint: anvil"
-    "${WARMUP[@]}" "${forge_args[@]}" "$url" >/dev/null
-    "${WRK[@]}" "${forge_args[@]}" "$url" | tee "$RESULTS/$db.$endpoint.anvil.txt"
+    local round
+    for round in $(seq "$ROUNDS"); do
+        echo "== $db $endpoint: nginx (round $round of $ROUNDS)"
+        "${WARMUP[@]}" "http://127.0.0.1:$NGINX_PORT/$static.json" >/dev/null
+        measured "$RESULTS/$db.$endpoint.nginx.$round.txt" "$NGINX_PID" "${WRK[@]}" "http://127.0.0.1:$NGINX_PORT/$static.json"
+        echo "== $db $endpoint: anvil (round $round of $ROUNDS)"
+        "${WARMUP[@]}" "${forge_args[@]}" "$url" >/dev/null
+        measured "$RESULTS/$db.$endpoint.anvil.$round.txt" "$FORGE_PID" "${WRK[@]}" "${forge_args[@]}" "$url"
+    done
 }
 
 for _ in $(seq 100); do # any HTTP answer (a 404 for /) means nginx is listening
@@ -243,7 +270,7 @@ ${WRK[*]} -H "Authorization: Bearer \$KEY" \$FORGE/api/v1/resolve/$ADDRESS
 ${WRK[*]} -H "Authorization: Bearer \$KEY" -s bench/delivery/render.lua \$FORGE/api/v1/render/$ADDRESS
 ${WRK[*]} \$NGINX/<database>-resolve.json   # the forge's resolve body as a static file
 ${WRK[*]} \$NGINX/<database>-render.json    # the forge's render body as a static file
-# each run follows a 2 s warm-up: ${WARMUP[*]} ...
+# each run follows a 1 s warm-up (${WARMUP[*]} ...); nginx and the forge alternate, $ROUNDS rounds each
 EOF
 python3 bench/delivery/report.py "$RESULTS" >"$WORK/section.md"
 python3 - "$WORK/section.md" <<'PY'

@@ -104,10 +104,12 @@ impl Forge {
         // this instance's caches within a tick.
         let feed = self.state.feed.clone();
         let feed_db = db.clone();
+        let metrics = self.state.metrics.clone();
         let ticker = tokio::spawn(async move {
             let mut tick = tokio::time::interval(FEED_TICK);
             loop {
                 tick.tick().await;
+                metrics.upkeep();
                 if let Err(e) = feed.catch_up(&feed_db).await {
                     tracing::warn!(error = %e, "reading committed events failed");
                 }

@@ -174,6 +174,26 @@ pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<
 /// Resolves a presented token, or `None` when unknown or revoked. Lookups go through the
 /// delivery cache (revocations reach it as events); `last_used_at` is written at most once a
 /// minute.
+/// A live token by hash, with its live organisation's slug.
+async fn load(
+    db: &DatabaseConnection,
+    hash: &str,
+) -> Result<Option<(access_token::Model, String)>> {
+    let Some(t) = access_token::Entity::find()
+        .filter(access_token::Column::TokenHash.eq(hash))
+        .filter(access_token::Column::RevokedAt.is_null())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let org = crate::db::entities::organisation::Entity::find_by_id(t.organisation_id.clone())
+        .filter(crate::db::entities::organisation::Column::DeletedAt.is_null())
+        .one(db)
+        .await?;
+    Ok(org.map(|o| (t, o.slug)))
+}
+
 pub async fn authenticate(
     db: &DatabaseConnection,
     cache: &super::delivery::DeliveryCache,
@@ -183,38 +203,23 @@ pub async fn authenticate(
         return Ok(None);
     }
     let hash = secrets::token_hash(presented);
-    let (t, org_slug) = match cache.tokens.get(&hash).await {
+    let (t, org_slug) = match cache.tokens.get(&hash) {
         Some(hit) => hit,
-        None => {
-            let Some(t) = access_token::Entity::find()
-                .filter(access_token::Column::TokenHash.eq(hash.clone()))
-                .filter(access_token::Column::RevokedAt.is_null())
-                .one(db)
-                .await?
-            else {
-                return Ok(None);
-            };
-            let Some(org) =
-                crate::db::entities::organisation::Entity::find_by_id(t.organisation_id.clone())
-                    .filter(crate::db::entities::organisation::Column::DeletedAt.is_null())
-                    .one(db)
-                    .await?
-            else {
-                return Ok(None);
-            };
-            cache
-                .tokens
-                .insert(hash.clone(), (t.clone(), org.slug.clone()))
-                .await;
-            (t, org.slug)
-        }
+        // Boxed, so a cache hit's future does not carry the queries' state.
+        None => match Box::pin(load(db, &hash)).await? {
+            Some(found) => {
+                cache.tokens.insert(hash.clone(), found.clone());
+                found
+            }
+            None => return Ok(None),
+        },
     };
     let at = now();
     if t.last_used_at.is_none_or(|u| at - u >= TOUCH_INTERVAL) {
         let mut active: access_token::ActiveModel = t.clone().into();
         active.last_used_at = Set(Some(at));
-        let t = active.update(db).await?;
-        cache.tokens.insert(hash, (t, org_slug.clone())).await;
+        let t = Box::pin(active.update(db)).await?;
+        cache.tokens.insert(hash, (t, org_slug.clone()));
     }
     Ok(Some((
         ProjectReader {

@@ -194,7 +194,7 @@ pub async fn revoke(
         })
     })
     .await?;
-    cache.invalidate(&hash).await;
+    cache.invalidate(&hash);
     Ok(())
 }
 
@@ -202,14 +202,14 @@ pub async fn revoke(
 /// request. Revocation on this instance invalidates at once; other instances see it when
 /// their entry expires (`KEY_CACHE_TTL`).
 #[derive(Clone)]
-pub struct KeyCache(moka::future::Cache<String, api_key::Model>);
+pub struct KeyCache(moka::sync::Cache<String, api_key::Model>);
 
 pub const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Default for KeyCache {
     fn default() -> Self {
         KeyCache(
-            moka::future::Cache::builder()
+            moka::sync::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(KEY_CACHE_TTL)
                 .build(),
@@ -224,8 +224,8 @@ impl std::fmt::Debug for KeyCache {
 }
 
 impl KeyCache {
-    pub async fn invalidate(&self, key_hash: &str) {
-        self.0.invalidate(key_hash).await;
+    pub fn invalidate(&self, key_hash: &str) {
+        self.0.invalidate(key_hash);
     }
 }
 
@@ -240,13 +240,16 @@ pub async fn authenticate(
         return Ok(None);
     }
     let hash = secrets::token_hash(presented);
-    let (key, cached) = match cache.0.get(&hash).await {
+    let (key, cached) = match cache.0.get(&hash) {
         Some(k) => (k, true),
         None => {
-            let Some(k) = api_key::Entity::find()
-                .filter(api_key::Column::KeyHash.eq(hash.clone()))
-                .one(db)
-                .await?
+            // Boxed, so a cache hit's future does not carry the query's state.
+            let Some(k) = Box::pin(
+                api_key::Entity::find()
+                    .filter(api_key::Column::KeyHash.eq(hash.clone()))
+                    .one(db),
+            )
+            .await?
             else {
                 return Ok(None);
             };
@@ -255,7 +258,7 @@ pub async fn authenticate(
     };
     let at = now();
     if key.revoked_at.is_some() || key.expires_at.is_some_and(|e| e <= at) {
-        cache.invalidate(&hash).await;
+        cache.invalidate(&hash);
         return Ok(None);
     }
     // Insert only what was read or written here: re-inserting on every hit would restart the
@@ -263,10 +266,10 @@ pub async fn authenticate(
     if key.last_used_at.is_none_or(|t| at - t >= TOUCH_INTERVAL) {
         let mut active: api_key::ActiveModel = key.clone().into();
         active.last_used_at = Set(Some(at));
-        let key = active.update(db).await?;
-        cache.0.insert(hash, key.clone()).await;
+        let key = Box::pin(active.update(db)).await?;
+        cache.0.insert(hash, key.clone());
     } else if !cached {
-        cache.0.insert(hash, key.clone()).await;
+        cache.0.insert(hash, key.clone());
     }
     let credential = Credential::ApiKey {
         key_id: key.id.clone(),

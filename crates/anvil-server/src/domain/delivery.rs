@@ -117,28 +117,28 @@ type Key = (String, u64, String);
 #[derive(Clone)]
 pub struct DeliveryCache {
     generations: Arc<RwLock<HashMap<String, u64>>>,
-    sets: moka::future::Cache<Key, Arc<Resolved>>,
+    sets: moka::sync::Cache<Key, Arc<Resolved>>,
     /// (user, organisation selector) to the organisation and role: membership checks on the
     /// hot path without a query. Membership changes arrive as events and clear it.
-    members: moka::future::Cache<(String, String), (organisation::Model, Role)>,
+    members: moka::sync::Cache<(String, String), (organisation::Model, Role)>,
     /// Access tokens by hash, with their organisation's slug; revocations arrive as events.
     pub(crate) tokens:
-        moka::future::Cache<String, (crate::db::entities::access_token::Model, String)>,
+        moka::sync::Cache<String, (crate::db::entities::access_token::Model, String)>,
 }
 
 impl Default for DeliveryCache {
     fn default() -> Self {
         DeliveryCache {
             generations: Arc::default(),
-            sets: moka::future::Cache::builder()
+            sets: moka::sync::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_idle(std::time::Duration::from_secs(3600))
                 .build(),
-            members: moka::future::Cache::builder()
+            members: moka::sync::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(super::api_keys::KEY_CACHE_TTL)
                 .build(),
-            tokens: moka::future::Cache::builder()
+            tokens: moka::sync::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(super::api_keys::KEY_CACHE_TTL)
                 .build(),
@@ -193,17 +193,18 @@ impl DeliveryCache {
                 _ => format!("sel:{}", selector.unwrap_or("")),
             },
         );
-        if let Some((organisation, role)) = self.members.get(&key).await {
+        if let Some((organisation, role)) = self.members.get(&key) {
             return Ok(OrgContext {
                 actor: actor.clone(),
                 organisation,
                 role,
             });
         }
-        let ctx = super::access::org_context(db, actor, selector).await?;
+        // Boxed: the query's large state machine would otherwise be part of every cached
+        // request's future, and moved with it.
+        let ctx = Box::pin(super::access::org_context(db, actor, selector)).await?;
         self.members
-            .insert(key, (ctx.organisation.clone(), ctx.role))
-            .await;
+            .insert(key, (ctx.organisation.clone(), ctx.role));
         Ok(ctx)
     }
 }
@@ -247,11 +248,12 @@ pub async fn resolve(
     // event is stored under the generation that event ends.
     let generation = cache.generation(&org);
     let key = (org.clone(), generation, key_text);
-    let resolved = match cache.sets.get(&key).await {
+    let resolved = match cache.sets.get(&key) {
         Some(r) => r,
         None => {
-            let r = Arc::new(build(db, engine, &org, address).await?);
-            cache.sets.insert(key, r.clone()).await;
+            // Boxed, so a cache hit's future does not carry the build's state.
+            let r = Arc::new(Box::pin(build(db, engine, &org, address)).await?);
+            cache.sets.insert(key, r.clone());
             r
         }
     };

@@ -48,7 +48,10 @@ pub fn client_info(state: &AppState, headers: &HeaderMap, peer: Option<SocketAdd
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
-            .map(|s| s.chars().take(512).collect()),
+            .map(|s| match s.char_indices().nth(512) {
+                Some((end, _)) => s[..end].to_string(),
+                None => s.to_string(),
+            }),
     }
 }
 
@@ -107,11 +110,22 @@ pub(crate) fn session_token(headers: &HeaderMap) -> Option<String> {
     cookie_value(headers, SESSION_COOKIE).filter(|t| !t.is_empty())
 }
 
-/// A session the rate limiter already authenticated for this request.
+/// A credential the rate limiter already authenticated for this request, handed to the
+/// extractors so the hot path checks a credential once.
 #[derive(Clone)]
-pub(crate) struct AuthenticatedSession {
-    pub session: session::Model,
-    pub user: user::Model,
+pub(crate) enum Authenticated {
+    Session {
+        session: session::Model,
+        user: user::Model,
+    },
+    ApiKey {
+        user_id: String,
+        credential: crate::domain::access::Credential,
+    },
+    AccessToken {
+        reader: crate::domain::access_tokens::ProjectReader,
+        organisation_slug: String,
+    },
 }
 
 /// A signed-in user (session cookie). State-changing requests must also pass the same-origin
@@ -131,11 +145,10 @@ impl FromRequestParts<AppState> for SignedIn {
         if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
             same_origin(&parts.headers, state.config.public_url.as_deref())?;
         }
-        if let Some(done) = parts.extensions.remove::<AuthenticatedSession>() {
-            return Ok(SignedIn {
-                user: done.user,
-                session: done.session,
-            });
+        if let Some(Authenticated::Session { session, user }) =
+            parts.extensions.get::<Authenticated>().cloned()
+        {
+            return Ok(SignedIn { user, session });
         }
         match accounts::authenticate(&state.db, &token).await? {
             Some((session, user)) => Ok(SignedIn { user, session }),
@@ -145,6 +158,15 @@ impl FromRequestParts<AppState> for SignedIn {
             .into()),
         }
     }
+}
+
+fn token_refused() -> ApiError {
+    domain::Error::Forbidden(
+        "project access tokens only read their project's published prompts; use an API key or \
+         sign in for this"
+            .to_string(),
+    )
+    .into()
 }
 
 /// Any authenticated caller: an API key (`Authorization: Bearer ank_live_...`) or a session
@@ -171,6 +193,25 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.to_str().ok())
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty());
+        match parts.extensions.get::<Authenticated>().cloned() {
+            Some(Authenticated::ApiKey {
+                user_id,
+                credential,
+            }) => {
+                return Ok(Caller {
+                    actor: Actor {
+                        user_id,
+                        credential,
+                        client,
+                    },
+                    organisation,
+                });
+            }
+            Some(Authenticated::AccessToken { .. }) => {
+                return Err(token_refused());
+            }
+            _ => {}
+        }
         if let Some(bearer) = bearer(&parts.headers) {
             if bearer.starts_with(crate::domain::access_tokens::TOKEN_PREFIX) {
                 return match crate::domain::access_tokens::authenticate(
@@ -180,12 +221,7 @@ impl FromRequestParts<AppState> for Caller {
                 )
                 .await?
                 {
-                    Some(_) => Err(domain::Error::Forbidden(
-                        "project access tokens only read their project's published prompts; \
-                         use an API key or sign in for this"
-                            .to_string(),
-                    )
-                    .into()),
+                    Some(_) => Err(token_refused()),
                     None => Err(domain::Error::Unauthenticated(
                         "invalid or revoked access token".to_string(),
                     )

@@ -9,9 +9,8 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
-use time::format_description::well_known::Rfc3339;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use super::AppState;
 use super::auth::Caller;
@@ -34,6 +33,16 @@ impl FromRequestParts<AppState> for DeliveryAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(super::auth::Authenticated::AccessToken {
+            reader,
+            organisation_slug,
+        }) = parts
+            .extensions
+            .get::<super::auth::Authenticated>()
+            .cloned()
+        {
+            return Ok(DeliveryAuth::Token(reader, organisation_slug));
+        }
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -163,6 +172,25 @@ pub async fn resolve(
     Ok(with_etag(json_bytes(body), &etag))
 }
 
+/// The answer of a render by address, serialised straight from the resolved set.
+#[derive(Serialize)]
+struct RenderedView<'a> {
+    rendered: &'a str,
+    prompt: PromptRef<'a>,
+    resolved_version: Option<&'a str>,
+    checksum: &'a str,
+    yanked: bool,
+    ignored_variables: &'a [String],
+    #[serde(with = "time::serde::rfc3339")]
+    rendered_at: time::OffsetDateTime,
+}
+
+#[derive(Serialize)]
+struct PromptRef<'a> {
+    id: Option<&'a str>,
+    slug: &'a str,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RenderBody {
@@ -197,15 +225,18 @@ async fn render_address(
     .await?;
     let prompt = resolved.prompt(&slug)?;
     let r = delivery::render(&state.prompts, &resolved, prompt, variables)?;
-    Ok(Json(json!({
-        "rendered": r.text,
-        "prompt": {"id": prompt.id, "slug": prompt.slug},
-        "resolved_version": resolved.resolved_version,
-        "checksum": resolved.checksum,
-        "yanked": resolved.yanked,
-        "ignored_variables": r.ignored_variables,
-        "rendered_at": domain::now().format(&Rfc3339).unwrap_or_default(),
-    }))
+    Ok(Json(RenderedView {
+        rendered: &r.text,
+        prompt: PromptRef {
+            id: prompt.id.as_deref(),
+            slug: &prompt.slug,
+        },
+        resolved_version: resolved.resolved_version.as_deref(),
+        checksum: &resolved.checksum,
+        yanked: resolved.yanked,
+        ignored_variables: &r.ignored_variables,
+        rendered_at: domain::now(),
+    })
     .into_response())
 }
 

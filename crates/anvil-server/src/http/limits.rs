@@ -13,6 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
+use super::auth::Authenticated;
 use super::error::{ApiError, ErrorBody, error_response};
 use crate::config::{Config, Switch};
 use crate::domain::rate_limit::{Quota, TokenBuckets};
@@ -70,14 +71,23 @@ async fn subject(req: &mut Request, state: &AppState) -> Result<String, ApiError
     use crate::domain::{access_tokens, accounts, api_keys};
     if let Some(bearer) = super::auth::bearer(req.headers()) {
         if bearer.starts_with(access_tokens::TOKEN_PREFIX) {
-            if let Some((t, _)) =
+            if let Some((reader, organisation_slug)) =
                 access_tokens::authenticate(&state.db, &state.delivery, bearer).await?
             {
-                return Ok(format!("token:{}", t.token_id));
+                let id = format!("token:{}", reader.token_id);
+                req.extensions_mut().insert(Authenticated::AccessToken {
+                    reader,
+                    organisation_slug,
+                });
+                return Ok(id);
             }
-        } else if let Some((key, _)) =
+        } else if let Some((key, credential)) =
             api_keys::authenticate(&state.db, &state.key_cache, bearer).await?
         {
+            req.extensions_mut().insert(Authenticated::ApiKey {
+                user_id: key.user_id,
+                credential,
+            });
             return Ok(format!("key:{}", key.id));
         }
     } else if let Some(token) = super::auth::session_token(req.headers())
@@ -85,7 +95,7 @@ async fn subject(req: &mut Request, state: &AppState) -> Result<String, ApiError
     {
         let id = format!("session:{}", session.id);
         req.extensions_mut()
-            .insert(super::auth::AuthenticatedSession { session, user });
+            .insert(Authenticated::Session { session, user });
         return Ok(id);
     }
     let peer = req
@@ -110,23 +120,32 @@ fn put_headers(res: &mut Response, q: &Quota) {
     }
 }
 
-/// Runs inside routing, where the matched route is known.
-pub async fn limit(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let Some(limits) = state.limits.clone() else {
-        return next.run(req).await;
+/// Runs inside routing, where the matched route is known; also labels the response with the
+/// route for `observe`.
+pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let mut res = match (&state.limits, &route) {
+        (Some(limits), Some(r)) if r.as_str().starts_with("/api/v1/") => {
+            let limits = limits.clone();
+            limited(&state, &limits, r.as_str(), req, next).await
+        }
+        _ => next.run(req).await,
     };
-    let Some(route) = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string())
-    else {
-        return next.run(req).await;
-    };
-    if !route.starts_with("/api/v1/") {
-        return next.run(req).await;
+    if let Some(r) = route {
+        res.extensions_mut().insert(super::observe::RouteLabel(r));
     }
-    let (name, bucket) = limits.bucket(&route);
-    let subject = match subject(&mut req, &state).await {
+    res
+}
+
+async fn limited(
+    state: &AppState,
+    limits: &Limits,
+    route: &str,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let (name, bucket) = limits.bucket(route);
+    let subject = match subject(&mut req, state).await {
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };

@@ -242,9 +242,13 @@ pub fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
 
 /// Every route the forge serves.
 pub fn router(state: AppState) -> Router {
+    // Full paths rather than `nest`: a nested router adds a prefix-stripping service and a
+    // second route match to every request.
     let api = api_routes()
         .into_iter()
-        .fold(Router::new(), |r, (path, handlers)| r.route(path, handlers))
+        .fold(Router::new(), |r, (path, handlers)| {
+            r.route(&format!("/api/v1{path}"), handlers)
+        })
         .layer(middleware::from_fn(etag::tag));
     let max_body = state.config.max_body_bytes;
     let cors = cors_layer(&state.config);
@@ -253,11 +257,10 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/dev/mailbox", get(ops::dev_mailbox))
-        .nest("/api/v1", api)
+        .merge(api)
         .merge(openapi::routes())
         .fallback(not_found)
         .route_layer(middleware::from_fn_with_state(state.clone(), limits::limit))
-        .route_layer(middleware::from_fn(observe::label_route))
         .layer(DefaultBodyLimit::max(max_body));
     let router = match cors {
         Some(c) => router.layer(c),

@@ -40,8 +40,8 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         .and_then(acceptable_id)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
-    let method = req.method().to_string();
-    let path = req.uri().path().to_string();
+    let method = req.method().clone();
+    let uri = req.uri().clone();
     let mutating = !matches!(
         *req.method(),
         axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
@@ -49,10 +49,8 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
 
     let mut res = next.run(req).await;
 
-    let route = res
-        .extensions_mut()
-        .remove::<RouteLabel>()
-        .map_or_else(|| "unmatched".to_string(), |r| r.0);
+    let label = res.extensions_mut().remove::<RouteLabel>();
+    let route = label.as_ref().map_or("unmatched", |r| r.0.as_str());
 
     // Apply what this request committed to the caches before the answer leaves, so the
     // caller (and anyone after) never reads a stale resolve on this instance. Renders and
@@ -60,7 +58,7 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     // A refused write committed nothing, so it has nothing to apply.
     if mutating
         && res.status().is_success()
-        && !READ_ONLY_POSTS.contains(&route.as_str())
+        && !READ_ONLY_POSTS.contains(&route)
         && let Err(e) = state.feed.catch_up(&state.db).await
     {
         tracing::error!(request_id = %id, error = %e, "applying committed events failed");
@@ -78,11 +76,11 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     let elapsed = started.elapsed();
     state
         .metrics
-        .observe(&method, &route, status, elapsed.as_secs_f64());
+        .observe(method.as_str(), route, status, elapsed.as_secs_f64());
     tracing::info!(
         request_id = %id,
         method = %method,
-        path = %path,
+        path = %uri.path(),
         status,
         latency_ms = elapsed.as_secs_f64() * 1000.0,
         "request"
@@ -90,19 +88,7 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     res
 }
 
-/// The matched route pattern, carried on the response for the outer layer's metrics.
+/// The matched route pattern, carried on the response for the outer layer's metrics (set by
+/// the route layer in `limits`, the one middleware that runs where the pattern is known).
 #[derive(Debug, Clone)]
-struct RouteLabel(String);
-
-/// Runs inside routing (as a route layer), where the matched pattern is known.
-pub async fn label_route(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string());
-    let mut res = next.run(req).await;
-    if let Some(r) = route {
-        res.extensions_mut().insert(RouteLabel(r));
-    }
-    res
-}
+pub(crate) struct RouteLabel(pub MatchedPath);

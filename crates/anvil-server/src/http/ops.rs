@@ -65,7 +65,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let pool = db::pool_stats(&state.db);
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(pool),
+        state.metrics.render(pool, state.feed.passes()),
     )
 }
 
