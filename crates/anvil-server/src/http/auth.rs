@@ -114,10 +114,7 @@ pub(crate) fn session_token(headers: &HeaderMap) -> Option<String> {
 /// extractors so the hot path checks a credential once.
 #[derive(Clone)]
 pub(crate) enum Authenticated {
-    Session {
-        session: session::Model,
-        user: user::Model,
-    },
+    Session(Box<(session::Model, user::Model)>),
     ApiKey {
         user_id: String,
         credential: crate::domain::access::Credential,
@@ -145,9 +142,9 @@ impl FromRequestParts<AppState> for SignedIn {
         if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
             same_origin(&parts.headers, state.config.public_url.as_deref())?;
         }
-        if let Some(Authenticated::Session { session, user }) =
-            parts.extensions.get::<Authenticated>().cloned()
+        if let Some(Authenticated::Session(pair)) = parts.extensions.get::<Authenticated>().cloned()
         {
+            let (session, user) = *pair;
             return Ok(SignedIn { user, session });
         }
         match accounts::authenticate(&state.db, &token).await? {

@@ -95,7 +95,7 @@ async fn subject(req: &mut Request, state: &AppState) -> Result<String, ApiError
     {
         let id = format!("session:{}", session.id);
         req.extensions_mut()
-            .insert(Authenticated::Session { session, user });
+            .insert(Authenticated::Session(Box::new((session, user))));
         return Ok(id);
     }
     let peer = req
