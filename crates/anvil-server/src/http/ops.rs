@@ -80,7 +80,7 @@ pub fn mailbox_allowed(env: crate::config::Environment, peer: Option<SocketAddr>
     path = "/dev/mailbox",
     tag = "operations",
     summary = "Development mailbox",
-    responses((status = 200, description = "HTML list of outgoing mail (development only)", body = String), (status = 404, description = "Not in development mode", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "HTML list of outgoing mail (development mode, to this machine only)", body = String, content_type = "text/html"), (status = 404, description = "Not in development mode, or not asked from this machine", body = super::schemas::ErrorResponse)),
     security(()),
 )]
 /// Development only, from this machine only: the mail outbox as a page, newest first (404

@@ -17,7 +17,7 @@ use crate::domain::page::{DEFAULT_LIMIT, MAX_LIMIT, Page, Paged};
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Items per page (1 to 200, default 50).
-    #[param(value_type = Option<u64>)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
     /// `meta.cursor` of the previous page.
     pub cursor: Option<String>,
