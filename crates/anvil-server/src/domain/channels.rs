@@ -63,7 +63,7 @@ pub async fn of_set<C: ConnectionTrait>(conn: &C, set_id: &str) -> Result<Vec<Ch
         .order_by_asc(channel::Column::Name)
         .all(conn)
         .await?;
-    let versions = versions::all_of(conn, set_id).await?;
+    let versions = versions::rows_of(conn, set_id).await?;
     Ok(channels
         .into_iter()
         .filter_map(|c| {
@@ -99,7 +99,7 @@ pub async fn get(
         .into_iter()
         .find(|c| c.channel.name == name)
         .ok_or_else(|| not_found(&set, name))?;
-    let versions = versions::all_of(db, &set.id).await?;
+    let versions = versions::rows_of(db, &set.id).await?;
     let label = |id: &str| {
         versions
             .iter()
@@ -160,10 +160,8 @@ pub async fn put(
         if needs_admin { what } else { "move a channel" },
         needs_admin,
     )?;
-    let target: version::Model = versions::all_of(db, &set.id)
+    let target: version::Model = versions::find_by_label(db, &set.id, &label)
         .await?
-        .into_iter()
-        .find(|v| Label::parse(&v.label).ok().as_ref() == Some(&label))
         .ok_or_else(|| {
             Error::invalid(
                 "version",

@@ -300,7 +300,7 @@ async fn build(
             (snap, Value::Null, None, false, checksum)
         }
         Some(spec) => {
-            let all = versions::all_of(db, &set.id).await?;
+            let all = versions::rows_of(db, &set.id).await?;
             let chans: Vec<(String, Label)> = channels::of_set(db, &set.id)
                 .await?
                 .into_iter()
@@ -313,11 +313,10 @@ async fn build(
                         address.project, address.prompt_set, e.message
                     ))
                 })?;
-            let v = all
-                .iter()
-                .find(|v| Label::parse(&v.label).ok().as_ref() == Some(&found.label))
+            let v = versions::find_by_label(db, &set.id, &found.label)
+                .await?
                 .ok_or_else(|| Error::Internal("resolved version vanished".to_string()))?;
-            let snap = versions::snapshot_of(v)?;
+            let snap = versions::snapshot_of(&v)?;
             let vj = json!({
                 "label": v.label,
                 "description": v.description,

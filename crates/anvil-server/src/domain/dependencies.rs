@@ -59,7 +59,7 @@ async fn resolve_spec<C: ConnectionTrait>(
     set: &prompt_set::Model,
     spec: &version::VersionSpec,
 ) -> std::result::Result<version_entity::Model, String> {
-    let all = versions::all_of(conn, &set.id)
+    let all = versions::rows_of(conn, &set.id)
         .await
         .map_err(|e| e.to_string())?;
     let chans: Vec<(String, Label)> = channels::of_set(conn, &set.id)
@@ -70,8 +70,9 @@ async fn resolve_spec<C: ConnectionTrait>(
         .collect();
     let found =
         version::resolve(spec, &versions::candidates(&all), &chans).map_err(|e| e.message)?;
-    all.into_iter()
-        .find(|v| Label::parse(&v.label).ok().as_ref() == Some(&found.label))
+    versions::find_by_label(conn, &set.id, &found.label)
+        .await
+        .map_err(|e| e.to_string())?
         .ok_or_else(|| "the resolved version vanished".to_string())
 }
 
@@ -258,10 +259,8 @@ pub async fn partials<C: ConnectionTrait>(
             ));
         };
         let label = Label::parse(&dep.resolved).map_err(|e| Error::invalid("dependencies", e))?;
-        let v = versions::all_of(conn, &set.id)
+        let v = versions::find_by_label(conn, &set.id, &label)
             .await?
-            .into_iter()
-            .find(|v| Label::parse(&v.label).ok().as_ref() == Some(&label))
             .ok_or_else(|| {
                 Error::invalid("dependencies", format!("{name} has no version {label}"))
             })?;

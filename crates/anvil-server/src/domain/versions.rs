@@ -49,25 +49,65 @@ pub fn is_yanked(v: &version::Model) -> bool {
     v.yanked_at.is_some()
 }
 
+/// What resolution, suggestions and channel moves need of a version: everything but its
+/// snapshot, which is the bulk of the row and is parsed only for the one version chosen.
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
+pub struct VersionRow {
+    pub id: String,
+    pub label: String,
+    pub checksum: String,
+    pub yanked_at: Option<time::OffsetDateTime>,
+}
+
 /// What resolution sees of a set's versions.
-pub fn candidates(versions: &[version::Model]) -> Vec<Candidate> {
+pub fn candidates(versions: &[VersionRow]) -> Vec<Candidate> {
     versions
         .iter()
         .filter_map(|v| {
             Label::parse(&v.label).ok().map(|label| Candidate {
                 label,
-                yanked: is_yanked(v),
+                yanked: v.yanked_at.is_some(),
             })
         })
         .collect()
 }
 
-/// Every version of a set (any order).
-pub async fn all_of<C: ConnectionTrait>(conn: &C, set_id: &str) -> Result<Vec<version::Model>> {
+/// Every version of a set (any order), without snapshots.
+pub async fn rows_of<C: ConnectionTrait>(conn: &C, set_id: &str) -> Result<Vec<VersionRow>> {
     Ok(version::Entity::find()
+        .select_only()
+        .columns([
+            version::Column::Id,
+            version::Column::Label,
+            version::Column::Checksum,
+            version::Column::YankedAt,
+        ])
         .filter(version::Column::PromptSetId.eq(set_id))
+        .into_model::<VersionRow>()
         .all(conn)
         .await?)
+}
+
+/// A version of a set by label (labels are stored in their canonical form, so this is one
+/// lookup on the unique index).
+pub async fn find_by_label<C: ConnectionTrait>(
+    conn: &C,
+    set_id: &str,
+    label: &Label,
+) -> Result<Option<version::Model>> {
+    Ok(version::Entity::find()
+        .filter(version::Column::PromptSetId.eq(set_id))
+        .filter(version::Column::Label.eq(label.as_string()))
+        .one(conn)
+        .await?)
+}
+
+/// A version of a set by id.
+async fn find_by_id<C: ConnectionTrait>(conn: &C, id: &str) -> Result<version::Model> {
+    version::Entity::find_by_id(id.to_string())
+        .one(conn)
+        .await?
+        .ok_or_else(|| Error::Internal(format!("version {id} vanished")))
 }
 
 /// The working copy's prompts in slug order.
@@ -139,17 +179,21 @@ fn check_releasable(
 }
 
 /// The highest version that is not yanked, if any.
-fn highest_unyanked(versions: &[version::Model]) -> Option<(&version::Model, Label)> {
+fn highest_unyanked(versions: &[VersionRow]) -> Option<(&VersionRow, Label)> {
     versions
         .iter()
-        .filter(|v| !is_yanked(v))
+        .filter(|v| v.yanked_at.is_none())
         .filter_map(|v| Label::parse(&v.label).ok().map(|l| (v, l)))
         .max_by(|a, b| a.1.cmp(&b.1))
 }
 
 /// The label the server suggests for `snap`: 1.0.0 first, then a bump of the highest
 /// unyanked version by the size of the change (skipping labels that are taken).
-pub fn suggest(versions: &[version::Model], snap: &Snapshot) -> Result<Label> {
+async fn suggest<C: ConnectionTrait>(
+    conn: &C,
+    versions: &[VersionRow],
+    snap: &Snapshot,
+) -> Result<Label> {
     let Some((base, base_label)) = highest_unyanked(versions) else {
         let mut label = Label::parse("1.0.0").map_err(Error::Internal)?;
         while versions
@@ -160,7 +204,8 @@ pub fn suggest(versions: &[version::Model], snap: &Snapshot) -> Result<Label> {
         }
         return Ok(label);
     };
-    let change = snapshot::classify_change(&snapshot_of(base)?, snap);
+    let base = find_by_id(conn, &base.id).await?;
+    let change = snapshot::classify_change(&snapshot_of(&base)?, snap);
     let mut label = base_label.bump(change);
     while versions
         .iter()
@@ -204,15 +249,13 @@ pub async fn cut(
             Box::pin(async move {
                 let id = ids::new_id();
                 events::serialise(txn).await?;
-                let versions = all_of(txn, &set.id).await?;
+                let versions = rows_of(txn, &set.id).await?;
                 if let Some(label) = &given
-                    && let Some(existing) = versions
-                        .iter()
-                        .find(|v| Label::parse(&v.label).ok().as_ref() == Some(label))
+                    && let Some(existing) = find_by_label(txn, &set.id, label).await?
                 {
                     if existing.checksum == checksum {
                         return Ok(Cut {
-                            version: existing.clone(),
+                            version: existing,
                             created: false,
                         });
                     }
@@ -234,7 +277,7 @@ pub async fn cut(
                 }
                 let label = match given {
                     Some(l) => l,
-                    None => suggest(&versions, &snap)?,
+                    None => suggest(txn, &versions, &snap).await?,
                 };
                 events::emit(
                     txn,
@@ -310,10 +353,8 @@ pub async fn by_label<C: ConnectionTrait>(
 ) -> Result<(prompt_set::Model, version::Model)> {
     let set = reader.set(conn, set_id).await?;
     let label = Label::parse(label).map_err(|e| Error::invalid("label", e))?;
-    let v = all_of(conn, &set.id)
+    let v = find_by_label(conn, &set.id, &label)
         .await?
-        .into_iter()
-        .find(|v| Label::parse(&v.label).ok().as_ref() == Some(&label))
         .ok_or_else(|| {
             Error::NotFound(format!("prompt set '{}' has no version {label}", set.slug))
         })?;
@@ -401,10 +442,8 @@ async fn side<C: ConnectionTrait>(
     }
     let label = Label::parse(which)
         .map_err(|_| Error::invalid(field, "must be a version label or 'working'"))?;
-    let v = all_of(conn, &set.id)
+    let v = find_by_label(conn, &set.id, &label)
         .await?
-        .into_iter()
-        .find(|v| Label::parse(&v.label).ok().as_ref() == Some(&label))
         .ok_or_else(|| {
             Error::invalid(
                 field,
