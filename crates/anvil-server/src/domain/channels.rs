@@ -57,6 +57,38 @@ fn refuse_yanked(target: &version::Model) -> Result<()> {
 }
 
 /// Every channel of a set with the label it points at.
+/// (channel name, label of its version) for every channel of a set, in one query: what
+/// resolving a spec needs of channels.
+pub async fn labels_of<C: ConnectionTrait>(conn: &C, set_id: &str) -> Result<Vec<(String, Label)>> {
+    let backend = conn.get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => {
+            "SELECT c.name AS name, v.label AS label FROM channels c \
+             JOIN versions v ON v.id = c.version_id WHERE c.prompt_set_id = $1"
+        }
+        _ => {
+            "SELECT c.name AS name, v.label AS label FROM channels c \
+             JOIN versions v ON v.id = c.version_id WHERE c.prompt_set_id = ?"
+        }
+    };
+    let rows = conn
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [set_id.into()],
+        ))
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let name: String = r.try_get("", "name")?;
+        let label: String = r.try_get("", "label")?;
+        if let Ok(l) = Label::parse(&label) {
+            out.push((name, l));
+        }
+    }
+    Ok(out)
+}
+
 pub async fn of_set<C: ConnectionTrait>(conn: &C, set_id: &str) -> Result<Vec<ChannelView>> {
     let channels = channel::Entity::find()
         .filter(channel::Column::PromptSetId.eq(set_id))

@@ -13,7 +13,6 @@ use anvil_core::params::Parameter;
 use anvil_core::partials::SetPartials;
 use anvil_core::render::{PromptEngine, RenderError};
 use anvil_core::snapshot::Snapshot;
-use anvil_core::version::{self, Label};
 use anvil_liquid::Template;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::{Map, Value, json};
@@ -22,7 +21,7 @@ use super::access::{Action, OrgContext};
 use super::access_tokens::ProjectReader;
 use super::feed::FeedEvent;
 use super::organisations::Role;
-use super::{Error, FieldError, Result, channels, now, versions};
+use super::{Error, FieldError, Result, now, versions};
 use crate::db::entities::{organisation, project, prompt, prompt_set};
 
 /// Who reads: a member of the organisation (session or API key), or a project access token.
@@ -300,22 +299,15 @@ async fn build(
             (snap, Value::Null, None, false, checksum)
         }
         Some(spec) => {
-            let all = versions::rows_of(db, &set.id).await?;
-            let chans: Vec<(String, Label)> = channels::of_set(db, &set.id)
-                .await?
-                .into_iter()
-                .filter_map(|c| Label::parse(&c.label).ok().map(|l| (c.channel.name, l)))
-                .collect();
-            let found =
-                version::resolve(spec, &versions::candidates(&all), &chans).map_err(|e| {
-                    Error::NotFound(format!(
-                        "{}/{}: {}",
-                        address.project, address.prompt_set, e.message
-                    ))
-                })?;
-            let v = versions::find_by_label(db, &set.id, &found.label)
-                .await?
-                .ok_or_else(|| Error::Internal("resolved version vanished".to_string()))?;
+            let (v, found) =
+                versions::resolve_spec(db, &set.id, spec)
+                    .await?
+                    .map_err(|message| {
+                        Error::NotFound(format!(
+                            "{}/{}: {message}",
+                            address.project, address.prompt_set
+                        ))
+                    })?;
             let snap = versions::snapshot_of(&v)?;
             let vj = json!({
                 "label": v.label,

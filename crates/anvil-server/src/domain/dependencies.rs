@@ -15,7 +15,7 @@ use anvil_core::version::{self, Label};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 
-use super::{Error, Result, channels, versions};
+use super::{Error, Result, versions};
 use crate::db::entities::{project, prompt_set, version as version_entity};
 
 pub const MAX_DEPENDENCIES: usize = 20;
@@ -59,21 +59,10 @@ async fn resolve_spec<C: ConnectionTrait>(
     set: &prompt_set::Model,
     spec: &version::VersionSpec,
 ) -> std::result::Result<version_entity::Model, String> {
-    let all = versions::rows_of(conn, &set.id)
-        .await
-        .map_err(|e| e.to_string())?;
-    let chans: Vec<(String, Label)> = channels::of_set(conn, &set.id)
+    versions::resolve_spec(conn, &set.id, spec)
         .await
         .map_err(|e| e.to_string())?
-        .into_iter()
-        .filter_map(|c| Label::parse(&c.label).ok().map(|l| (c.channel.name, l)))
-        .collect();
-    let found =
-        version::resolve(spec, &versions::candidates(&all), &chans).map_err(|e| e.message)?;
-    versions::find_by_label(conn, &set.id, &found.label)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| "the resolved version vanished".to_string())
+        .map(|(v, _)| v)
 }
 
 /// A parsed dependency address, or why it is not one.

@@ -102,6 +102,50 @@ pub async fn find_by_label<C: ConnectionTrait>(
         .await?)
 }
 
+/// Resolves `spec` among a set's versions and channels, reading only what the spec needs:
+/// an exact label or a channel is one indexed lookup, ranges read the light projection.
+/// The inner error says why nothing matched, listing what the set has.
+pub async fn resolve_spec<C: ConnectionTrait>(
+    conn: &C,
+    set_id: &str,
+    spec: &anvil_core::version::VersionSpec,
+) -> Result<std::result::Result<(version::Model, anvil_core::version::Resolution), String>> {
+    use anvil_core::version::VersionSpec;
+    let chans = super::channels::labels_of(conn, set_id).await?;
+    let target = match spec {
+        VersionSpec::Exact(label) => Some(label.clone()),
+        VersionSpec::Channel(name) => chans
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, l)| l.clone()),
+        _ => None,
+    };
+    // The narrow path: the one row the spec names, if it exists.
+    if let Some(label) = &target
+        && let Some(v) = find_by_label(conn, set_id, label).await?
+    {
+        let one = [VersionRow {
+            id: v.id.clone(),
+            label: v.label.clone(),
+            checksum: v.checksum.clone(),
+            yanked_at: v.yanked_at,
+        }];
+        if let Ok(found) = anvil_core::version::resolve(spec, &candidates(&one), &chans) {
+            return Ok(Ok((v, found)));
+        }
+    }
+    // Ranges, and the message for a miss, need every version.
+    let all = rows_of(conn, set_id).await?;
+    let found = match anvil_core::version::resolve(spec, &candidates(&all), &chans) {
+        Ok(f) => f,
+        Err(e) => return Ok(Err(e.message)),
+    };
+    match find_by_label(conn, set_id, &found.label).await? {
+        Some(v) => Ok(Ok((v, found))),
+        None => Err(Error::Internal("a resolved version vanished".to_string())),
+    }
+}
+
 /// A version of a set by id.
 async fn find_by_id<C: ConnectionTrait>(conn: &C, id: &str) -> Result<version::Model> {
     version::Entity::find_by_id(id.to_string())
@@ -353,11 +397,9 @@ pub async fn by_label<C: ConnectionTrait>(
 ) -> Result<(prompt_set::Model, version::Model)> {
     let set = reader.set(conn, set_id).await?;
     let label = Label::parse(label).map_err(|e| Error::invalid("label", e))?;
-    let v = find_by_label(conn, &set.id, &label)
-        .await?
-        .ok_or_else(|| {
-            Error::NotFound(format!("prompt set '{}' has no version {label}", set.slug))
-        })?;
+    let v = find_by_label(conn, &set.id, &label).await?.ok_or_else(|| {
+        Error::NotFound(format!("prompt set '{}' has no version {label}", set.slug))
+    })?;
     Ok((set, v))
 }
 
@@ -442,14 +484,12 @@ async fn side<C: ConnectionTrait>(
     }
     let label = Label::parse(which)
         .map_err(|_| Error::invalid(field, "must be a version label or 'working'"))?;
-    let v = find_by_label(conn, &set.id, &label)
-        .await?
-        .ok_or_else(|| {
-            Error::invalid(
-                field,
-                format!("prompt set '{}' has no version {label}", set.slug),
-            )
-        })?;
+    let v = find_by_label(conn, &set.id, &label).await?.ok_or_else(|| {
+        Error::invalid(
+            field,
+            format!("prompt set '{}' has no version {label}", set.slug),
+        )
+    })?;
     let _ = ctx;
     snapshot_of(&v)
 }
