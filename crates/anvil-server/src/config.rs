@@ -89,9 +89,7 @@ pub struct Config {
     pub rate_limit_standard_per_hour: u32,
     /// Rendering the working copy, per credential and hour.
     pub rate_limit_render_per_hour: u32,
-    /// Bundle import and export, per credential and hour.
-    pub rate_limit_bulk_per_hour: u32,
-    /// What applications call (resolve, render by address, bundles, events): a sustained
+    /// What applications call (resolve and render by address): a sustained
     /// rate per credential and second, with bursts up to `rate_limit_delivery_burst`.
     pub rate_limit_delivery_per_second: u32,
     pub rate_limit_delivery_burst: u32,
@@ -118,7 +116,6 @@ impl Default for Config {
             rate_limits: Switch::On,
             rate_limit_standard_per_hour: 1_000,
             rate_limit_render_per_hour: 10_000,
-            rate_limit_bulk_per_hour: 100,
             rate_limit_delivery_per_second: 100,
             rate_limit_delivery_burst: 1_000,
             cors_allowed_origins: Vec::new(),
@@ -201,9 +198,7 @@ rate_limits = "on"
 rate_limit_standard_per_hour = 1000
 # Rendering the working copy per hour (ANVIL_RATE_LIMIT_RENDER_PER_HOUR).
 rate_limit_render_per_hour = 10000
-# Bundle import/export per hour (ANVIL_RATE_LIMIT_BULK_PER_HOUR).
-rate_limit_bulk_per_hour = 100
-# Resolve, render by address, bundles and events: per second, with bursts
+# Resolve and render by address: per second, with bursts
 # (ANVIL_RATE_LIMIT_DELIVERY_PER_SECOND, ANVIL_RATE_LIMIT_DELIVERY_BURST).
 rate_limit_delivery_per_second = 100
 rate_limit_delivery_burst = 1000
@@ -340,10 +335,6 @@ impl Config {
                 &mut self.rate_limit_render_per_hour,
             ),
             (
-                "ANVIL_RATE_LIMIT_BULK_PER_HOUR",
-                &mut self.rate_limit_bulk_per_hour,
-            ),
-            (
                 "ANVIL_RATE_LIMIT_DELIVERY_PER_SECOND",
                 &mut self.rate_limit_delivery_per_second,
             ),
@@ -375,7 +366,6 @@ impl Config {
         let limits = [
             self.rate_limit_standard_per_hour,
             self.rate_limit_render_per_hour,
-            self.rate_limit_bulk_per_hour,
             self.rate_limit_delivery_per_second,
             self.rate_limit_delivery_burst,
         ];

@@ -1,8 +1,8 @@
-//! The in-process feed of committed domain events (live streams will read it too). It tails the events table from the last
+//! The in-process feed of committed domain events. It tails the events table from the last
 //! id it has seen, so it only ever delivers committed rows in id (commit) order, and hands
 //! each event to the caches that depend on it. The HTTP layer calls [`Feed::catch_up`] after
-//! every state-changing request, before the response leaves, so the caller and everyone after
-//! see fresh answers; a background tick catches what other processes wrote.
+//! every successful state-changing request, before the response leaves, so the caller and
+//! everyone after see fresh answers; a background tick catches what other processes wrote.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

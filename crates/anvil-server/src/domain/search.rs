@@ -1,8 +1,8 @@
 //! Search over the names, descriptions and templates of an organisation's projects, prompt
 //! sets and prompts: PostgreSQL full-text search (`simple` configuration) or SQLite FTS5
 //! (`unicode61`) behind one function. Query text is reduced to words before it reaches either
-//! engine, so no query syntax of theirs can be injected; every word must match, the last one
-//! as a prefix (search as you type).
+//! engine, so no query syntax of theirs can be injected; every word must match, as a prefix
+//! of a word in the text (search as you type).
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
 

@@ -1,6 +1,6 @@
-//! Rate limits per credential, by bucket: `delivery` for what applications call (resolve,
-//! render by address, bundles, events), `render` for previews of the working copy, `bulk`
-//! for imports and exports, `standard` for the rest of the API. Buckets are keyed by the
+//! Rate limits per credential, by bucket: `delivery` for what applications call (resolve and
+//! render by address), `render` for previews of the working copy, `standard` for the rest of
+//! the API. Buckets are keyed by the
 //! authenticated credential's id, else by the client address. Every API response carries `X-RateLimit-Limit`,
 //! `-Remaining` and `-Reset`; a refusal is a 429 with `Retry-After`.
 
@@ -23,7 +23,6 @@ use crate::domain::rate_limit::{Quota, TokenBuckets};
 pub struct Limits {
     standard: TokenBuckets,
     render: TokenBuckets,
-    bulk: TokenBuckets,
     delivery: TokenBuckets,
 }
 
@@ -33,7 +32,6 @@ impl Limits {
             Arc::new(Limits {
                 standard: TokenBuckets::per_hour(c.rate_limit_standard_per_hour),
                 render: TokenBuckets::per_hour(c.rate_limit_render_per_hour),
-                bulk: TokenBuckets::per_hour(c.rate_limit_bulk_per_hour),
                 delivery: TokenBuckets::new(
                     c.rate_limit_delivery_burst,
                     f64::from(c.rate_limit_delivery_per_second),
@@ -45,15 +43,8 @@ impl Limits {
     /// The bucket of a route pattern (as the router matched it).
     fn bucket(&self, route: &str) -> (&'static str, &TokenBuckets) {
         let path = route.strip_prefix("/api/v1").unwrap_or(route);
-        if path.starts_with("/resolve/")
-            || path.starts_with("/render")
-            || path.starts_with("/events")
-            || path.ends_with("/bundle")
-            || path.ends_with("/current_bundle")
-        {
+        if path.starts_with("/resolve/") || path.starts_with("/render") {
             ("delivery", &self.delivery)
-        } else if path.starts_with("/bundles/") {
-            ("bulk", &self.bulk)
         } else if path == "/prompts/{id}/render" {
             ("render", &self.render)
         } else {

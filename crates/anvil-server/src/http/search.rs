@@ -30,7 +30,7 @@ pub struct SearchQuery {
     path = "/api/v1/search",
     tag = "search",
     summary = "Search names, descriptions and templates",
-    params(("q" = String, Query, description = "Words to find; the last matches as a prefix"), super::pagination::PageQuery),
+    params(("q" = String, Query, description = "Words to find; each must match the start of a word"), super::pagination::PageQuery),
     responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Hits, best first", body = super::schemas::SearchResults), super::schemas::ApiErrors),
 )]
 pub async fn search(
