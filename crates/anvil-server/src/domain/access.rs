@@ -92,6 +92,7 @@ pub enum Action {
     RemoveMembers,
     RenameOrganisation,
     DeleteOrganisation,
+    RestoreOrPurge,
 }
 
 impl Action {
@@ -102,9 +103,8 @@ impl Action {
             ReadOrganisation | EditContent => Role::Member,
             DeleteContent | ManageProjects | ManageVersions | ManageTokens | ReadAudit
             | ManageInvitations => Role::Admin,
-            InviteOwner | ChangeRoles | RemoveMembers | RenameOrganisation | DeleteOrganisation => {
-                Role::Owner
-            }
+            InviteOwner | ChangeRoles | RemoveMembers | RenameOrganisation | DeleteOrganisation
+            | RestoreOrPurge => Role::Owner,
         }
     }
 
@@ -115,7 +115,9 @@ impl Action {
             ReadOrganisation => Scope::Read,
             EditContent | DeleteContent | ManageProjects | ManageVersions => Scope::Write,
             ManageTokens | ReadAudit | ManageInvitations | InviteOwner | ChangeRoles
-            | RemoveMembers | RenameOrganisation | DeleteOrganisation => Scope::Admin,
+            | RemoveMembers | RenameOrganisation | DeleteOrganisation | RestoreOrPurge => {
+                Scope::Admin
+            }
         }
     }
 
@@ -135,6 +137,7 @@ impl Action {
             RemoveMembers => "remove members",
             RenameOrganisation => "rename the organisation",
             DeleteOrganisation => "delete the organisation",
+            RestoreOrPurge => "restore or purge archived projects and prompt sets",
         }
     }
 }
@@ -286,6 +289,7 @@ mod tests {
             ManageInvitations,
         ];
         let owner_only = [
+            RestoreOrPurge,
             InviteOwner,
             ChangeRoles,
             RemoveMembers,

@@ -165,7 +165,7 @@ impl DeliveryCache {
         if e.event_type.starts_with("member.") || e.event_type.starts_with("organisation.") {
             self.members.invalidate_all();
         }
-        if e.event_type == "access_token.revoked" {
+        if e.event_type == "access_token.revoked" || e.event_type == "project.purged" {
             self.tokens.invalidate_all();
         }
     }

@@ -7,6 +7,7 @@ pub mod access_tokens;
 pub mod accounts;
 pub mod admin;
 pub mod api_keys;
+pub mod archive;
 pub mod audit;
 pub mod audit_log;
 pub mod channels;

@@ -98,6 +98,7 @@ pub async fn create(
                 created_at: Set(at),
                 updated_at: Set(at),
                 archived_at: Set(None),
+                purged_at: Set(None),
             }
             .insert(txn)
             .await?;

@@ -164,6 +164,7 @@ pub async fn create(
                 created_at: at,
                 updated_at: at,
                 archived_at: None,
+                purged_at: None,
             };
             if let Some(list) = &input.dependencies {
                 let checked = dependencies::check(txn, &model, &project.slug, list).await?;

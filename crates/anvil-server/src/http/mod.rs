@@ -13,6 +13,7 @@ use sea_orm::DatabaseConnection;
 use crate::config::Config;
 use crate::domain::rate_limit::RateLimiter;
 
+pub mod archive;
 pub mod auth;
 pub mod delivery;
 pub mod error;
@@ -182,6 +183,12 @@ pub fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
                 .delete(projects::delete),
         ),
         ("/projects/by_slug/{slug}", get(projects::by_slug)),
+        ("/projects/archived", get(archive::projects)),
+        ("/projects/{id}/unarchive", post(archive::restore_project)),
+        ("/projects/{id}/purge", post(archive::purge_project)),
+        ("/projects/{id}/prompt_sets/archived", get(archive::sets)),
+        ("/prompt_sets/{id}/unarchive", post(archive::restore_set)),
+        ("/prompt_sets/{id}/purge", post(archive::purge_set)),
         (
             "/projects/{id}/prompt_sets",
             get(prompt_sets::list_in_project).post(prompt_sets::create),

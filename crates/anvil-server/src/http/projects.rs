@@ -18,7 +18,7 @@ use crate::domain::access::{self, OrgContext};
 use crate::domain::precondition;
 use crate::domain::projects::{self, ProjectInput};
 
-fn project_json(p: &project::Model) -> Value {
+pub(crate) fn project_json(p: &project::Model) -> Value {
     let ts = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     json!({
         "id": p.id,

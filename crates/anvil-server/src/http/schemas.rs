@@ -401,6 +401,12 @@ pub struct PromptSetInput {
 }
 
 #[derive(ToSchema)]
+pub struct PurgeBody {
+    /// The slug of what is purged, to confirm: purging cannot be undone.
+    pub confirm: String,
+}
+
+#[derive(ToSchema)]
 pub struct StatusBody {
     /// `live`, `review` or `locked`.
     pub status: String,

@@ -18,6 +18,7 @@ async fn project_in(app: &TestApp, org_id: &str) -> String {
         created_at: Set(now),
         updated_at: Set(now),
         archived_at: Set(None),
+        purged_at: Set(None),
     }
     .insert(&app.state.db)
     .await

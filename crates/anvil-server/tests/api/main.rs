@@ -7,6 +7,7 @@
 mod access_tokens;
 mod accounts;
 mod api_keys;
+mod archive;
 mod bad_input;
 mod composition;
 mod contract;
