@@ -16,7 +16,9 @@ const FLOOD: u64 = 1_000_000;
 fn takes(c: &mut Criterion) {
     let mut g = c.benchmark_group("rate_limit_take");
     let steady = TokenBuckets::new(1_000_000, 1_000_000.0);
-    g.bench_function("one_key", |b| b.iter(|| black_box(steady.take("key:steady"))));
+    g.bench_function("one_key", |b| {
+        b.iter(|| black_box(steady.take("key:steady")))
+    });
 
     let fresh = TokenBuckets::new(1_000, 1.0);
     let mut m = 0u64;

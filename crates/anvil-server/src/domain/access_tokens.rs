@@ -51,7 +51,7 @@ async fn project_context(
         .ok_or_else(|| not_found("project"))?;
     let ctx = access::org_context_by_id(db, actor, &p.organisation_id)
         .await
-        .map_err(|_| not_found("project"))?;
+        .map_err(|e| e.as_not_found("project not found"))?;
     Ok((p, ctx))
 }
 
@@ -139,7 +139,7 @@ pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<
         .ok_or_else(|| not_found("access token"))?;
     let ctx = access::org_context_by_id(db, actor, &t.organisation_id)
         .await
-        .map_err(|_| not_found("access token"))?;
+        .map_err(|e| e.as_not_found("access token not found"))?;
     ctx.require(Action::ManageTokens)?;
     let audit_actor = actor.audit();
     super::write(db, move |txn| {

@@ -170,7 +170,7 @@ pub async fn revoke(
     // Outside the caller's organisations the key does not exist for them.
     let ctx = access::org_context_by_id(db, actor, &key.organisation_id)
         .await
-        .map_err(|_| Error::NotFound("API key not found".to_string()))?;
+        .map_err(|e| e.as_not_found("API key not found"))?;
     if key.user_id != actor.user_id {
         ctx.require(Action::ManageTokens)?;
     }

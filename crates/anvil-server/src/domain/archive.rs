@@ -10,7 +10,7 @@ use sea_orm::{
 
 use super::access::{Action, OrgContext};
 use super::page::{Page, Paged};
-use super::{Error, Result, audit, events, now};
+use super::{Error, Result, now};
 use crate::db::entities::{access_token, channel, project, prompt, prompt_set, version};
 
 fn project_not_found() -> Error {
@@ -132,21 +132,19 @@ pub async fn restore_project(
             active.archived_at = Set(None);
             active.updated_at = Set(now());
             let p = active.update(txn).await?;
-            audit::record(
+            super::write::trail(
                 txn,
-                &p.organisation_id,
-                &ctx.actor.audit(),
-                "project.restored",
-                ("project", Some(&p.id)),
-                serde_json::json!({"slug": p.slug}),
-            )
-            .await?;
-            events::emit(
-                txn,
-                &p.organisation_id,
-                Some(&p.id),
-                "project.restored",
-                serde_json::json!({"project_id": p.id, "slug": p.slug}),
+                super::write::Trail {
+                    organisation_id: &p.organisation_id,
+                    project_id: Some(&p.id),
+                    actor: &ctx.actor.audit(),
+                    resource: ("project", &p.id),
+                    audit: ("project.restored", serde_json::json!({"slug": p.slug})),
+                    event: (
+                        "project.restored",
+                        serde_json::json!({"project_id": p.id, "slug": p.slug}),
+                    ),
+                },
             )
             .await?;
             Ok(p)
@@ -190,21 +188,16 @@ pub async fn restore_set(
             active.archived_at = Set(None);
             active.updated_at = Set(now());
             let s = active.update(txn).await?;
-            audit::record(
+            super::write::trail(
                 txn,
-                &s.organisation_id,
-                &ctx.actor.audit(),
-                "prompt_set.restored",
-                ("prompt_set", Some(&s.id)),
-                serde_json::json!({"project": project.slug, "slug": s.slug}),
-            )
-            .await?;
-            events::emit(
-                txn,
-                &s.organisation_id,
-                Some(&s.project_id),
-                "prompt_set.restored",
-                serde_json::json!({"prompt_set_id": s.id, "project": project.slug, "slug": s.slug}),
+                super::write::Trail {
+                    organisation_id: &s.organisation_id,
+                    project_id: Some(&s.project_id),
+                    actor: &ctx.actor.audit(),
+                    resource: ("prompt_set", &s.id),
+                    audit: ("prompt_set.restored", serde_json::json!({"project": project.slug, "slug": s.slug})),
+                    event: ("prompt_set.restored", serde_json::json!({"prompt_set_id": s.id, "project": project.slug, "slug": s.slug})),
+                },
             )
             .await?;
             Ok(s)
@@ -282,21 +275,22 @@ pub async fn purge_project(
             active.purged_at = Set(Some(now()));
             active.updated_at = Set(now());
             active.update(txn).await?;
-            audit::record(
+            super::write::trail(
                 txn,
-                &p.organisation_id,
-                &ctx.actor.audit(),
-                "project.purged",
-                ("project", Some(&p.id)),
-                serde_json::json!({"slug": p.slug, "prompt_sets": sets}),
-            )
-            .await?;
-            events::emit(
-                txn,
-                &p.organisation_id,
-                Some(&p.id),
-                "project.purged",
-                serde_json::json!({"project_id": p.id, "slug": p.slug}),
+                super::write::Trail {
+                    organisation_id: &p.organisation_id,
+                    project_id: Some(&p.id),
+                    actor: &ctx.actor.audit(),
+                    resource: ("project", &p.id),
+                    audit: (
+                        "project.purged",
+                        serde_json::json!({"slug": p.slug, "prompt_sets": sets}),
+                    ),
+                    event: (
+                        "project.purged",
+                        serde_json::json!({"project_id": p.id, "slug": p.slug}),
+                    ),
+                },
             )
             .await?;
             Ok(())
@@ -326,21 +320,19 @@ pub async fn purge_set(
             active.purged_at = Set(Some(now()));
             active.updated_at = Set(now());
             active.update(txn).await?;
-            audit::record(
+            super::write::trail(
                 txn,
-                &s.organisation_id,
-                &ctx.actor.audit(),
-                "prompt_set.purged",
-                ("prompt_set", Some(&s.id)),
-                serde_json::json!({"slug": s.slug}),
-            )
-            .await?;
-            events::emit(
-                txn,
-                &s.organisation_id,
-                Some(&s.project_id),
-                "prompt_set.purged",
-                serde_json::json!({"prompt_set_id": s.id, "slug": s.slug}),
+                super::write::Trail {
+                    organisation_id: &s.organisation_id,
+                    project_id: Some(&s.project_id),
+                    actor: &ctx.actor.audit(),
+                    resource: ("prompt_set", &s.id),
+                    audit: ("prompt_set.purged", serde_json::json!({"slug": s.slug})),
+                    event: (
+                        "prompt_set.purged",
+                        serde_json::json!({"prompt_set_id": s.id, "slug": s.slug}),
+                    ),
+                },
             )
             .await?;
             Ok(())

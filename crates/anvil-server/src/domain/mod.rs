@@ -82,6 +82,16 @@ impl Error {
         Error::Validation(vec![FieldError::new(field, message)])
     }
 
+    /// A not-found about something else (a membership, a parent) retold as not-found of what
+    /// the caller asked for; any other error, a failing database above all, stays a 500 and
+    /// is never disguised as a 404.
+    pub fn as_not_found(self, message: &str) -> Self {
+        match self {
+            Error::NotFound(_) => Error::NotFound(message.to_string()),
+            other => other,
+        }
+    }
+
     pub fn conflict(field: &str, message: impl Into<String>) -> Self {
         Error::Conflict {
             message: message.into(),

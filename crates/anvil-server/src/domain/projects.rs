@@ -10,7 +10,7 @@ use sea_orm::{
 use super::access::{Action, OrgContext};
 use super::page::{Page, Paged};
 use super::precondition::{self, Precondition};
-use super::{Error, Result, audit, events, ids, naming, now};
+use super::{Error, Result, ids, naming, now};
 use crate::db::entities::project;
 
 #[derive(Debug, Clone, Default)]
@@ -102,21 +102,22 @@ pub async fn create(
             }
             .insert(txn)
             .await?;
-            audit::record(
+            super::write::trail(
                 txn,
-                &p.organisation_id,
-                &ctx.actor.audit(),
-                "project.created",
-                ("project", Some(&p.id)),
-                serde_json::json!({"name": p.name, "slug": p.slug}),
-            )
-            .await?;
-            events::emit(
-                txn,
-                &p.organisation_id,
-                Some(&p.id),
-                "project.created",
-                serde_json::json!({"id": p.id, "slug": p.slug}),
+                super::write::Trail {
+                    organisation_id: &p.organisation_id,
+                    project_id: Some(&p.id),
+                    actor: &ctx.actor.audit(),
+                    resource: ("project", &p.id),
+                    audit: (
+                        "project.created",
+                        serde_json::json!({"name": p.name, "slug": p.slug}),
+                    ),
+                    event: (
+                        "project.created",
+                        serde_json::json!({"id": p.id, "slug": p.slug}),
+                    ),
+                },
             )
             .await?;
             Ok(p)
@@ -224,21 +225,22 @@ pub async fn update(
             }
             active.updated_at = Set(now());
             let p = active.update(txn).await?;
-            audit::record(
+            super::write::trail(
                 txn,
-                &p.organisation_id,
-                &ctx.actor.audit(),
-                "project.updated",
-                ("project", Some(&p.id)),
-                serde_json::json!({"name": name, "slug": slug, "description": description}),
-            )
-            .await?;
-            events::emit(
-                txn,
-                &p.organisation_id,
-                Some(&p.id),
-                "project.updated",
-                serde_json::json!({"id": p.id, "slug": p.slug}),
+                super::write::Trail {
+                    organisation_id: &p.organisation_id,
+                    project_id: Some(&p.id),
+                    actor: &ctx.actor.audit(),
+                    resource: ("project", &p.id),
+                    audit: (
+                        "project.updated",
+                        serde_json::json!({"name": name, "slug": slug, "description": description}),
+                    ),
+                    event: (
+                        "project.updated",
+                        serde_json::json!({"id": p.id, "slug": p.slug}),
+                    ),
+                },
             )
             .await?;
             Ok(p)
@@ -263,21 +265,22 @@ pub async fn archive(
             let mut active: project::ActiveModel = current.clone().into();
             active.archived_at = Set(Some(now()));
             active.update(txn).await?;
-            audit::record(
+            super::write::trail(
                 txn,
-                &current.organisation_id,
-                &ctx.actor.audit(),
-                "project.archived",
-                ("project", Some(&current.id)),
-                serde_json::json!({"slug": current.slug}),
-            )
-            .await?;
-            events::emit(
-                txn,
-                &current.organisation_id,
-                Some(&current.id),
-                "project.deleted",
-                serde_json::json!({"id": current.id, "slug": current.slug}),
+                super::write::Trail {
+                    organisation_id: &current.organisation_id,
+                    project_id: Some(&current.id),
+                    actor: &ctx.actor.audit(),
+                    resource: ("project", &current.id),
+                    audit: (
+                        "project.archived",
+                        serde_json::json!({"slug": current.slug}),
+                    ),
+                    event: (
+                        "project.deleted",
+                        serde_json::json!({"id": current.id, "slug": current.slug}),
+                    ),
+                },
             )
             .await?;
             Ok(())

@@ -9,7 +9,7 @@ use sea_orm::{
 use super::access::{Action, OrgContext};
 use super::page::{Page, Paged};
 use super::precondition::{self, Precondition};
-use super::{Error, Result, audit, dependencies, events, ids, naming, now, projects};
+use super::{Error, Result, dependencies, ids, naming, now, projects};
 use crate::db::entities::{project, prompt_set};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,21 +171,22 @@ pub async fn create(
                 model.dependencies = dependencies::to_json(&checked);
             }
             let s = prompt_set::ActiveModel::from(model).insert(txn).await?;
-            audit::record(
+            super::write::trail(
                 txn,
-                &s.organisation_id,
-                &ctx.actor.audit(),
-                "prompt_set.created",
-                ("prompt_set", Some(&s.id)),
-                serde_json::json!({"project": project.slug, "slug": s.slug}),
-            )
-            .await?;
-            events::emit(
-                txn,
-                &s.organisation_id,
-                Some(&s.project_id),
-                "prompt_set.created",
-                serde_json::json!({"id": s.id, "slug": s.slug}),
+                super::write::Trail {
+                    organisation_id: &s.organisation_id,
+                    project_id: Some(&s.project_id),
+                    actor: &ctx.actor.audit(),
+                    resource: ("prompt_set", &s.id),
+                    audit: (
+                        "prompt_set.created",
+                        serde_json::json!({"project": project.slug, "slug": s.slug}),
+                    ),
+                    event: (
+                        "prompt_set.created",
+                        serde_json::json!({"id": s.id, "slug": s.slug}),
+                    ),
+                },
             )
             .await?;
             Ok(s)
@@ -326,21 +327,16 @@ pub async fn update(
                 }
                 active.updated_at = Set(now());
                 let s = active.update(txn).await?;
-                audit::record(
+                super::write::trail(
                     txn,
-                    &s.organisation_id,
-                    &ctx.actor.audit(),
-                    "prompt_set.updated",
-                    ("prompt_set", Some(&s.id)),
-                    serde_json::json!({"name": name, "slug": slug, "description": description, "dependencies": checked}),
-                )
-                .await?;
-                events::emit(
-                    txn,
-                    &s.organisation_id,
-                    Some(&s.project_id),
-                    "prompt_set.updated",
-                    serde_json::json!({"id": s.id, "slug": s.slug}),
+                    super::write::Trail {
+                        organisation_id: &s.organisation_id,
+                        project_id: Some(&s.project_id),
+                        actor: &ctx.actor.audit(),
+                        resource: ("prompt_set", &s.id),
+                        audit: ("prompt_set.updated", serde_json::json!({"name": name, "slug": slug, "description": description, "dependencies": checked})),
+                        event: ("prompt_set.updated", serde_json::json!({"id": s.id, "slug": s.slug})),
+                    },
                 )
                 .await?;
                 Ok(s)
@@ -373,21 +369,22 @@ pub async fn set_status(
             active.status = Set(status.as_str().to_string());
             active.updated_at = Set(now());
             let s = active.update(txn).await?;
-            audit::record(
+            super::write::trail(
                 txn,
-                &s.organisation_id,
-                &ctx.actor.audit(),
-                "prompt_set.status_changed",
-                ("prompt_set", Some(&s.id)),
-                serde_json::json!({"from": from, "to": s.status}),
-            )
-            .await?;
-            events::emit(
-                txn,
-                &s.organisation_id,
-                Some(&s.project_id),
-                "prompt_set.updated",
-                serde_json::json!({"id": s.id, "status": s.status}),
+                super::write::Trail {
+                    organisation_id: &s.organisation_id,
+                    project_id: Some(&s.project_id),
+                    actor: &ctx.actor.audit(),
+                    resource: ("prompt_set", &s.id),
+                    audit: (
+                        "prompt_set.status_changed",
+                        serde_json::json!({"from": from, "to": s.status}),
+                    ),
+                    event: (
+                        "prompt_set.updated",
+                        serde_json::json!({"id": s.id, "status": s.status}),
+                    ),
+                },
             )
             .await?;
             Ok(s)
@@ -412,21 +409,22 @@ pub async fn archive(
             let mut active: prompt_set::ActiveModel = current.clone().into();
             active.archived_at = Set(Some(now()));
             active.update(txn).await?;
-            audit::record(
+            super::write::trail(
                 txn,
-                &current.organisation_id,
-                &ctx.actor.audit(),
-                "prompt_set.archived",
-                ("prompt_set", Some(&current.id)),
-                serde_json::json!({"slug": current.slug}),
-            )
-            .await?;
-            events::emit(
-                txn,
-                &current.organisation_id,
-                Some(&current.project_id),
-                "prompt_set.deleted",
-                serde_json::json!({"id": current.id, "slug": current.slug}),
+                super::write::Trail {
+                    organisation_id: &current.organisation_id,
+                    project_id: Some(&current.project_id),
+                    actor: &ctx.actor.audit(),
+                    resource: ("prompt_set", &current.id),
+                    audit: (
+                        "prompt_set.archived",
+                        serde_json::json!({"slug": current.slug}),
+                    ),
+                    event: (
+                        "prompt_set.deleted",
+                        serde_json::json!({"id": current.id, "slug": current.slug}),
+                    ),
+                },
             )
             .await?;
             Ok(())

@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::access::{Action, OrgContext};
 use super::page::{Page, Paged};
 use super::precondition::{self, Precondition};
-use super::{Error, FieldError, Result, audit, events, ids, naming, now, prompt_sets};
+use super::{Error, FieldError, Result, ids, naming, now, prompt_sets};
 use crate::db::entities::{prompt, prompt_set};
 
 #[derive(Debug, Clone, Default)]
@@ -244,21 +244,16 @@ pub async fn create(
             }
             .insert(txn)
             .await?;
-            audit::record(
+            super::write::trail(
                 txn,
-                &p.organisation_id,
-                &ctx.actor.audit(),
-                "prompt.created",
-                ("prompt", Some(&p.id)),
-                serde_json::json!({"set": set.slug, "slug": p.slug, "template": p.template}),
-            )
-            .await?;
-            events::emit(
-                txn,
-                &p.organisation_id,
-                Some(&set.project_id),
-                "prompt.created",
-                serde_json::json!({"id": p.id, "prompt_set_id": set.id, "slug": p.slug}),
+                super::write::Trail {
+                    organisation_id: &p.organisation_id,
+                    project_id: Some(&set.project_id),
+                    actor: &ctx.actor.audit(),
+                    resource: ("prompt", &p.id),
+                    audit: ("prompt.created", serde_json::json!({"set": set.slug, "slug": p.slug, "template": p.template})),
+                    event: ("prompt.created", serde_json::json!({"id": p.id, "prompt_set_id": set.id, "slug": p.slug})),
+                },
             )
             .await?;
             Ok(p)
@@ -381,21 +376,16 @@ pub async fn update(
             }
             active.updated_at = Set(now());
             let p = active.update(txn).await?;
-            audit::record(
+            super::write::trail(
                 txn,
-                &p.organisation_id,
-                &ctx.actor.audit(),
-                "prompt.updated",
-                ("prompt", Some(&p.id)),
-                serde_json::json!({"slug": p.slug, "template": p.template}),
-            )
-            .await?;
-            events::emit(
-                txn,
-                &p.organisation_id,
-                Some(&set.project_id),
-                "prompt.updated",
-                serde_json::json!({"id": p.id, "prompt_set_id": p.prompt_set_id, "slug": p.slug}),
+                super::write::Trail {
+                    organisation_id: &p.organisation_id,
+                    project_id: Some(&set.project_id),
+                    actor: &ctx.actor.audit(),
+                    resource: ("prompt", &p.id),
+                    audit: ("prompt.updated", serde_json::json!({"slug": p.slug, "template": p.template})),
+                    event: ("prompt.updated", serde_json::json!({"id": p.id, "prompt_set_id": p.prompt_set_id, "slug": p.slug})),
+                },
             )
             .await?;
             Ok(p)
@@ -421,8 +411,18 @@ pub async fn delete(
         Box::pin(async move {
             let current = locked(txn, &current, precondition.as_ref()).await?;
             prompt::Entity::delete_by_id(current.id.clone()).exec(txn).await?;
-            audit::record(txn, &current.organisation_id, &ctx.actor.audit(), "prompt.deleted", ("prompt", Some(&current.id)), serde_json::json!({"slug": current.slug})).await?;
-            events::emit(txn, &current.organisation_id, Some(&set.project_id), "prompt.deleted", serde_json::json!({"id": current.id, "prompt_set_id": set.id, "slug": current.slug})).await?;
+            super::write::trail(
+                txn,
+                super::write::Trail {
+                    organisation_id: &current.organisation_id,
+                    project_id: Some(&set.project_id),
+                    actor: &ctx.actor.audit(),
+                    resource: ("prompt", &current.id),
+                    audit: ("prompt.deleted", serde_json::json!({"slug": current.slug})),
+                    event: ("prompt.deleted", serde_json::json!({"id": current.id, "prompt_set_id": set.id, "slug": current.slug})),
+                },
+            )
+            .await?;
             Ok(())
         })
     })

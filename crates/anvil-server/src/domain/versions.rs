@@ -384,7 +384,7 @@ pub async fn get<C: ConnectionTrait>(
     let set = reader
         .set(conn, &v.prompt_set_id)
         .await
-        .map_err(|_| not_found())?;
+        .map_err(|e| e.as_not_found("version not found"))?;
     Ok((set, v))
 }
 

@@ -53,3 +53,31 @@ where
         }
     }
 }
+
+/// What a mutation leaves besides its rows: its audit event and its domain event.
+pub struct Trail<'a> {
+    pub organisation_id: &'a str,
+    pub project_id: Option<&'a str>,
+    pub actor: &'a super::audit::AuditActor,
+    /// (resource type, id).
+    pub resource: (&'a str, &'a str),
+    /// (audit action, what changed).
+    pub audit: (&'a str, serde_json::Value),
+    /// (event type, payload).
+    pub event: (&'a str, serde_json::Value),
+}
+
+/// Writes a mutation's audit event and domain event in its transaction.
+pub async fn trail<C: sea_orm::ConnectionTrait>(txn: &C, t: Trail<'_>) -> Result<()> {
+    super::audit::record(
+        txn,
+        t.organisation_id,
+        t.actor,
+        t.audit.0,
+        (t.resource.0, Some(t.resource.1)),
+        t.audit.1,
+    )
+    .await?;
+    super::events::emit(txn, t.organisation_id, t.project_id, t.event.0, t.event.1).await?;
+    Ok(())
+}

@@ -71,7 +71,7 @@ pub(crate) async fn ctx_of_project(
         })?;
     access::org_context_by_id(&state.db, &caller.actor, &org_id)
         .await
-        .map_err(|_| crate::domain::Error::NotFound("project not found".into()).into())
+        .map_err(|e| e.as_not_found("project not found").into())
 }
 
 use sea_orm::EntityTrait;

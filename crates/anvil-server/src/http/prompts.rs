@@ -94,11 +94,12 @@ pub(crate) async fn ctx_of_org(
     org_id: Option<String>,
     what: &str,
 ) -> Result<OrgContext, ApiError> {
-    let not_found = || ApiError::from(crate::domain::Error::NotFound(format!("{what} not found")));
-    let org_id = org_id.ok_or_else(not_found)?;
+    let message = format!("{what} not found");
+    let org_id =
+        org_id.ok_or_else(|| ApiError::from(crate::domain::Error::NotFound(message.clone())))?;
     access::org_context_by_id(&state.db, &caller.actor, &org_id)
         .await
-        .map_err(|_| not_found())
+        .map_err(|e| e.as_not_found(&message).into())
 }
 
 pub(crate) async fn ctx_of_set(
