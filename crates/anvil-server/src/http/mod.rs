@@ -15,6 +15,7 @@ use crate::domain::rate_limit::RateLimiter;
 
 pub mod archive;
 pub mod auth;
+pub mod channels;
 pub mod delivery;
 pub mod error;
 pub mod etag;
@@ -233,12 +234,12 @@ pub fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/versions/{id}/unyank", post(versions::unyank)),
         ("/prompt_sets/{id}/diff", get(versions::diff)),
         ("/prompt_sets/{id}/restore", post(versions::restore)),
-        ("/prompt_sets/{id}/channels", get(versions::list_channels)),
+        ("/prompt_sets/{id}/channels", get(channels::list_channels)),
         (
             "/prompt_sets/{id}/channels/{name}",
-            get(versions::get_channel)
-                .put(versions::put_channel)
-                .delete(versions::delete_channel),
+            get(channels::get_channel)
+                .put(channels::put_channel)
+                .delete(channels::delete_channel),
         ),
         ("/resolve/{*address}", get(delivery::resolve)),
         ("/render/{*address}", post(delivery::render)),

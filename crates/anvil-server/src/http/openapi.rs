@@ -91,10 +91,10 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         super::versions::unyank,
         super::versions::diff,
         super::versions::restore,
-        super::versions::list_channels,
-        super::versions::get_channel,
-        super::versions::put_channel,
-        super::versions::delete_channel
+        super::channels::list_channels,
+        super::channels::get_channel,
+        super::channels::put_channel,
+        super::channels::delete_channel
     ),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
