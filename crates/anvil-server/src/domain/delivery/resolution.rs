@@ -1,63 +1,23 @@
-//! The hot path for applications: resolve an address (`project/set@^1.2/prompt`) to a version
-//! of a prompt set and render its prompts. Answers are built once per (organisation, set
-//! address), with templates parsed, and kept in an in-process cache. Every committed domain
-//! event of an organisation moves that organisation to a new cache generation (see
-//! [`super::feed`]), so an answer after a change is never stale on this instance, and one
-//! tenant's writes never evict another's entries.
+//! From an address to a resolved set: the version its spec picks, its prompts parsed, its
+//! answers serialised once.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use anvil_core::address::Address;
 use anvil_core::params::Parameter;
 use anvil_core::partials::SetPartials;
-use anvil_core::render::{PromptEngine, RenderError};
+use anvil_core::render::PromptEngine;
 use anvil_core::snapshot::Snapshot;
 use anvil_liquid::Template;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::{Map, Value, json};
 
-use super::access::{Action, OrgContext};
-use super::access_tokens::ProjectReader;
-use super::feed::FeedEvent;
-use super::organisations::Role;
-use super::{Error, FieldError, Result, now, versions};
-use crate::db::entities::{organisation, project, prompt, prompt_set};
+use crate::db::entities::{project, prompt, prompt_set};
+use crate::domain::access::Action;
+use crate::domain::{Error, Result, versions};
 
-/// Who reads: a member of the organisation (session or API key), or a project access token.
-#[derive(Debug, Clone)]
-pub enum Reader {
-    Member(Box<OrgContext>),
-    Token(ProjectReader),
-}
-
-impl Reader {
-    pub fn organisation_id(&self) -> &str {
-        match self {
-            Reader::Member(ctx) => &ctx.organisation.id,
-            Reader::Token(t) => &t.organisation_id,
-        }
-    }
-
-    /// A live set this reader may read: any of a member's organisation, only its own project's
-    /// for a token (404 otherwise, as for a set that does not exist).
-    pub async fn set<C: sea_orm::ConnectionTrait>(
-        &self,
-        conn: &C,
-        id: &str,
-    ) -> Result<prompt_set::Model> {
-        match self {
-            Reader::Member(ctx) => super::prompt_sets::get(conn, ctx, id).await,
-            Reader::Token(t) => prompt_set::Entity::find_by_id(id.to_string())
-                .filter(prompt_set::Column::OrganisationId.eq(t.organisation_id.clone()))
-                .filter(prompt_set::Column::ProjectId.eq(t.project_id.clone()))
-                .filter(prompt_set::Column::ArchivedAt.is_null())
-                .one(conn)
-                .await?
-                .ok_or_else(|| not_found("prompt set")),
-        }
-    }
-}
+use super::{DeliveryCache, Reader, not_found};
 
 /// One prompt, ready to render.
 #[derive(Debug)]
@@ -108,114 +68,6 @@ impl Resolved {
             ))
         })
     }
-}
-
-type Key = (String, u64, String);
-
-/// Resolved sets and member contexts, per instance.
-#[derive(Clone)]
-pub struct DeliveryCache {
-    generations: Arc<RwLock<HashMap<String, u64>>>,
-    sets: moka::sync::Cache<Key, Arc<Resolved>>,
-    /// (user, organisation selector) to the organisation and role: membership checks on the
-    /// hot path without a query. Membership changes arrive as events and clear it.
-    members: moka::sync::Cache<(String, String), (organisation::Model, Role)>,
-    /// Access tokens by hash, with their organisation's slug; revocations arrive as events.
-    pub(crate) tokens:
-        moka::sync::Cache<String, (crate::db::entities::access_token::Model, String)>,
-}
-
-impl Default for DeliveryCache {
-    fn default() -> Self {
-        DeliveryCache {
-            generations: Arc::default(),
-            sets: moka::sync::Cache::builder()
-                .max_capacity(10_000)
-                .time_to_idle(std::time::Duration::from_secs(3600))
-                .build(),
-            members: moka::sync::Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(super::api_keys::KEY_CACHE_TTL)
-                .build(),
-            tokens: moka::sync::Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(super::api_keys::KEY_CACHE_TTL)
-                .build(),
-        }
-    }
-}
-
-impl DeliveryCache {
-    fn generation(&self, org: &str) -> u64 {
-        let map = match self.generations.read() {
-            Ok(m) => m,
-            Err(p) => p.into_inner(),
-        };
-        map.get(org).copied().unwrap_or(0)
-    }
-
-    /// Applies one committed event: entries of its organisation become unreachable.
-    pub fn apply(&self, e: &FeedEvent) {
-        let mut map = match self.generations.write() {
-            Ok(m) => m,
-            Err(p) => p.into_inner(),
-        };
-        *map.entry(e.organisation_id.clone()).or_insert(0) += 1;
-        drop(map);
-        if e.event_type.starts_with("member.") || e.event_type.starts_with("organisation.") {
-            self.members.invalidate_all();
-        }
-        if e.event_type == "access_token.revoked" || e.event_type == "project.purged" {
-            self.tokens.invalidate_all();
-        }
-    }
-
-    pub fn invalidate_everything(&self) {
-        self.sets.invalidate_all();
-        self.members.invalidate_all();
-        self.tokens.invalidate_all();
-    }
-
-    /// The organisation context of a member, through the cache.
-    pub async fn member_context(
-        &self,
-        db: &DatabaseConnection,
-        actor: &super::access::Actor,
-        selector: Option<&str>,
-    ) -> Result<OrgContext> {
-        let key = (
-            actor.user_id.clone(),
-            match &actor.credential {
-                super::access::Credential::ApiKey {
-                    organisation_id, ..
-                } => format!("key:{organisation_id}"),
-                _ => format!("sel:{}", selector.unwrap_or("")),
-            },
-        );
-        if let Some((organisation, role)) = self.members.get(&key) {
-            return Ok(OrgContext {
-                actor: actor.clone(),
-                organisation,
-                role,
-            });
-        }
-        // Boxed: the query's large state machine would otherwise be part of every cached
-        // request's future, and moved with it.
-        let ctx = Box::pin(super::access::org_context(db, actor, selector)).await?;
-        self.members
-            .insert(key, (ctx.organisation.clone(), ctx.role));
-        Ok(ctx)
-    }
-}
-
-impl std::fmt::Debug for DeliveryCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "DeliveryCache({} sets)", self.sets.entry_count())
-    }
-}
-
-fn not_found(what: &str) -> Error {
-    Error::NotFound(format!("{what} not found"))
 }
 
 /// Resolves the set an address names (its prompt part is ignored here).
@@ -293,8 +145,8 @@ async fn build(
     let working = versions::working_prompts(db, &set.id).await?;
     let (snapshot, version_json, resolved_version, yanked, checksum) = match &address.spec {
         None => {
-            let pins = super::dependencies::pin(db, &set).await?;
-            let snap = super::prompts::snapshot(&set, &working, pins);
+            let pins = crate::domain::dependencies::pin(db, &set).await?;
+            let snap = crate::domain::prompts::snapshot(&set, &working, pins);
             let checksum = snap.checksum();
             (snap, Value::Null, None, false, checksum)
         }
@@ -325,7 +177,7 @@ async fn build(
         }
     };
     let top = format!("{}/{}", project.slug, set.slug);
-    let partials = super::dependencies::partials(db, engine, org, &top, &snapshot).await?;
+    let partials = crate::domain::dependencies::partials(db, engine, org, &top, &snapshot).await?;
     assemble(
         &project,
         &set,
@@ -436,47 +288,4 @@ fn assemble(
         prompts,
         partials,
     })
-}
-
-/// A rendered prompt.
-#[derive(Debug, Clone)]
-pub struct Rendered {
-    pub text: String,
-    pub ignored_variables: Vec<String>,
-}
-
-/// Renders one prompt of a resolved set: variables checked against its parameters, strict
-/// rendering, `{% render 'slug' %}` reaching the set's other prompts at the same version.
-pub fn render(
-    engine: &PromptEngine,
-    resolved: &Resolved,
-    prompt: &ReadyPrompt,
-    variables: &Map<String, Value>,
-) -> Result<Rendered> {
-    let r = engine
-        .render(
-            &prompt.template,
-            &prompt.parameters,
-            variables,
-            &resolved.partials,
-            now().unix_timestamp(),
-        )
-        .map_err(render_error)?;
-    Ok(Rendered {
-        text: r.text,
-        ignored_variables: r.ignored_variables,
-    })
-}
-
-/// A render failure as the API shows it: each variable problem names its variable.
-pub fn render_error(e: RenderError) -> Error {
-    match e {
-        RenderError::Variables(issues) => Error::Validation(
-            issues
-                .into_iter()
-                .map(|i| FieldError::new(&i.field, i.message))
-                .collect(),
-        ),
-        RenderError::Template(t) => Error::invalid("template", t.to_string()),
-    }
 }
