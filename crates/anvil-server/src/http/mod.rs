@@ -112,6 +112,19 @@ impl AppState {
     }
 }
 
+/// A path that exists, asked with a method it does not take: the API's error format rather
+/// than an empty body (the router still sends `Allow`).
+async fn method_not_allowed(method: axum::http::Method) -> axum::response::Response {
+    error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorBody::new(
+            "invalid_request_error",
+            format!("this path does not take {method}; the Allow header lists what it takes"),
+            vec![],
+        ),
+    )
+}
+
 async fn not_found() -> axum::response::Response {
     error_response(
         StatusCode::NOT_FOUND,
@@ -268,6 +281,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(openapi::routes())
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(state.clone(), limits::limit))
         .layer(DefaultBodyLimit::max(max_body));
     let router = match cors {

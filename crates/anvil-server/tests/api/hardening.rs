@@ -599,3 +599,24 @@ async fn only_successful_writes_catch_up_and_concurrent_callers_share_a_pass() {
     // callers each pass absorbs, so only the order of magnitude is asserted.
     assert!(passes < 10, "50 concurrent callers made {passes} passes");
 }
+
+#[tokio::test]
+async fn a_method_a_path_does_not_take_is_an_error_in_the_api_format() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .put(app.url("/api/v1/projects"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
+    let allow = res.headers()["allow"].to_str().unwrap().to_string();
+    assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
+    assert_eq!(
+        res.headers()["content-type"].to_str().unwrap(),
+        "application/json"
+    );
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["type"], "invalid_request_error");
+    assert!(body["error"]["request_id"].is_string());
+}
