@@ -93,6 +93,11 @@ pub struct Config {
     /// rate per credential and second, with bursts up to `rate_limit_delivery_burst`.
     pub rate_limit_delivery_per_second: u32,
     pub rate_limit_delivery_burst: u32,
+    /// What the editor calls on every keystroke from a signed-in browser (template
+    /// validation, the working copy's preview): per session and second, with bursts up to
+    /// `rate_limit_editor_burst`.
+    pub rate_limit_editor_per_second: u32,
+    pub rate_limit_editor_burst: u32,
     /// Origins browsers may call the API from (CORS); empty means no cross-origin access.
     pub cors_allowed_origins: Vec<String>,
 }
@@ -118,6 +123,8 @@ impl Default for Config {
             rate_limit_render_per_hour: 10_000,
             rate_limit_delivery_per_second: 100,
             rate_limit_delivery_burst: 1_000,
+            rate_limit_editor_per_second: 20,
+            rate_limit_editor_burst: 60,
             cors_allowed_origins: Vec::new(),
         }
     }
@@ -202,6 +209,11 @@ rate_limit_render_per_hour = 10000
 # (ANVIL_RATE_LIMIT_DELIVERY_PER_SECOND, ANVIL_RATE_LIMIT_DELIVERY_BURST).
 rate_limit_delivery_per_second = 100
 rate_limit_delivery_burst = 1000
+# Template validation and previews from a signed-in browser (the editor calls them on
+# every keystroke): per session and second, with bursts
+# (ANVIL_RATE_LIMIT_EDITOR_PER_SECOND, ANVIL_RATE_LIMIT_EDITOR_BURST).
+rate_limit_editor_per_second = 20
+rate_limit_editor_burst = 60
 
 # Origins allowed to call the API from browsers (CORS), comma-separated in
 # ANVIL_CORS_ALLOWED_ORIGINS. Empty: no cross-origin access.
@@ -342,6 +354,14 @@ impl Config {
                 "ANVIL_RATE_LIMIT_DELIVERY_BURST",
                 &mut self.rate_limit_delivery_burst,
             ),
+            (
+                "ANVIL_RATE_LIMIT_EDITOR_PER_SECOND",
+                &mut self.rate_limit_editor_per_second,
+            ),
+            (
+                "ANVIL_RATE_LIMIT_EDITOR_BURST",
+                &mut self.rate_limit_editor_burst,
+            ),
         ] {
             if let Some(v) = parse_env(name)? {
                 *slot = v;
@@ -368,6 +388,8 @@ impl Config {
             self.rate_limit_render_per_hour,
             self.rate_limit_delivery_per_second,
             self.rate_limit_delivery_burst,
+            self.rate_limit_editor_per_second,
+            self.rate_limit_editor_burst,
         ];
         if limits.contains(&0) {
             return Err(ConfigError::Invalid(

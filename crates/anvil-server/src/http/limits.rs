@@ -1,6 +1,7 @@
 //! Rate limits per credential, by bucket: `delivery` for what applications call (resolve and
-//! render by address), `render` for previews of the working copy, `standard` for the rest of
-//! the API. Buckets are keyed by the
+//! render by address), `editor` for template validation and previews from a signed-in
+//! browser, `render` for previews of the working copy by other callers, `standard` for the
+//! rest of the API. Buckets are keyed by the
 //! authenticated credential's id, else by the client address. Every API response carries `X-RateLimit-Limit`,
 //! `-Remaining` and `-Reset`; a refusal is a 429 with `Retry-After`.
 
@@ -24,6 +25,7 @@ pub struct Limits {
     standard: TokenBuckets,
     render: TokenBuckets,
     delivery: TokenBuckets,
+    editor: TokenBuckets,
 }
 
 impl Limits {
@@ -36,14 +38,22 @@ impl Limits {
                     c.rate_limit_delivery_burst,
                     f64::from(c.rate_limit_delivery_per_second),
                 ),
+                editor: TokenBuckets::new(
+                    c.rate_limit_editor_burst,
+                    f64::from(c.rate_limit_editor_per_second),
+                ),
             })
         })
     }
 
-    /// The bucket of a route pattern (as the router matched it).
-    fn bucket(&self, route: &str) -> (&'static str, &TokenBuckets) {
+    /// The bucket of a route pattern (as the router matched it) for a subject: the editor's
+    /// calls from a signed-in browser have one of their own.
+    fn bucket(&self, route: &str, subject: &str) -> (&'static str, &TokenBuckets) {
         let path = route.strip_prefix("/api/v1").unwrap_or(route);
-        if path.starts_with("/resolve/") || path.starts_with("/render") {
+        let editor_call = matches!(path, "/templates/validate" | "/prompts/{id}/render");
+        if editor_call && subject.starts_with("session:") {
+            ("editor", &self.editor)
+        } else if path.starts_with("/resolve/") || path.starts_with("/render") {
             ("delivery", &self.delivery)
         } else if path == "/prompts/{id}/render" {
             ("render", &self.render)
@@ -135,11 +145,11 @@ async fn limited(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let (name, bucket) = limits.bucket(route);
     let subject = match subject(&mut req, state).await {
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
+    let (name, bucket) = limits.bucket(route, &subject);
     let quota = bucket.take(&format!("{name}:{subject}"));
     let mut res = match quota.retry_after {
         Some(s) => error_response(

@@ -620,3 +620,38 @@ async fn a_method_a_path_does_not_take_is_an_error_in_the_api_format() {
     assert_eq!(body["error"]["type"], "invalid_request_error");
     assert!(body["error"]["request_id"].is_string());
 }
+
+#[tokio::test]
+async fn the_editor_validates_from_a_session_in_a_bucket_of_its_own() {
+    let app = spawn_app().await;
+    app.register(&app.client, "ada@example.com").await;
+    let body = json!({"template": "Hello {{ name }}", "parameters": []});
+    let mut limited = None;
+    for i in 0..80 {
+        let res = app
+            .client
+            .post(app.url("/api/v1/templates/validate"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.headers()["x-ratelimit-limit"],
+            "60",
+            "the editor's burst"
+        );
+        if res.status() == 429 {
+            limited = Some(i);
+            let e = api_error(res, 429).await;
+            assert!(e["message"].as_str().unwrap().contains("editor"), "{e}");
+            break;
+        }
+        assert_eq!(res.status(), 200);
+    }
+    let at = limited.expect("the editor bucket refuses past its burst");
+    assert!((55..=65).contains(&at), "refused at request {at}");
+    // The session's other calls are in the standard bucket, untouched.
+    let res = app.client.get(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["x-ratelimit-limit"], "1000");
+}
