@@ -305,6 +305,14 @@ pub async fn authenticate(
 }
 
 /// The user's live sessions, newest first.
+/// A user by id (for a credential that names one).
+pub async fn user(db: &DatabaseConnection, id: &str) -> Result<user::Model> {
+    user::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::Unauthenticated("the credential's user no longer exists".into()))
+}
+
 pub async fn sessions_of(
     db: &DatabaseConnection,
     user_id: &str,

@@ -430,6 +430,7 @@ pub async fn sign_in(
     tag = "accounts",
     summary = "Sign out this session",
     responses((status = 204, description = "Signed out"), super::schemas::ApiErrors),
+    security(("session" = [])),
 )]
 pub async fn sign_out(State(state): State<AppState>, me: SignedIn) -> Result<Response, ApiError> {
     accounts::end_session(&state.db, &me.user.id, &me.session.id).await?;
@@ -445,6 +446,7 @@ pub async fn sign_out(State(state): State<AppState>, me: SignedIn) -> Result<Res
     tag = "accounts",
     summary = "End every session of the user",
     responses((status = 204, description = "Every session ended"), super::schemas::ApiErrors),
+    security(("session" = [])),
 )]
 pub async fn sign_out_everywhere(
     State(state): State<AppState>,
@@ -464,6 +466,7 @@ pub async fn sign_out_everywhere(
     summary = "List the caller's sessions",
     params(super::pagination::PageQuery),
     responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "The caller's sessions", body = super::schemas::SessionList), super::schemas::ApiErrors),
+    security(("session" = [])),
 )]
 pub async fn sessions(
     State(state): State<AppState>,
@@ -499,6 +502,7 @@ pub async fn sessions(
     summary = "End one session",
     params(("id" = String, Path)),
     responses((status = 204, description = "Session ended"), super::schemas::ApiErrors),
+    security(("session" = [])),
 )]
 pub async fn end_session(
     State(state): State<AppState>,
@@ -514,10 +518,29 @@ pub async fn end_session(
     path = "/api/v1/me",
     tag = "accounts",
     summary = "Who am I",
-    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "The signed-in user and their organisations", body = super::schemas::Me), super::schemas::ApiErrors),
+    description = "The caller's user and organisations. With an API key: its organisation only, and the key's id, organisation and scopes in `api_key`.",
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "The caller's user and organisations", body = super::schemas::Me), super::schemas::ApiErrors),
 )]
-pub async fn me(State(state): State<AppState>, me: SignedIn) -> Result<Response, ApiError> {
-    let orgs = organisations::of_user(&state.db, &me.user.id).await?;
+pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    use crate::domain::access::Credential;
+    let user = accounts::user(&state.db, &caller.actor.user_id).await?;
+    let mut orgs = organisations::of_user(&state.db, &user.id).await?;
+    let api_key = match &caller.actor.credential {
+        Credential::ApiKey {
+            key_id,
+            organisation_id,
+            scopes,
+        } => {
+            // A key acts inside its organisation only; it does not list the others.
+            orgs.retain(|m| &m.organisation.id == organisation_id);
+            serde_json::json!({
+                "id": key_id,
+                "organisation_id": organisation_id,
+                "scopes": scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+            })
+        }
+        Credential::Session { .. } => serde_json::Value::Null,
+    };
     let organisations: Vec<_> = orgs
         .iter()
         .map(|m| {
@@ -531,9 +554,9 @@ pub async fn me(State(state): State<AppState>, me: SignedIn) -> Result<Response,
         })
         .collect();
     Ok(axum::Json(serde_json::json!({
-        "user": UserView::from(&me.user),
+        "user": UserView::from(&user),
         "organisations": organisations,
-        "api_key": null,
+        "api_key": api_key,
     }))
     .into_response())
 }
@@ -681,6 +704,7 @@ pub async fn confirm_email(
     summary = "Change the password",
     request_body = super::schemas::PasswordChange,
     responses((status = 204, description = "Password changed"), super::schemas::ApiErrors),
+    security(("session" = [])),
 )]
 pub async fn change_password(
     State(state): State<AppState>,

@@ -655,3 +655,46 @@ async fn the_editor_validates_from_a_session_in_a_bucket_of_its_own() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["x-ratelimit-limit"], "1000");
 }
+
+#[tokio::test]
+async fn me_with_an_api_key_names_the_key_and_only_its_organisation() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let (s, b) = app
+        .call(
+            &r,
+            &r.owner,
+            Method::POST,
+            "/api/v1/api_keys",
+            Some(json!({"name": "ci", "scopes": ["read"], "organisation_id": r.org_id})),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let key = b["api_key"]["key"].as_str().unwrap().to_string();
+    let key_id = b["api_key"]["id"].as_str().unwrap().to_string();
+    let res = reqwest::Client::new()
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    let me = crate::contract::checked("GET", "/api/v1/me", res)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(me["user"]["email"], "owner@acme.test");
+    assert_eq!(me["api_key"]["id"], key_id.as_str());
+    assert_eq!(me["api_key"]["scopes"], json!(["read"]));
+    let orgs = me["organisations"].as_array().unwrap();
+    assert_eq!(
+        orgs.len(),
+        1,
+        "the owner's personal organisation is not the key's: {me}"
+    );
+    assert_eq!(orgs[0]["id"], r.org_id.as_str());
+    // With the session: every organisation, no key.
+    let (_, me) = app.read(&r, &r.owner, "/api/v1/me").await;
+    assert_eq!(me["api_key"], Value::Null);
+    assert_eq!(me["organisations"].as_array().unwrap().len(), 2);
+}
