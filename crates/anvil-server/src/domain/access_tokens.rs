@@ -160,8 +160,9 @@ pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<
                 txn,
                 &t.organisation_id,
                 Some(&t.project_id),
-                "access_token.revoked",
-                serde_json::json!({"id": t.id}),
+                &super::events::Event::AccessTokenRevoked {
+                    access_token_id: t.id.clone(),
+                },
             )
             .await?;
             Ok(())

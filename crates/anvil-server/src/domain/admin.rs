@@ -100,6 +100,16 @@ pub async fn create_user(
                 serde_json::json!({"email": u.email, "role": "owner"}),
             )
             .await?;
+            super::events::emit(
+                txn,
+                &org.id,
+                None,
+                &super::events::Event::MemberAdded(super::events::MemberEvent {
+                    user_id: u.id.clone(),
+                    role: Some("owner".to_string()),
+                }),
+            )
+            .await?;
             Ok((u, Some(org)))
         })
     })

@@ -190,6 +190,15 @@ pub async fn revoke(
                 serde_json::json!({"prefix": key.prefix}),
             )
             .await?;
+            super::events::emit(
+                txn,
+                &key.organisation_id,
+                None,
+                &super::events::Event::ApiKeyRevoked {
+                    api_key_id: key.id.clone(),
+                },
+            )
+            .await?;
             Ok(())
         })
     })
@@ -226,6 +235,12 @@ impl std::fmt::Debug for KeyCache {
 impl KeyCache {
     pub fn invalidate(&self, key_hash: &str) {
         self.0.invalidate(key_hash);
+    }
+
+    /// Forgets every key: a revocation on another instance arrives as an event that names
+    /// the key by id, not by the hash this cache is keyed by.
+    pub fn invalidate_all(&self) {
+        self.0.invalidate_all();
     }
 }
 

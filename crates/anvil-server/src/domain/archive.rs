@@ -140,10 +140,10 @@ pub async fn restore_project(
                     actor: &ctx.actor.audit(),
                     resource: ("project", &p.id),
                     audit: ("project.restored", serde_json::json!({"slug": p.slug})),
-                    event: (
-                        "project.restored",
-                        serde_json::json!({"project_id": p.id, "slug": p.slug}),
-                    ),
+                    event: super::events::Event::ProjectRestored(super::events::ProjectEvent {
+                        project_id: p.id.clone(),
+                        slug: p.slug.clone(),
+                    }),
                 },
             )
             .await?;
@@ -195,8 +195,16 @@ pub async fn restore_set(
                     project_id: Some(&s.project_id),
                     actor: &ctx.actor.audit(),
                     resource: ("prompt_set", &s.id),
-                    audit: ("prompt_set.restored", serde_json::json!({"project": project.slug, "slug": s.slug})),
-                    event: ("prompt_set.restored", serde_json::json!({"prompt_set_id": s.id, "project": project.slug, "slug": s.slug})),
+                    audit: (
+                        "prompt_set.restored",
+                        serde_json::json!({"project": project.slug, "slug": s.slug}),
+                    ),
+                    event: super::events::Event::PromptSetRestored(super::events::PromptSetEvent {
+                        prompt_set_id: s.id.clone(),
+                        project: project.slug.clone(),
+                        slug: s.slug.clone(),
+                        status: s.status.clone(),
+                    }),
                 },
             )
             .await?;
@@ -286,10 +294,10 @@ pub async fn purge_project(
                         "project.purged",
                         serde_json::json!({"slug": p.slug, "prompt_sets": sets}),
                     ),
-                    event: (
-                        "project.purged",
-                        serde_json::json!({"project_id": p.id, "slug": p.slug}),
-                    ),
+                    event: super::events::Event::ProjectPurged(super::events::ProjectEvent {
+                        project_id: p.id.clone(),
+                        slug: p.slug.clone(),
+                    }),
                 },
             )
             .await?;
@@ -328,9 +336,8 @@ pub async fn purge_set(
                     actor: &ctx.actor.audit(),
                     resource: ("prompt_set", &s.id),
                     audit: ("prompt_set.purged", serde_json::json!({"slug": s.slug})),
-                    event: (
-                        "prompt_set.purged",
-                        serde_json::json!({"prompt_set_id": s.id, "slug": s.slug}),
+                    event: super::events::Event::PromptSetPurged(
+                        super::prompt_sets::event_of(txn, &s).await?,
                     ),
                 },
             )

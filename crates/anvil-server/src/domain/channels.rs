@@ -260,21 +260,19 @@ pub async fn put(
                 let moved = from.as_deref() != Some(target.id.as_str());
                 if moved {
                     events::emit(
-                        txn,
-                        &set.organisation_id,
-                        Some(&set.project_id),
-                        "channel.moved",
-                        serde_json::json!({"prompt_set_id": set.id, "channel": name, "from": from_label, "to": target.label}),
-                    )
+txn,
+&set.organisation_id,
+Some(&set.project_id),
+&super::events::Event::ChannelMoved(super::events::ChannelEvent { prompt_set_id: set.id.clone(), channel: name.clone(), from: from_label.clone(), to: Some(target.label.clone()), protected }),
+)
                     .await?;
                 } else {
                     events::emit(
-                        txn,
-                        &set.organisation_id,
-                        Some(&set.project_id),
-                        "channel.updated",
-                        serde_json::json!({"prompt_set_id": set.id, "channel": name, "protected": protected}),
-                    )
+txn,
+&set.organisation_id,
+Some(&set.project_id),
+&super::events::Event::ChannelUpdated(super::events::ChannelEvent { prompt_set_id: set.id.clone(), channel: name.clone(), from: from_label.clone(), to: Some(target.label.clone()), protected }),
+)
                     .await?;
                 }
                 let c = match existing {
@@ -364,8 +362,13 @@ pub async fn delete(
                 txn,
                 &set.organisation_id,
                 Some(&set.project_id),
-                "channel.deleted",
-                serde_json::json!({"prompt_set_id": set.id, "channel": c.name}),
+                &super::events::Event::ChannelDeleted(super::events::ChannelEvent {
+                    prompt_set_id: set.id.clone(),
+                    channel: c.name.clone(),
+                    from: None,
+                    to: None,
+                    protected: c.protected,
+                }),
             )
             .await?;
             channel_move::Entity::delete_many()

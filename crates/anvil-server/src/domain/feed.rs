@@ -34,6 +34,7 @@ pub struct Feed {
     /// Passes over the events table so far.
     passes: AtomicU64,
     cache: DeliveryCache,
+    keys: super::api_keys::KeyCache,
 }
 
 impl std::fmt::Debug for Feed {
@@ -43,13 +44,14 @@ impl std::fmt::Debug for Feed {
 }
 
 impl Feed {
-    pub fn new(cache: DeliveryCache) -> Self {
+    pub fn new(cache: DeliveryCache, keys: super::api_keys::KeyCache) -> Self {
         Feed {
             last_id: Mutex::new(None),
             requested: AtomicU64::new(0),
             covered: AtomicU64::new(0),
             passes: AtomicU64::new(0),
             cache,
+            keys,
         }
     }
 
@@ -119,6 +121,9 @@ impl Feed {
                 };
                 from = e.id;
                 self.cache.apply(&e);
+                if e.event_type == "api_key.revoked" {
+                    self.keys.invalidate_all();
+                }
             }
             *last = Some(from);
             if (n as i64) < BATCH {

@@ -216,6 +216,16 @@ async fn join<C: sea_orm::ConnectionTrait>(
         serde_json::json!({"invitation_id": inv.id, "role": inv.role}),
     )
     .await?;
+    super::events::emit(
+        txn,
+        &org.id,
+        None,
+        &super::events::Event::MemberAdded(super::events::MemberEvent {
+            user_id: m.user_id.clone(),
+            role: Some(m.role.clone()),
+        }),
+    )
+    .await?;
     Ok(org)
 }
 

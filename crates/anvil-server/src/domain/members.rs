@@ -111,8 +111,10 @@ pub async fn change_role(
                 txn,
                 &ctx.organisation.id,
                 None,
-                "member.role_changed",
-                serde_json::json!({"user_id": user_id, "role": role.as_str()}),
+                &super::events::Event::MemberRoleChanged(super::events::MemberEvent {
+                    user_id: user_id.clone(),
+                    role: Some(role.as_str().to_string()),
+                }),
             )
             .await?;
             Ok(m)
@@ -165,8 +167,10 @@ pub async fn remove(db: &DatabaseConnection, ctx: &OrgContext, user_id: &str) ->
                 txn,
                 &ctx.organisation.id,
                 None,
-                "member.removed",
-                serde_json::json!({"user_id": user_id}),
+                &super::events::Event::MemberRemoved(super::events::MemberEvent {
+                    user_id: user_id.clone(),
+                    role: None,
+                }),
             )
             .await?;
             Ok(())

@@ -294,8 +294,9 @@ pub async fn delete(
                 txn,
                 &ctx.organisation.id,
                 None,
-                "organisation.deleted",
-                serde_json::json!({"id": ctx.organisation.id}),
+                &super::events::Event::OrganisationDeleted {
+                    organisation_id: ctx.organisation.id.clone(),
+                },
             )
             .await?;
             Ok(())

@@ -113,10 +113,10 @@ pub async fn create(
                         "project.created",
                         serde_json::json!({"name": p.name, "slug": p.slug}),
                     ),
-                    event: (
-                        "project.created",
-                        serde_json::json!({"id": p.id, "slug": p.slug}),
-                    ),
+                    event: super::events::Event::ProjectCreated(super::events::ProjectEvent {
+                        project_id: p.id.clone(),
+                        slug: p.slug.clone(),
+                    }),
                 },
             )
             .await?;
@@ -236,10 +236,10 @@ pub async fn update(
                         "project.updated",
                         serde_json::json!({"name": name, "slug": slug, "description": description}),
                     ),
-                    event: (
-                        "project.updated",
-                        serde_json::json!({"id": p.id, "slug": p.slug}),
-                    ),
+                    event: super::events::Event::ProjectUpdated(super::events::ProjectEvent {
+                        project_id: p.id.clone(),
+                        slug: p.slug.clone(),
+                    }),
                 },
             )
             .await?;
@@ -276,10 +276,10 @@ pub async fn archive(
                         "project.archived",
                         serde_json::json!({"slug": current.slug}),
                     ),
-                    event: (
-                        "project.deleted",
-                        serde_json::json!({"id": current.id, "slug": current.slug}),
-                    ),
+                    event: super::events::Event::ProjectDeleted(super::events::ProjectEvent {
+                        project_id: current.id.clone(),
+                        slug: current.slug.clone(),
+                    }),
                 },
             )
             .await?;

@@ -182,10 +182,12 @@ pub async fn create(
                         "prompt_set.created",
                         serde_json::json!({"project": project.slug, "slug": s.slug}),
                     ),
-                    event: (
-                        "prompt_set.created",
-                        serde_json::json!({"id": s.id, "slug": s.slug}),
-                    ),
+                    event: super::events::Event::PromptSetCreated(super::events::PromptSetEvent {
+                        prompt_set_id: s.id.clone(),
+                        project: project.slug.clone(),
+                        slug: s.slug.clone(),
+                        status: s.status.clone(),
+                    }),
                 },
             )
             .await?;
@@ -215,6 +217,23 @@ async fn locked<C: ConnectionTrait>(
         "prompt set",
     )?;
     Ok(fresh)
+}
+
+/// The payload of a set's events: it names its project by slug.
+pub(crate) async fn event_of<C: ConnectionTrait>(
+    conn: &C,
+    s: &prompt_set::Model,
+) -> Result<super::events::PromptSetEvent> {
+    let project = project::Entity::find_by_id(s.project_id.clone())
+        .one(conn)
+        .await?
+        .ok_or_else(|| Error::Internal(format!("project of set {} vanished", s.id)))?;
+    Ok(super::events::PromptSetEvent {
+        prompt_set_id: s.id.clone(),
+        project: project.slug,
+        slug: s.slug.clone(),
+        status: s.status.clone(),
+    })
 }
 
 /// A live set of a live project of the context's organisation: the sets of an archived
@@ -335,7 +354,7 @@ pub async fn update(
                         actor: &ctx.actor.audit(),
                         resource: ("prompt_set", &s.id),
                         audit: ("prompt_set.updated", serde_json::json!({"name": name, "slug": slug, "description": description, "dependencies": checked})),
-                        event: ("prompt_set.updated", serde_json::json!({"id": s.id, "slug": s.slug})),
+                        event: super::events::Event::PromptSetUpdated(event_of(txn, &s).await?),
                     },
                 )
                 .await?;
@@ -380,10 +399,7 @@ pub async fn set_status(
                         "prompt_set.status_changed",
                         serde_json::json!({"from": from, "to": s.status}),
                     ),
-                    event: (
-                        "prompt_set.updated",
-                        serde_json::json!({"id": s.id, "status": s.status}),
-                    ),
+                    event: super::events::Event::PromptSetStatusChanged(event_of(txn, &s).await?),
                 },
             )
             .await?;
@@ -420,10 +436,7 @@ pub async fn archive(
                         "prompt_set.archived",
                         serde_json::json!({"slug": current.slug}),
                     ),
-                    event: (
-                        "prompt_set.deleted",
-                        serde_json::json!({"id": current.id, "slug": current.slug}),
-                    ),
+                    event: super::events::Event::PromptSetDeleted(event_of(txn, &current).await?),
                 },
             )
             .await?;

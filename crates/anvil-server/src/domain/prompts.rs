@@ -252,7 +252,7 @@ pub async fn create(
                     actor: &ctx.actor.audit(),
                     resource: ("prompt", &p.id),
                     audit: ("prompt.created", serde_json::json!({"set": set.slug, "slug": p.slug, "template": p.template})),
-                    event: ("prompt.created", serde_json::json!({"id": p.id, "prompt_set_id": set.id, "slug": p.slug})),
+                    event: super::events::Event::PromptCreated(super::events::PromptEvent { prompt_id: p.id.clone(), prompt_set_id: set.id.clone(), slug: p.slug.clone() }),
                 },
             )
             .await?;
@@ -383,8 +383,15 @@ pub async fn update(
                     project_id: Some(&set.project_id),
                     actor: &ctx.actor.audit(),
                     resource: ("prompt", &p.id),
-                    audit: ("prompt.updated", serde_json::json!({"slug": p.slug, "template": p.template})),
-                    event: ("prompt.updated", serde_json::json!({"id": p.id, "prompt_set_id": p.prompt_set_id, "slug": p.slug})),
+                    audit: (
+                        "prompt.updated",
+                        serde_json::json!({"slug": p.slug, "template": p.template}),
+                    ),
+                    event: super::events::Event::PromptUpdated(super::events::PromptEvent {
+                        prompt_id: p.id.clone(),
+                        prompt_set_id: p.prompt_set_id.clone(),
+                        slug: p.slug.clone(),
+                    }),
                 },
             )
             .await?;
@@ -410,7 +417,9 @@ pub async fn delete(
     super::write(db, move |txn| {
         Box::pin(async move {
             let current = locked(txn, &current, precondition.as_ref()).await?;
-            prompt::Entity::delete_by_id(current.id.clone()).exec(txn).await?;
+            prompt::Entity::delete_by_id(current.id.clone())
+                .exec(txn)
+                .await?;
             super::write::trail(
                 txn,
                 super::write::Trail {
@@ -419,7 +428,11 @@ pub async fn delete(
                     actor: &ctx.actor.audit(),
                     resource: ("prompt", &current.id),
                     audit: ("prompt.deleted", serde_json::json!({"slug": current.slug})),
-                    event: ("prompt.deleted", serde_json::json!({"id": current.id, "prompt_set_id": set.id, "slug": current.slug})),
+                    event: super::events::Event::PromptDeleted(super::events::PromptEvent {
+                        prompt_id: current.id.clone(),
+                        prompt_set_id: set.id.clone(),
+                        slug: current.slug.clone(),
+                    }),
                 },
             )
             .await?;

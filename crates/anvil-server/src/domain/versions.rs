@@ -324,12 +324,11 @@ pub async fn cut(
                     None => suggest(txn, &versions, &snap).await?,
                 };
                 events::emit(
-                    txn,
-                    &set.organisation_id,
-                    Some(&set.project_id),
-                    "version.created",
-                    serde_json::json!({"id": id, "prompt_set_id": set.id, "label": label.as_string(), "checksum": checksum}),
-                )
+txn,
+&set.organisation_id,
+Some(&set.project_id),
+&super::events::Event::VersionCreated(super::events::VersionEvent { version_id: id.clone(), prompt_set_id: set.id.clone(), label: label.as_string(), checksum: checksum.clone() }),
+)
                 .await?;
                 let v = label.version();
                 let pre = (!v.pre.is_empty()).then(|| v.pre.to_string());
@@ -442,33 +441,37 @@ pub async fn set_yanked(
     }
     let ctx = ctx.clone();
     super::write(db, move |txn| {
-            Box::pin(async move {
-                let kind = if yank.is_some() { "version.yanked" } else { "version.unyanked" };
-                events::emit(
-                    txn,
-                    &set.organisation_id,
-                    Some(&set.project_id),
-                    kind,
-                    serde_json::json!({"id": current.id, "prompt_set_id": set.id, "label": current.label}),
-                )
-                .await?;
-                let mut active: version::ActiveModel = current.into();
-                active.yanked_at = Set(yank.as_ref().map(|_| now()));
-                active.yank_reason = Set(yank.clone().filter(|r| !r.is_empty()));
-                let v = active.update(txn).await?;
-                audit::record(
-                    txn,
-                    &v.organisation_id,
-                    &ctx.actor.audit(),
-                    kind,
-                    ("version", Some(&v.id)),
-                    serde_json::json!({"prompt_set": set.slug, "label": v.label, "reason": yank}),
-                )
-                .await?;
-                Ok(v)
-            })
+        Box::pin(async move {
+            let payload = super::events::VersionEvent {
+                version_id: current.id.clone(),
+                prompt_set_id: set.id.clone(),
+                label: current.label.clone(),
+                checksum: current.checksum.clone(),
+            };
+            let event = if yank.is_some() {
+                super::events::Event::VersionYanked(payload)
+            } else {
+                super::events::Event::VersionUnyanked(payload)
+            };
+            let kind = event.kind();
+            events::emit(txn, &set.organisation_id, Some(&set.project_id), &event).await?;
+            let mut active: version::ActiveModel = current.into();
+            active.yanked_at = Set(yank.as_ref().map(|_| now()));
+            active.yank_reason = Set(yank.clone().filter(|r| !r.is_empty()));
+            let v = active.update(txn).await?;
+            audit::record(
+                txn,
+                &v.organisation_id,
+                &ctx.actor.audit(),
+                kind,
+                ("version", Some(&v.id)),
+                serde_json::json!({"prompt_set": set.slug, "label": v.label, "reason": yank}),
+            )
+            .await?;
+            Ok(v)
         })
-        .await
+    })
+    .await
 }
 
 /// One side of a diff: a version label or the working copy.
@@ -528,8 +531,9 @@ pub async fn restore(
                 txn,
                 &set.organisation_id,
                 Some(&set.project_id),
-                "prompt_set.restored",
-                serde_json::json!({"id": set.id, "label": v.label}),
+                &super::events::Event::PromptSetUpdated(
+                    super::prompt_sets::event_of(txn, &set).await?,
+                ),
             )
             .await?;
             let at = now();

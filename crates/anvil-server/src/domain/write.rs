@@ -63,8 +63,7 @@ pub struct Trail<'a> {
     pub resource: (&'a str, &'a str),
     /// (audit action, what changed).
     pub audit: (&'a str, serde_json::Value),
-    /// (event type, payload).
-    pub event: (&'a str, serde_json::Value),
+    pub event: super::events::Event,
 }
 
 /// Writes a mutation's audit event and domain event in its transaction.
@@ -78,6 +77,6 @@ pub async fn trail<C: sea_orm::ConnectionTrait>(txn: &C, t: Trail<'_>) -> Result
         t.audit.1,
     )
     .await?;
-    super::events::emit(txn, t.organisation_id, t.project_id, t.event.0, t.event.1).await?;
+    super::events::emit(txn, t.organisation_id, t.project_id, &t.event).await?;
     Ok(())
 }

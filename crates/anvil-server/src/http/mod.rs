@@ -84,13 +84,17 @@ impl AppState {
         mailer: crate::domain::mail::Mailer,
     ) -> Self {
         let delivery = crate::domain::delivery::DeliveryCache::default();
+        let key_cache = crate::domain::api_keys::KeyCache::default();
         AppState(Arc::new(Shared {
             limits: limits::Limits::from_config(&config),
-            feed: Arc::new(crate::domain::feed::Feed::new(delivery.clone())),
+            feed: Arc::new(crate::domain::feed::Feed::new(
+                delivery.clone(),
+                key_cache.clone(),
+            )),
             delivery,
             mailer: Arc::new(mailer),
             jobs: Arc::default(),
-            key_cache: crate::domain::api_keys::KeyCache::default(),
+            key_cache,
             prompts: Arc::new(anvil_core::render::PromptEngine::default()),
             db,
             config: Arc::new(config),

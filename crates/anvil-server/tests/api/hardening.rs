@@ -698,3 +698,57 @@ async fn me_with_an_api_key_names_the_key_and_only_its_organisation() {
     assert_eq!(me["api_key"], Value::Null);
     assert_eq!(me["organisations"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn events_carry_the_typed_payloads_of_the_domain() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let (s, _) = app
+        .call(
+            &r,
+            &r.admin,
+            Method::POST,
+            &format!("/api/v1/prompt_sets/{}/status", r.set_id),
+            Some(json!({"status": "review"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let rows = app
+        .state
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.state.db.get_database_backend(),
+            "SELECT event_type, payload FROM events ORDER BY id",
+        ))
+        .await
+        .unwrap();
+    let events: Vec<(String, Value)> = rows
+        .iter()
+        .map(|row| {
+            (
+                row.try_get("", "event_type").unwrap(),
+                row.try_get("", "payload").unwrap(),
+            )
+        })
+        .collect();
+    let find = |kind: &str| {
+        events
+            .iter()
+            .find(|(k, _)| k == kind)
+            .map(|(_, p)| p.clone())
+            .unwrap_or_else(|| panic!("no {kind} in {events:?}"))
+    };
+    assert_eq!(
+        find("project.created"),
+        json!({"project_id": r.project_id, "slug": "support"})
+    );
+    assert_eq!(
+        find("prompt_set.created"),
+        json!({"prompt_set_id": r.set_id, "project": "support", "slug": "emails", "status": "live"})
+    );
+    assert_eq!(find("prompt_set.status_changed")["status"], "review");
+    assert_eq!(find("prompt.created")["prompt_set_id"], r.set_id.as_str());
+    assert!(find("prompt.created")["prompt_id"].is_string());
+    assert_eq!(find("member.added")["role"], "admin");
+}

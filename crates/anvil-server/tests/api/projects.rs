@@ -175,9 +175,12 @@ async fn admins_manage_projects_and_members_read_them() {
         })
         .collect();
     let types: Vec<&str> = events.iter().map(|(_, t)| t.as_str()).collect();
+    // The team's two members joined first (member.added), then the project's life.
     assert_eq!(
         types,
         [
+            "member.added",
+            "member.added",
             "project.created",
             "project.updated",
             "project.deleted",
@@ -186,7 +189,7 @@ async fn admins_manage_projects_and_members_read_them() {
     );
     assert_eq!(
         events.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
-        [1, 2, 3, 4]
+        [1, 2, 3, 4, 5, 6]
     );
 }
 
