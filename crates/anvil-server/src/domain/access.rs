@@ -2,7 +2,7 @@
 //! `domain.md` intersected with API key scopes. Every domain service that touches tenant data
 //! starts from an [`OrgContext`], so no query runs for an unchecked request.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter, Select};
 
 use super::accounts::ClientInfo;
 use super::audit::AuditActor;
@@ -270,6 +270,111 @@ pub async fn org_context_by_id<C: ConnectionTrait>(
         .await?
         .ok_or_else(not_found)?;
     membership_of(conn, actor, org).await
+}
+
+/// A table of tenant rows: every row carries the organisation it belongs to.
+pub trait Tenant: EntityTrait {
+    fn organisation_column() -> Self::Column;
+    fn id_column() -> Self::Column;
+}
+
+macro_rules! tenant_tables {
+    ($($table:ident),* $(,)?) => {$(
+        impl Tenant for crate::db::entities::$table::Entity {
+            fn organisation_column() -> Self::Column {
+                crate::db::entities::$table::Column::OrganisationId
+            }
+            fn id_column() -> Self::Column {
+                crate::db::entities::$table::Column::Id
+            }
+        }
+    )*};
+}
+
+tenant_tables!(
+    project,
+    prompt_set,
+    prompt,
+    version,
+    channel,
+    access_token,
+    api_key,
+    invitation
+);
+
+impl OrgContext {
+    /// Rows of `E` in this organisation, and only those: every tenant query starts here.
+    pub fn find<E: Tenant>(&self) -> Select<E> {
+        E::find().filter(E::organisation_column().eq(self.organisation.id.clone()))
+    }
+
+    /// The row `id` of `E` in this organisation, or a 404 naming `what`.
+    pub async fn load<E: Tenant, C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        id: &str,
+        what: &str,
+    ) -> Result<E::Model> {
+        self.find::<E>()
+            .filter(E::id_column().eq(id))
+            .one(conn)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("{what} not found")))
+    }
+}
+
+/// What a route names by id, to find the organisation it acts in.
+#[derive(Debug, Clone, Copy)]
+pub enum Resource<'a> {
+    Project(&'a str),
+    PromptSet(&'a str),
+    Prompt(&'a str),
+    Version(&'a str),
+}
+
+async fn organisation_of<E: Tenant, C: ConnectionTrait>(
+    conn: &C,
+    id: &str,
+) -> Result<Option<String>> {
+    let row = E::find().filter(E::id_column().eq(id)).one(conn).await?;
+    Ok(row.and_then(|m| match m.get(E::organisation_column()) {
+        sea_orm::Value::String(Some(org)) => Some(org.to_string()),
+        _ => None,
+    }))
+}
+
+/// The context of the organisation a resource belongs to, for routes that name it by id:
+/// the caller must be a member there. A resource that does not exist and one of an
+/// organisation the caller is not in are the same 404; a failing database stays a 500.
+pub async fn context_of<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    resource: Resource<'_>,
+) -> Result<OrgContext> {
+    use crate::db::entities::{project, prompt, prompt_set, version};
+    let (org, what) = match resource {
+        Resource::Project(id) => (
+            organisation_of::<project::Entity, _>(conn, id).await?,
+            "project",
+        ),
+        Resource::PromptSet(id) => (
+            organisation_of::<prompt_set::Entity, _>(conn, id).await?,
+            "prompt set",
+        ),
+        Resource::Prompt(id) => (
+            organisation_of::<prompt::Entity, _>(conn, id).await?,
+            "prompt",
+        ),
+        Resource::Version(id) => (
+            organisation_of::<version::Entity, _>(conn, id).await?,
+            "version",
+        ),
+    };
+    let message = format!("{what} not found");
+    let org = org.ok_or_else(|| Error::NotFound(message.clone()))?;
+    org_context_by_id(conn, actor, &org)
+        .await
+        .map_err(|e| e.as_not_found(&message))
 }
 
 #[cfg(test)]

@@ -161,8 +161,7 @@ pub async fn get<C: ConnectionTrait>(
     } else {
         project::Column::Id
     };
-    project::Entity::find()
-        .filter(project::Column::OrganisationId.eq(ctx.organisation.id.clone()))
+    ctx.find::<project::Entity>()
         .filter(project::Column::ArchivedAt.is_null())
         .filter(col.eq(id_or_slug))
         .one(conn)
@@ -176,8 +175,8 @@ pub async fn list(
     page: &Page,
 ) -> Result<Paged<project::Model>> {
     ctx.require(Action::ReadOrganisation)?;
-    let mut q = project::Entity::find()
-        .filter(project::Column::OrganisationId.eq(ctx.organisation.id.clone()))
+    let mut q = ctx
+        .find::<project::Entity>()
         .filter(project::Column::ArchivedAt.is_null());
     if let Some(after) = &page.after {
         q = q.filter(project::Column::Id.gt(after.clone()));

@@ -244,8 +244,9 @@ pub async fn get<C: ConnectionTrait>(
     id: &str,
 ) -> Result<prompt_set::Model> {
     ctx.require(Action::ReadOrganisation)?;
-    let set = prompt_set::Entity::find_by_id(id.to_string())
-        .filter(prompt_set::Column::OrganisationId.eq(ctx.organisation.id.clone()))
+    let set = ctx
+        .find::<prompt_set::Entity>()
+        .filter(prompt_set::Column::Id.eq(id))
         .filter(prompt_set::Column::ArchivedAt.is_null())
         .one(conn)
         .await?

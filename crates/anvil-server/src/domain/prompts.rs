@@ -269,11 +269,7 @@ pub async fn get<C: ConnectionTrait>(
     id: &str,
 ) -> Result<prompt::Model> {
     ctx.require(Action::ReadOrganisation)?;
-    let p = prompt::Entity::find_by_id(id.to_string())
-        .filter(prompt::Column::OrganisationId.eq(ctx.organisation.id.clone()))
-        .one(conn)
-        .await?
-        .ok_or_else(not_found)?;
+    let p = ctx.load::<prompt::Entity, _>(conn, id, "prompt").await?;
     // A prompt of an archived set (or of a set of an archived project) is gone with it.
     match prompt_sets::get(conn, ctx, &p.prompt_set_id).await {
         Ok(_) => Ok(p),

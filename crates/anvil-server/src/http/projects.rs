@@ -62,19 +62,8 @@ pub(crate) async fn ctx_of_project(
     caller: &Caller,
     id: &str,
 ) -> Result<OrgContext, ApiError> {
-    let org_id = project::Entity::find_by_id(id.to_string())
-        .one(&state.db)
-        .await?
-        .map(|p| p.organisation_id)
-        .ok_or_else(|| {
-            ApiError::from(crate::domain::Error::NotFound("project not found".into()))
-        })?;
-    access::org_context_by_id(&state.db, &caller.actor, &org_id)
-        .await
-        .map_err(|e| e.as_not_found("project not found").into())
+    Ok(access::context_of(&state.db, &caller.actor, access::Resource::Project(id)).await?)
 }
-
-use sea_orm::EntityTrait;
 
 #[utoipa::path(
     post,

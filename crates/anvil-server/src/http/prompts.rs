@@ -6,7 +6,6 @@ use anvil_core::render::Validation;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use sea_orm::EntityTrait;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
@@ -17,7 +16,7 @@ use super::error::ApiError;
 use super::json::{Json, resource};
 use super::pagination::{PageQuery, list_body};
 use super::projects::ctx;
-use crate::db::entities::{prompt, prompt_set};
+use crate::db::entities::prompt;
 use crate::domain::access::{self, OrgContext};
 use crate::domain::prompts::{self, PromptInput, Saved};
 
@@ -88,30 +87,17 @@ fn input(body: Value) -> Result<PromptInput, ApiError> {
     })
 }
 
-pub(crate) async fn ctx_of_org(
-    state: &AppState,
-    caller: &Caller,
-    org_id: Option<String>,
-    what: &str,
-) -> Result<OrgContext, ApiError> {
-    let message = format!("{what} not found");
-    let org_id =
-        org_id.ok_or_else(|| ApiError::from(crate::domain::Error::NotFound(message.clone())))?;
-    access::org_context_by_id(&state.db, &caller.actor, &org_id)
-        .await
-        .map_err(|e| e.as_not_found(&message).into())
-}
-
 pub(crate) async fn ctx_of_set(
     state: &AppState,
     caller: &Caller,
     set_id: &str,
 ) -> Result<OrgContext, ApiError> {
-    let org = prompt_set::Entity::find_by_id(set_id.to_string())
-        .one(&state.db)
-        .await?
-        .map(|s| s.organisation_id);
-    ctx_of_org(state, caller, org, "prompt set").await
+    Ok(access::context_of(
+        &state.db,
+        &caller.actor,
+        access::Resource::PromptSet(set_id),
+    )
+    .await?)
 }
 
 async fn ctx_of_prompt(
@@ -119,11 +105,7 @@ async fn ctx_of_prompt(
     caller: &Caller,
     id: &str,
 ) -> Result<OrgContext, ApiError> {
-    let org = prompt::Entity::find_by_id(id.to_string())
-        .one(&state.db)
-        .await?
-        .map(|p| p.organisation_id);
-    ctx_of_org(state, caller, org, "prompt").await
+    Ok(access::context_of(&state.db, &caller.actor, access::Resource::Prompt(id)).await?)
 }
 
 #[utoipa::path(

@@ -5,7 +5,6 @@ use super::extract::{Path, Query};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sea_orm::EntityTrait;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
@@ -16,9 +15,9 @@ use super::delivery::DeliveryAuth;
 use super::error::ApiError;
 use super::json::{Json, resource};
 use super::pagination::{PageQuery, list_body};
-use super::prompts::{ctx_of_org, ctx_of_set};
+use super::prompts::ctx_of_set;
 use crate::db::entities::version;
-use crate::domain::access::OrgContext;
+use crate::domain::access::{self, OrgContext};
 use crate::domain::delivery::Reader;
 use crate::domain::versions::{self, VersionInput};
 
@@ -80,11 +79,7 @@ async fn ctx_of_version(
     caller: &Caller,
     id: &str,
 ) -> Result<OrgContext, ApiError> {
-    let org = version::Entity::find_by_id(id.to_string())
-        .one(&state.db)
-        .await?
-        .map(|v| v.organisation_id);
-    ctx_of_org(state, caller, org, "version").await
+    Ok(access::context_of(&state.db, &caller.actor, access::Resource::Version(id)).await?)
 }
 
 /// A reader of a set's published side: a member of its organisation, or an access token of
