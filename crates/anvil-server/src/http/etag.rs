@@ -4,21 +4,16 @@
 //! 4 MiB (or of unknown size) go out untagged.
 
 use axum::body::{Body, HttpBody};
-use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 /// Bodies larger than this are passed through untagged rather than buffered.
 const MAX_TAGGED_BODY: usize = 4 * 1024 * 1024;
 
-pub async fn tag(req: Request, next: Next) -> Response {
-    if req.method() != Method::GET {
-        return next.run(req).await;
-    }
-    let wanted = req.headers().get(header::IF_NONE_MATCH).cloned();
-    let res = next.run(req).await;
+/// Tags the answer to a GET of the API (called by the one route layer, `limits::limit`):
+/// `wanted` is the request's `If-None-Match`.
+pub async fn tag(wanted: Option<HeaderValue>, res: Response) -> Response {
     let streaming = res
         .headers()
         .get(header::CONTENT_TYPE)

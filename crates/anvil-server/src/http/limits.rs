@@ -125,12 +125,22 @@ fn put_headers(res: &mut Response, q: &Quota) {
 /// route for `observe`.
 pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().cloned();
-    let mut res = match (&state.limits, &route) {
-        (Some(limits), Some(r)) if r.as_str().starts_with("/api/v1/") => {
+    let api = route
+        .as_ref()
+        .is_some_and(|r| r.as_str().starts_with("/api/v1/"));
+    // API reads get an entity tag here too, so one layer does what every route needs.
+    let tagging = (api && req.method() == axum::http::Method::GET)
+        .then(|| req.headers().get(header::IF_NONE_MATCH).cloned());
+    let res = match (&state.limits, &route) {
+        (Some(limits), Some(r)) if api => {
             let limits = limits.clone();
             limited(&state, &limits, r.as_str(), req, next).await
         }
         _ => next.run(req).await,
+    };
+    let mut res = match tagging {
+        Some(wanted) => super::etag::tag(wanted, res).await,
+        None => res,
     };
     if let Some(r) = route {
         res.extensions_mut().insert(super::observe::RouteLabel(r));

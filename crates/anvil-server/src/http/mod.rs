@@ -273,8 +273,7 @@ pub fn router(state: AppState) -> Router {
         .into_iter()
         .fold(Router::new(), |r, (path, handlers)| {
             r.route(&format!("/api/v1{path}"), handlers)
-        })
-        .layer(middleware::from_fn(etag::tag));
+        });
     let max_body = state.config.max_body_bytes;
     let cors = cors_layer(&state.config);
     let router = Router::new()
