@@ -21,11 +21,11 @@ for db in "${DATABASES[@]}"; do
 done
 PG_SERVER=${BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
 ADDRESS_SPEC=production
-WRK=(wrk -t2 -c64 -d5s --latency)
+WRK=(wrk -t2 -c64 -d4s --latency)
 WARMUP=(wrk -t2 -c64 -d1s)
 # nginx and the forge take turns, this many rounds each, so that a drift of the shared
 # machine's speed during the run touches both sides alike; the report takes medians.
-ROUNDS=3
+ROUNDS=5
 
 # --- tools --------------------------------------------------------------------------------------
 missing=()

@@ -123,7 +123,7 @@ def main() -> int:
         f"`{meta.get('address', '?')}`. The baseline is nginx {meta.get('nginx', '?')} "
         f"(`worker_processes auto`, `access_log off`) serving, as a static file, the body the "
         f"forge returned for that endpoint. wrk {meta.get('wrk', '?')} with 64 connections over "
-        f"2 threads for 5 s after a 1 s warm-up; nginx and the forge take turns, three rounds "
+        f"2 threads for 4 s after a 1 s warm-up; nginx and the forge take turns, five rounds "
         f"each, and the table shows the medians; wrk, the forge and nginx share the machine's "
         f"cores. CPU per request is the "
         f"server's user and system time (from /proc, nginx's workers included) during the "
