@@ -203,13 +203,13 @@ pub async fn authenticate(
     if !presented.starts_with(TOKEN_PREFIX) || presented.len() > 200 {
         return Ok(None);
     }
-    let hash = secrets::token_hash(presented);
-    let (t, org_slug) = match cache.tokens.get(&hash) {
+    let digest = secrets::token_digest(presented);
+    let (t, org_slug) = match cache.tokens.get(&digest) {
         Some(hit) => hit,
         // Boxed, so a cache hit's future does not carry the queries' state.
-        None => match Box::pin(load(db, &hash)).await? {
+        None => match Box::pin(load(db, &hex::encode(digest))).await? {
             Some(found) => {
-                cache.tokens.insert(hash.clone(), found.clone());
+                cache.tokens.insert(digest, found.clone());
                 found
             }
             None => return Ok(None),
@@ -220,7 +220,7 @@ pub async fn authenticate(
         let mut active: access_token::ActiveModel = t.clone().into();
         active.last_used_at = Set(Some(at));
         let t = Box::pin(active.update(db)).await?;
-        cache.tokens.insert(hash, (t, org_slug.clone()));
+        cache.tokens.insert(digest, (t, org_slug.clone()));
     }
     Ok(Some((
         ProjectReader {

@@ -211,7 +211,7 @@ pub async fn revoke(
 /// request. Revocation on this instance invalidates at once; other instances see it when
 /// their entry expires (`KEY_CACHE_TTL`).
 #[derive(Clone)]
-pub struct KeyCache(moka::sync::Cache<String, api_key::Model>);
+pub struct KeyCache(moka::sync::Cache<[u8; 32], api_key::Model>);
 
 pub const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -233,8 +233,12 @@ impl std::fmt::Debug for KeyCache {
 }
 
 impl KeyCache {
+    /// Forgets the key whose stored hash (hex) is `key_hash`.
     pub fn invalidate(&self, key_hash: &str) {
-        self.0.invalidate(key_hash);
+        let mut digest = [0u8; 32];
+        if hex::decode_to_slice(key_hash, &mut digest).is_ok() {
+            self.0.invalidate(&digest);
+        }
     }
 
     /// Forgets every key: a revocation on another instance arrives as an event that names
@@ -254,14 +258,14 @@ pub async fn authenticate(
     if !presented.starts_with(KEY_PREFIX) || presented.len() > 200 {
         return Ok(None);
     }
-    let hash = secrets::token_hash(presented);
-    let (key, cached) = match cache.0.get(&hash) {
+    let digest = secrets::token_digest(presented);
+    let (key, cached) = match cache.0.get(&digest) {
         Some(k) => (k, true),
         None => {
             // Boxed, so a cache hit's future does not carry the query's state.
             let Some(k) = Box::pin(
                 api_key::Entity::find()
-                    .filter(api_key::Column::KeyHash.eq(hash.clone()))
+                    .filter(api_key::Column::KeyHash.eq(hex::encode(digest)))
                     .one(db),
             )
             .await?
@@ -273,7 +277,7 @@ pub async fn authenticate(
     };
     let at = now();
     if key.revoked_at.is_some() || key.expires_at.is_some_and(|e| e <= at) {
-        cache.invalidate(&hash);
+        cache.0.invalidate(&digest);
         return Ok(None);
     }
     // Insert only what was read or written here: re-inserting on every hit would restart the
@@ -282,9 +286,9 @@ pub async fn authenticate(
         let mut active: api_key::ActiveModel = key.clone().into();
         active.last_used_at = Set(Some(at));
         let key = Box::pin(active.update(db)).await?;
-        cache.0.insert(hash, key.clone());
+        cache.0.insert(digest, key.clone());
     } else if !cached {
-        cache.0.insert(hash, key.clone());
+        cache.0.insert(digest, key.clone());
     }
     let credential = Credential::ApiKey {
         key_id: key.id.clone(),

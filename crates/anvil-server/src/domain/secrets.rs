@@ -20,7 +20,13 @@ pub fn new_token() -> String {
 
 /// SHA-256 of a high-entropy token: what the database keeps instead of the token.
 pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    hex::encode(token_digest(token))
+}
+
+/// The SHA-256 of a token as bytes: what in-memory caches key on (no hex encoding on the
+/// hot path); `token_hash` is its hex form, as stored.
+pub fn token_digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
 }
 
 /// Compares two secrets in constant time.

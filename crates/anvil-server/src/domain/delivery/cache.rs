@@ -26,7 +26,7 @@ pub struct DeliveryCache {
     members: moka::sync::Cache<(String, String), (organisation::Model, Role)>,
     /// Access tokens by hash, with their organisation's slug; revocations arrive as events.
     pub(crate) tokens:
-        moka::sync::Cache<String, (crate::db::entities::access_token::Model, String)>,
+        moka::sync::Cache<[u8; 32], (crate::db::entities::access_token::Model, String)>,
 }
 
 impl Default for DeliveryCache {
