@@ -4,10 +4,7 @@
 //! management of tokens and their authentication live here.
 
 use rand::Rng;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use super::access::{self, Action, Actor, OrgContext};
 use super::page::{Page, Paged};
@@ -116,18 +113,17 @@ pub async fn list(
 ) -> Result<Paged<access_token::Model>> {
     let (p, ctx) = project_context(db, actor, project_id).await?;
     ctx.require(Action::ManageTokens)?;
-    let mut q = access_token::Entity::find()
+    let q = access_token::Entity::find()
         .filter(access_token::Column::ProjectId.eq(p.id))
         .filter(access_token::Column::RevokedAt.is_null());
-    if let Some(after) = &page.after {
-        q = q.filter(access_token::Column::Id.lt(after.clone()));
-    }
-    let rows = q
-        .order_by_desc(access_token::Column::Id)
-        .limit(page.fetch())
-        .all(db)
-        .await?;
-    Ok(Paged::from_fetched(rows, page))
+    super::page::read(
+        db,
+        q,
+        access_token::Column::Id,
+        super::page::Order::NewestFirst,
+        page,
+    )
+    .await
 }
 
 /// Revokes a token (admins and owners of its organisation).

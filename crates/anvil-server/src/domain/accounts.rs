@@ -4,9 +4,7 @@
 //! their SHA-256, so a leaked database does not leak usable sessions. A session ends after two
 //! hours without use, or after 30 days when "remember me" was chosen.
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use time::Duration;
 
 use super::audit::{self, AuditActor};
@@ -318,19 +316,17 @@ pub async fn sessions_of(
     user_id: &str,
     page: &super::page::Page,
 ) -> Result<super::page::Paged<session::Model>> {
-    use sea_orm::QuerySelect;
-    let mut q = session::Entity::find()
+    let q = session::Entity::find()
         .filter(session::Column::UserId.eq(user_id))
         .filter(session::Column::ExpiresAt.gt(now()));
-    if let Some(after) = &page.after {
-        q = q.filter(session::Column::Id.lt(after.clone()));
-    }
-    let rows = q
-        .order_by_desc(session::Column::Id)
-        .limit(page.fetch())
-        .all(db)
-        .await?;
-    Ok(super::page::Paged::from_fetched(rows, page))
+    super::page::read(
+        db,
+        q,
+        session::Column::Id,
+        super::page::Order::NewestFirst,
+        page,
+    )
+    .await
 }
 
 /// Ends one of the user's sessions; another user's session is "not found".

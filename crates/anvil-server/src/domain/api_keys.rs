@@ -2,10 +2,7 @@
 //! (keys are high-entropy, so a fast hash is right) and a display prefix.
 
 use rand::Rng;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use time::OffsetDateTime;
 
 use super::access::{self, Action, Actor, Credential, Scope};
@@ -144,15 +141,14 @@ pub async fn list(
     if ctx.role < Role::Admin {
         q = q.filter(api_key::Column::UserId.eq(actor.user_id.clone()));
     }
-    if let Some(after) = &page.after {
-        q = q.filter(api_key::Column::Id.lt(after.clone()));
-    }
-    let rows = q
-        .order_by_desc(api_key::Column::Id)
-        .limit(page.fetch())
-        .all(db)
-        .await?;
-    Ok(Paged::from_fetched(rows, page))
+    super::page::read(
+        db,
+        q,
+        api_key::Column::Id,
+        super::page::Order::NewestFirst,
+        page,
+    )
+    .await
 }
 
 /// Revokes a key: its owner, or an admin of its organisation.

@@ -5,7 +5,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QuerySelect, Set,
 };
 
 use super::access::{Action, OrgContext};
@@ -28,19 +28,18 @@ pub async fn projects(
     page: &Page,
 ) -> Result<Paged<project::Model>> {
     ctx.require(Action::RestoreOrPurge)?;
-    let mut q = project::Entity::find()
+    let q = project::Entity::find()
         .filter(project::Column::OrganisationId.eq(ctx.organisation.id.clone()))
         .filter(project::Column::ArchivedAt.is_not_null())
         .filter(project::Column::PurgedAt.is_null());
-    if let Some(after) = &page.after {
-        q = q.filter(project::Column::Id.gt(after.clone()));
-    }
-    let rows = q
-        .order_by_asc(project::Column::Id)
-        .limit(page.fetch())
-        .all(db)
-        .await?;
-    Ok(Paged::from_fetched(rows, page))
+    super::page::read(
+        db,
+        q,
+        project::Column::Id,
+        super::page::Order::OldestFirst,
+        page,
+    )
+    .await
 }
 
 /// Archived (not purged) prompt sets of a live project.
@@ -52,19 +51,18 @@ pub async fn sets(
 ) -> Result<Paged<prompt_set::Model>> {
     ctx.require(Action::RestoreOrPurge)?;
     let project = super::projects::get(db, ctx, project_id, false).await?;
-    let mut q = prompt_set::Entity::find()
+    let q = prompt_set::Entity::find()
         .filter(prompt_set::Column::ProjectId.eq(project.id))
         .filter(prompt_set::Column::ArchivedAt.is_not_null())
         .filter(prompt_set::Column::PurgedAt.is_null());
-    if let Some(after) = &page.after {
-        q = q.filter(prompt_set::Column::Id.gt(after.clone()));
-    }
-    let rows = q
-        .order_by_asc(prompt_set::Column::Id)
-        .limit(page.fetch())
-        .all(db)
-        .await?;
-    Ok(Paged::from_fetched(rows, page))
+    super::page::read(
+        db,
+        q,
+        prompt_set::Column::Id,
+        super::page::Order::OldestFirst,
+        page,
+    )
+    .await
 }
 
 async fn archived_project<C: ConnectionTrait>(

@@ -1,6 +1,6 @@
 //! Reading the audit log (admins of the organisation).
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::Result;
 use super::access::{Action, OrgContext};
@@ -43,13 +43,12 @@ pub async fn list(
     if let Some(s) = f.since {
         q = q.filter(audit_event::Column::CreatedAt.gte(s));
     }
-    if let Some(after) = &page.after {
-        q = q.filter(audit_event::Column::Id.lt(after.clone()));
-    }
-    let rows = q
-        .order_by_desc(audit_event::Column::Id)
-        .limit(page.fetch())
-        .all(db)
-        .await?;
-    Ok(Paged::from_fetched(rows, page))
+    super::page::read(
+        db,
+        q,
+        audit_event::Column::Id,
+        super::page::Order::NewestFirst,
+        page,
+    )
+    .await
 }

@@ -1,10 +1,7 @@
 //! Invitations: admins invite by email (owners may invite owners); the invitee accepts through
 //! a single-use link valid for seven days.
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use super::access::{Action, Actor, OrgContext};
 use super::organisations::Role;
@@ -106,19 +103,18 @@ pub async fn list(
     page: &Page,
 ) -> Result<Paged<invitation::Model>> {
     ctx.require(Action::ManageInvitations)?;
-    let mut q = invitation::Entity::find()
+    let q = invitation::Entity::find()
         .filter(invitation::Column::OrganisationId.eq(ctx.organisation.id.clone()))
         .filter(invitation::Column::AcceptedAt.is_null())
         .filter(invitation::Column::RevokedAt.is_null());
-    if let Some(after) = &page.after {
-        q = q.filter(invitation::Column::Id.lt(after.clone()));
-    }
-    let rows = q
-        .order_by_desc(invitation::Column::Id)
-        .limit(page.fetch())
-        .all(db)
-        .await?;
-    Ok(Paged::from_fetched(rows, page))
+    super::page::read(
+        db,
+        q,
+        invitation::Column::Id,
+        super::page::Order::NewestFirst,
+        page,
+    )
+    .await
 }
 
 /// Revokes a pending invitation (admins).

@@ -172,11 +172,17 @@ impl Runner {
             Ok(job) => self.perform(job).await,
             Err(e) => Err(super::Error::Internal(format!("unreadable job: {e}"))),
         };
-        let Ok(Some(row)) = job::Entity::find_by_id(claimed.id.clone())
+        // If the row cannot be read back, the lease runs out and the job is claimed again.
+        let row = match job::Entity::find_by_id(claimed.id.clone())
             .one(&self.db)
             .await
-        else {
-            return;
+        {
+            Ok(Some(row)) => row,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(job = %claimed.id, error = %e, "reading a finished job failed");
+                return;
+            }
         };
         let mut active: job::ActiveModel = row.into();
         let at = now();

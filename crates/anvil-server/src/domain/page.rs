@@ -1,6 +1,10 @@
 //! Keyset pagination: lists are ordered by id (UUIDv7, so by creation) and continue after the
 //! last id of the previous page, which stays correct when rows are inserted meanwhile.
 
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+
 /// Which slice of a list to read. Services fetch `limit + 1` rows to learn whether more exist.
 #[derive(Debug, Clone, Default)]
 pub struct Page {
@@ -40,4 +44,35 @@ impl<T> Paged<T> {
         items.truncate(page.limit as usize);
         Paged { items, has_more }
     }
+}
+
+/// Which end of a list comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    OldestFirst,
+    NewestFirst,
+}
+
+/// Reads one page of `query`, ordered by its `id` column and continuing after the page's
+/// cursor: the one place every keyset-paginated list goes through.
+pub async fn read<E: EntityTrait, C: ConnectionTrait>(
+    conn: &C,
+    query: Select<E>,
+    id: E::Column,
+    order: Order,
+    page: &Page,
+) -> super::Result<Paged<E::Model>> {
+    let mut q = query;
+    if let Some(after) = &page.after {
+        q = match order {
+            Order::OldestFirst => q.filter(id.gt(after.clone())),
+            Order::NewestFirst => q.filter(id.lt(after.clone())),
+        };
+    }
+    let q = match order {
+        Order::OldestFirst => q.order_by_asc(id),
+        Order::NewestFirst => q.order_by_desc(id),
+    };
+    let rows = q.limit(page.fetch()).all(conn).await?;
+    Ok(Paged::from_fetched(rows, page))
 }

@@ -4,7 +4,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QuerySelect, Set,
 };
 
 use super::access::{Action, OrgContext};
@@ -175,18 +175,17 @@ pub async fn list(
     page: &Page,
 ) -> Result<Paged<project::Model>> {
     ctx.require(Action::ReadOrganisation)?;
-    let mut q = ctx
+    let q = ctx
         .find::<project::Entity>()
         .filter(project::Column::ArchivedAt.is_null());
-    if let Some(after) = &page.after {
-        q = q.filter(project::Column::Id.gt(after.clone()));
-    }
-    let rows = q
-        .order_by_asc(project::Column::Id)
-        .limit(page.fetch())
-        .all(db)
-        .await?;
-    Ok(Paged::from_fetched(rows, page))
+    super::page::read(
+        db,
+        q,
+        project::Column::Id,
+        super::page::Order::OldestFirst,
+        page,
+    )
+    .await
 }
 
 pub async fn update(

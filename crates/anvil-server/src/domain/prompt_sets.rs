@@ -3,7 +3,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QuerySelect, Set,
 };
 
 use super::access::{Action, OrgContext};
@@ -283,18 +283,17 @@ pub async fn list(
     page: &Page,
 ) -> Result<Paged<prompt_set::Model>> {
     let project = projects::get(db, ctx, project_id, false).await?;
-    let mut q = prompt_set::Entity::find()
+    let q = prompt_set::Entity::find()
         .filter(prompt_set::Column::ProjectId.eq(project.id))
         .filter(prompt_set::Column::ArchivedAt.is_null());
-    if let Some(after) = &page.after {
-        q = q.filter(prompt_set::Column::Id.gt(after.clone()));
-    }
-    let rows = q
-        .order_by_asc(prompt_set::Column::Id)
-        .limit(page.fetch())
-        .all(db)
-        .await?;
-    Ok(Paged::from_fetched(rows, page))
+    super::page::read(
+        db,
+        q,
+        prompt_set::Column::Id,
+        super::page::Order::OldestFirst,
+        page,
+    )
+    .await
 }
 
 pub async fn update(

@@ -8,7 +8,7 @@ use anvil_core::render::{PromptEngine, Validation};
 use anvil_core::snapshot::{PinnedDependency, Snapshot, SnapshotPrompt};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QuerySelect, Set,
 };
 use serde_json::Value;
 
@@ -302,16 +302,15 @@ pub async fn list(
     page: &Page,
 ) -> Result<Paged<prompt::Model>> {
     let set = prompt_sets::get(db, ctx, set_id).await?;
-    let mut q = prompt::Entity::find().filter(prompt::Column::PromptSetId.eq(set.id));
-    if let Some(after) = &page.after {
-        q = q.filter(prompt::Column::Id.gt(after.clone()));
-    }
-    let rows = q
-        .order_by_asc(prompt::Column::Id)
-        .limit(page.fetch())
-        .all(db)
-        .await?;
-    Ok(Paged::from_fetched(rows, page))
+    let q = prompt::Entity::find().filter(prompt::Column::PromptSetId.eq(set.id));
+    super::page::read(
+        db,
+        q,
+        prompt::Column::Id,
+        super::page::Order::OldestFirst,
+        page,
+    )
+    .await
 }
 
 /// Updates a prompt. With a precondition (`If-Match`), a stale entity tag is a 412, so two

@@ -409,16 +409,15 @@ pub async fn list(
     page: &Page,
 ) -> Result<Paged<version::Model>> {
     let set = reader.set(db, set_id).await?;
-    let mut q = version::Entity::find().filter(version::Column::PromptSetId.eq(set.id));
-    if let Some(after) = &page.after {
-        q = q.filter(version::Column::Id.gt(after.clone()));
-    }
-    let rows = q
-        .order_by_asc(version::Column::Id)
-        .limit(page.fetch())
-        .all(db)
-        .await?;
-    Ok(Paged::from_fetched(rows, page))
+    let q = version::Entity::find().filter(version::Column::PromptSetId.eq(set.id));
+    super::page::read(
+        db,
+        q,
+        version::Column::Id,
+        super::page::Order::OldestFirst,
+        page,
+    )
+    .await
 }
 
 /// Yanks (`Some(reason)`) or unyanks (`None`) a version (admins and owners). Doing it twice
