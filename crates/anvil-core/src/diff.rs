@@ -10,6 +10,7 @@ use crate::snapshot::{Snapshot, SnapshotPrompt};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PromptChange {
     Added,
     Removed,
@@ -18,12 +19,14 @@ pub enum PromptChange {
 
 /// A run of template lines: `equal`, `insert` or `delete`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LineRun {
     pub op: &'static str,
     pub text: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ParameterChange {
     pub name: String,
     pub from: Parameter,
@@ -31,6 +34,7 @@ pub struct ParameterChange {
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ParameterChanges {
     pub added: Vec<Parameter>,
     pub removed: Vec<Parameter>,
@@ -38,6 +42,7 @@ pub struct ParameterChanges {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PromptDiff {
     pub slug: String,
     pub change: PromptChange,
@@ -50,6 +55,7 @@ pub struct PromptDiff {
 
 /// Set-level differences beside the prompts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SetDiff {
     pub fields_changed: Vec<&'static str>,
     pub prompts: Vec<PromptDiff>,

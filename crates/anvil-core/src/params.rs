@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ParamType {
     String,
     Number,
@@ -63,7 +64,12 @@ fn json_type_name(v: &Value) -> &'static str {
 /// A declared parameter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Parameter {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
+    )]
     pub name: String,
     #[serde(rename = "type")]
     pub kind: ParamType,

@@ -17,6 +17,7 @@ use crate::version::Change;
 /// A dependency as a version pins it: the address the author wrote and the exact label that
 /// its spec resolved to when the version was cut.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PinnedDependency {
     pub address: String,
     pub resolved: String,
@@ -24,6 +25,7 @@ pub struct PinnedDependency {
 
 /// One prompt of a snapshot (its slug is the key in [`Snapshot::prompts`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SnapshotPrompt {
     pub name: String,
     #[serde(default)]
@@ -43,6 +45,7 @@ fn empty_object() -> Value {
 
 /// A prompt set's content.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Snapshot {
     pub name: String,
     #[serde(default)]

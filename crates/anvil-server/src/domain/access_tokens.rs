@@ -67,10 +67,8 @@ pub async fn create(
 ) -> Result<NewToken> {
     let (p, ctx) = project_context(db, actor, project_id).await?;
     ctx.require(Action::ManageTokens)?;
-    let name = name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(Error::invalid("name", "must be 1 to 100 characters"));
-    }
+    let name =
+        super::naming::display_name("name", name, 100).map_err(|e| Error::Validation(vec![e]))?;
     let token = new_token();
     let model = access_token::ActiveModel {
         id: Set(ids::new_id()),

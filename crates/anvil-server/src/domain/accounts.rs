@@ -89,12 +89,10 @@ pub(crate) fn validate_registration(input: &Registration) -> Result<(String, Str
     if let Err(e) = check_password("password", &input.password) {
         errors.push(e);
     }
-    let name = match input.name.as_deref().map(str::trim) {
-        Some(n) if n.chars().count() > 200 => {
-            errors.push(FieldError::new("name", "must be at most 200 characters"));
-            String::new()
-        }
-        Some(n) if !n.is_empty() => n.to_string(),
+    let name = match input.name.as_deref().filter(|n| !n.trim().is_empty()) {
+        Some(n) => super::naming::display_name("name", n, 200)
+            .map_err(|e| errors.push(e))
+            .unwrap_or_default(),
         _ => email
             .as_deref()
             .and_then(|e| e.split('@').next())

@@ -53,13 +53,9 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: KeyInput) -> 
     }
     let ctx = access::org_context(db, actor, input.organisation_id.as_deref()).await?;
     let mut errors = Vec::new();
-    let name = input.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 {
-        errors.push(super::FieldError::new(
-            "name",
-            "must be 1 to 100 characters",
-        ));
-    }
+    let name = super::naming::display_name("name", &input.name, 100)
+        .map_err(|e| errors.push(e))
+        .unwrap_or_default();
     let mut scopes = Vec::new();
     for s in &input.scopes {
         match Scope::parse(s) {

@@ -270,3 +270,16 @@ fn parse_pinned(dep: &PinnedDependency) -> Result<(Address, version::VersionSpec
 pub fn to_json(list: &[String]) -> Value {
     serde_json::to_value(list).unwrap_or(Value::Array(vec![]))
 }
+
+/// The dependency list as stored, read back (a malformed row reads as no dependencies).
+pub fn from_json(stored: &Value) -> Vec<String> {
+    stored
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}

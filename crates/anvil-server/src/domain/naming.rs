@@ -5,6 +5,46 @@ use super::{Error, FieldError, Result};
 
 /// Checked `name`, `slug` and `description` of a create (`creating`) or an update. A slug is
 /// generated from the name when creating without one. Problems are pushed onto `errors`.
+/// A name people read (of a project, key, token, organisation or user): trimmed, 1 to `max`
+/// characters, no control characters (NUL, tab, newline and the C1 range alike).
+pub fn display_name(field: &str, raw: &str, max: usize) -> std::result::Result<String, FieldError> {
+    let n = raw.trim();
+    if n.is_empty() || n.chars().count() > max {
+        Err(FieldError::new(
+            field,
+            format!("must be 1 to {max} characters"),
+        ))
+    } else if n.chars().any(char::is_control) {
+        Err(FieldError::new(
+            field,
+            "must not contain control characters (such as NUL, tab or newline)",
+        ))
+    } else {
+        Ok(n.to_string())
+    }
+}
+
+/// Free text (descriptions, reasons): at most `max` characters, no control characters but
+/// newlines and tabs.
+pub fn text(field: &str, raw: &str, max: usize) -> std::result::Result<(), FieldError> {
+    if raw.chars().count() > max {
+        Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ))
+    } else if raw
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        Err(FieldError::new(
+            field,
+            "must not contain control characters other than newlines and tabs",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 pub fn check(
     name: Option<&str>,
     slug: Option<&str>,
@@ -12,18 +52,17 @@ pub fn check(
     creating: bool,
     errors: &mut Vec<FieldError>,
 ) -> (Option<String>, Option<String>) {
-    let name = name.map(str::trim).map(str::to_string);
-    match &name {
-        None if creating => errors.push(FieldError::new("name", "is required")),
-        Some(n) if n.is_empty() || n.chars().count() > 100 => {
-            errors.push(FieldError::new("name", "must be 1 to 100 characters"))
+    let name = match name {
+        None => {
+            if creating {
+                errors.push(FieldError::new("name", "is required"));
+            }
+            None
         }
-        Some(n) if n.chars().any(char::is_control) => errors.push(FieldError::new(
-            "name",
-            "must not contain control characters (such as NUL, tab or newline)",
-        )),
-        _ => {}
-    }
+        Some(n) => display_name("name", n, 100)
+            .map_err(|e| errors.push(e))
+            .ok(),
+    };
     let slug = match (slug, &name) {
         (Some(s), _) => {
             if let Err(r) = anvil_core::slug::check(s) {
@@ -40,19 +79,8 @@ pub fn check(
         }),
         _ => None,
     };
-    if description.is_some_and(|d| d.chars().count() > 2000) {
-        errors.push(FieldError::new(
-            "description",
-            "must be at most 2000 characters",
-        ));
-    } else if description.is_some_and(|d| {
-        d.chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    }) {
-        errors.push(FieldError::new(
-            "description",
-            "must not contain control characters other than newlines and tabs",
-        ));
+    if let Some(Err(e)) = description.map(|d| text("description", d, 2000)) {
+        errors.push(e);
     }
     (name, slug)
 }

@@ -120,26 +120,11 @@ pub struct OrganisationInput {
 }
 
 fn check_name(name: &str) -> Result<String> {
-    let n = name.trim();
-    if n.is_empty() {
-        return Err(super::Error::invalid("name", "must not be empty"));
-    }
-    if n.chars().count() > 100 {
-        return Err(super::Error::invalid(
-            "name",
-            "must be at most 100 characters",
-        ));
-    }
-    Ok(n.to_string())
+    super::naming::display_name("name", name, 100).map_err(|e| super::Error::Validation(vec![e]))
 }
 
 fn check_description(d: &str) -> Result<String> {
-    if d.chars().count() > 2000 {
-        return Err(super::Error::invalid(
-            "description",
-            "must be at most 2000 characters",
-        ));
-    }
+    super::naming::text("description", d, 2000).map_err(|e| super::Error::Validation(vec![e]))?;
     Ok(d.to_string())
 }
 

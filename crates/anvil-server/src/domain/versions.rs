@@ -185,7 +185,8 @@ fn check_releasable(
     partials: &anvil_core::partials::SetPartials,
 ) -> Result<()> {
     if snap.prompts.is_empty() {
-        return Err(Error::invalid(
+        // The request is fine; the set is not ready for it.
+        return Err(Error::conflict(
             "prompts",
             "the prompt set has no prompts; add one before cutting a version",
         ));
@@ -430,10 +431,8 @@ pub async fn set_yanked(
 ) -> Result<version::Model> {
     ctx.require(Action::ManageVersions)?;
     let (set, current) = get(db, &Reader::Member(Box::new(ctx.clone())), id).await?;
-    if let Some(reason) = &yank
-        && reason.chars().count() > 2000
-    {
-        return Err(Error::invalid("reason", "must be at most 2000 characters"));
+    if let Some(reason) = &yank {
+        super::naming::text("reason", reason, 2000).map_err(|e| Error::Validation(vec![e]))?;
     }
     if yank.is_some() == is_yanked(&current) {
         return Ok(current);
@@ -487,10 +486,10 @@ async fn side<C: ConnectionTrait>(
     let label = Label::parse(which)
         .map_err(|_| Error::invalid(field, "must be a version label or 'working'"))?;
     let v = find_by_label(conn, &set.id, &label).await?.ok_or_else(|| {
-        Error::invalid(
-            field,
-            format!("prompt set '{}' has no version {label}", set.slug),
-        )
+        Error::NotFound(format!(
+            "prompt set '{}' has no version {label} ({field})",
+            set.slug
+        ))
     })?;
     let _ = ctx;
     snapshot_of(&v)

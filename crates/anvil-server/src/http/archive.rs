@@ -4,23 +4,27 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{Path, Query};
 use super::json::{Json, resource};
-use super::pagination::{PageQuery, list_body};
-use super::projects::{ctx, ctx_of_project, project_json};
-use super::prompt_sets::set_json;
+use super::pagination::PageQuery;
+use super::projects::{Project, ctx, ctx_of_project};
+use super::prompt_sets::PromptSet;
 use super::prompts::ctx_of_set;
+use super::wire::{List, One};
 use crate::domain::archive;
 
-#[derive(Debug, Deserialize)]
+/// Purging cannot be undone, so the request repeats the slug of what it purges.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PurgeBody {
-    confirm: String,
+pub struct Purge {
+    /// The slug of the project or prompt set being purged.
+    pub confirm: String,
 }
 
 #[utoipa::path(
@@ -29,7 +33,7 @@ struct PurgeBody {
     tag = "projects",
     summary = "List archived projects (owners)",
     params(super::pagination::PageQuery),
-    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Archived projects, not purged", body = super::schemas::ProjectList), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Archived projects, not purged", body = List<Project>)),
 )]
 pub async fn projects(
     State(state): State<AppState>,
@@ -39,14 +43,7 @@ pub async fn projects(
     let page = q.page(&state)?;
     let ctx = ctx(&state, &caller).await?;
     let list = archive::projects(&state.db, &ctx, &page).await?;
-    Ok(Json(list_body(
-        &state,
-        "projects",
-        &list,
-        |p| &p.id,
-        project_json,
-    ))
-    .into_response())
+    Ok(Json(List::page(&state, &list, |p| &p.id, |r| Project::from(r))).into_response())
 }
 
 #[utoipa::path(
@@ -55,7 +52,7 @@ pub async fn projects(
     tag = "prompt sets",
     summary = "List a project's archived prompt sets (owners)",
     params(("id" = String, Path), super::pagination::PageQuery),
-    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Archived prompt sets, not purged", body = super::schemas::PromptSetList), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Archived prompt sets, not purged", body = List<PromptSet>)),
 )]
 pub async fn sets(
     State(state): State<AppState>,
@@ -66,7 +63,7 @@ pub async fn sets(
     let page = q.page(&state)?;
     let ctx = ctx_of_project(&state, &caller, &id).await?;
     let list = archive::sets(&state.db, &ctx, &id, &page).await?;
-    Ok(Json(list_body(&state, "prompt_sets", &list, |s| &s.id, set_json)).into_response())
+    Ok(Json(List::page(&state, &list, |s| &s.id, |r| PromptSet::from(r))).into_response())
 }
 
 #[utoipa::path(
@@ -75,7 +72,7 @@ pub async fn sets(
     tag = "projects",
     summary = "Restore an archived project (owners)",
     params(("id" = String, Path)),
-    responses((status = 200, description = "Restored", body = super::schemas::ProjectEnvelope), super::schemas::ApiErrors),
+    responses((status = 200, description = "Restored", body = One<Project>)),
 )]
 pub async fn restore_project(
     State(state): State<AppState>,
@@ -84,7 +81,7 @@ pub async fn restore_project(
 ) -> Result<Response, ApiError> {
     let ctx = ctx_of_project(&state, &caller, &id).await?;
     let p = archive::restore_project(&state.db, &ctx, &id).await?;
-    Ok(Json(json!({"project": project_json(&p)})).into_response())
+    Ok(Json(One(Project::from(&p))).into_response())
 }
 
 #[utoipa::path(
@@ -93,8 +90,8 @@ pub async fn restore_project(
     tag = "projects",
     summary = "Purge an archived project for good (owners)",
     params(("id" = String, Path)),
-    request_body = super::schemas::PurgeBody,
-    responses((status = 204, description = "Purged: its content is gone, its slug stays reserved"), super::schemas::ApiErrors),
+    request_body = Purge,
+    responses((status = 204, description = "Purged: its content is gone, its slug stays reserved")),
 )]
 pub async fn purge_project(
     State(state): State<AppState>,
@@ -102,7 +99,7 @@ pub async fn purge_project(
     Path(id): Path<String>,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
-    let b: PurgeBody = resource(body, "purge")?;
+    let b: Purge = resource(body, "purge")?;
     let ctx = ctx_of_project(&state, &caller, &id).await?;
     archive::purge_project(&state.db, &ctx, &id, &b.confirm).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -114,7 +111,7 @@ pub async fn purge_project(
     tag = "prompt sets",
     summary = "Restore an archived prompt set (owners)",
     params(("id" = String, Path)),
-    responses((status = 200, description = "Restored", body = super::schemas::PromptSetEnvelope), super::schemas::ApiErrors),
+    responses((status = 200, description = "Restored", body = One<PromptSet>)),
 )]
 pub async fn restore_set(
     State(state): State<AppState>,
@@ -123,7 +120,7 @@ pub async fn restore_set(
 ) -> Result<Response, ApiError> {
     let ctx = ctx_of_set(&state, &caller, &id).await?;
     let s = archive::restore_set(&state.db, &ctx, &id).await?;
-    Ok(Json(json!({"prompt_set": set_json(&s)})).into_response())
+    Ok(Json(One(PromptSet::from(&s))).into_response())
 }
 
 #[utoipa::path(
@@ -132,8 +129,8 @@ pub async fn restore_set(
     tag = "prompt sets",
     summary = "Purge an archived prompt set for good (owners)",
     params(("id" = String, Path)),
-    request_body = super::schemas::PurgeBody,
-    responses((status = 204, description = "Purged: its content is gone, its slug stays reserved"), super::schemas::ApiErrors),
+    request_body = Purge,
+    responses((status = 204, description = "Purged: its content is gone, its slug stays reserved")),
 )]
 pub async fn purge_set(
     State(state): State<AppState>,
@@ -141,7 +138,7 @@ pub async fn purge_set(
     Path(id): Path<String>,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
-    let b: PurgeBody = resource(body, "purge")?;
+    let b: Purge = resource(body, "purge")?;
     let ctx = ctx_of_set(&state, &caller, &id).await?;
     archive::purge_set(&state.db, &ctx, &id, &b.confirm).await?;
     Ok(StatusCode::NO_CONTENT.into_response())

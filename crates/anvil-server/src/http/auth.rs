@@ -9,21 +9,18 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
 
 use super::AppState;
 use super::error::ApiError;
 use super::json::Json;
-use super::pagination::{PageQuery, list_body};
+use super::pagination::PageQuery;
+use super::wire::{List, One, Resource, Timestamp};
 use crate::db::entities::{session, user};
 use crate::domain::accounts::{self, ClientInfo, NewSession, Registration};
 use crate::domain::{self, organisations, tokens};
+use utoipa::ToSchema;
 
 pub const SESSION_COOKIE: &str = "anvil_session";
-
-fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
-}
 
 /// Who is calling and from where.
 pub fn client_info(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> ClientInfo {
@@ -304,13 +301,68 @@ fn origin_of(url: &str) -> String {
     format!("{scheme}://{authority}")
 }
 
-#[derive(Debug, Serialize)]
+/// An account as the API sends it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = User)]
 pub struct UserView {
     pub id: String,
     pub email: String,
     pub name: String,
+    /// Whether the address is confirmed.
     pub confirmed: bool,
-    pub created_at: String,
+    pub created_at: Timestamp,
+}
+
+impl Resource for UserView {
+    const ONE: &'static str = "user";
+    const MANY: &'static str = "users";
+}
+
+/// One of the caller's sessions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Session {
+    pub id: String,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    /// The session this request came with.
+    pub current: bool,
+}
+
+impl Resource for Session {
+    const ONE: &'static str = "session";
+    const MANY: &'static str = "sessions";
+}
+
+/// An organisation the caller belongs to, with the caller's role.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Membership {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub personal: bool,
+    /// `owner`, `admin` or `member`.
+    pub role: &'static str,
+}
+
+/// The API key a request came with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyIdentity {
+    pub id: String,
+    pub organisation_id: String,
+    /// `read`, `write`, `admin`.
+    pub scopes: Vec<&'static str>,
+}
+
+/// Who the caller is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub user: UserView,
+    pub organisations: Vec<Membership>,
+    /// With an API key: the key; with a session: null.
+    pub api_key: Option<KeyIdentity>,
 }
 
 impl From<&user::Model> for UserView {
@@ -320,28 +372,27 @@ impl From<&user::Model> for UserView {
             email: u.email.clone(),
             name: u.name.clone(),
             confirmed: u.confirmed_at.is_some(),
-            created_at: rfc3339(u.created_at),
+            created_at: u.created_at.into(),
         }
     }
 }
 
 fn signed_in_response(state: &AppState, status: StatusCode, s: &NewSession) -> Response {
-    let mut res = (
-        status,
-        axum::Json(serde_json::json!({"user": UserView::from(&s.user)})),
-    )
-        .into_response();
+    let mut res = (status, axum::Json(One(UserView::from(&s.user)))).into_response();
     res.headers_mut()
         .insert(header::SET_COOKIE, session_cookie(state, s));
     res
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterBody {
+    #[schema(format = Email, max_length = 254)]
     email: String,
+    #[schema(min_length = 12, max_length = 1024)]
     password: String,
     #[serde(default)]
+    #[schema(max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     name: Option<String>,
     #[serde(default)]
     remember_me: bool,
@@ -352,8 +403,8 @@ pub struct RegisterBody {
     path = "/api/v1/auth/register",
     tag = "accounts",
     summary = "Register an account",
-    request_body = super::schemas::Registration,
-    responses((status = 201, description = "Registered and signed in (sets the session cookie)", body = super::schemas::UserEnvelope), super::schemas::ApiErrors),
+    request_body = RegisterBody,
+    responses((status = 201, description = "Registered and signed in (sets the session cookie)", body = One<UserView>)),
     security(()),
 )]
 pub async fn register(
@@ -387,9 +438,10 @@ pub async fn register(
     Ok(signed_in_response(&state, StatusCode::CREATED, &s))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignInBody {
+    #[schema(format = Email, max_length = 254)]
     email: String,
     password: String,
     #[serde(default)]
@@ -401,8 +453,8 @@ pub struct SignInBody {
     path = "/api/v1/auth/sign_in",
     tag = "accounts",
     summary = "Sign in with email and password",
-    request_body = super::schemas::SignIn,
-    responses((status = 200, description = "Signed in (sets the session cookie)", body = super::schemas::UserEnvelope), super::schemas::ApiErrors),
+    request_body = SignInBody,
+    responses((status = 200, description = "Signed in (sets the session cookie)", body = One<UserView>)),
     security(()),
 )]
 pub async fn sign_in(
@@ -429,7 +481,7 @@ pub async fn sign_in(
     path = "/api/v1/auth/sign_out",
     tag = "accounts",
     summary = "Sign out this session",
-    responses((status = 204, description = "Signed out"), super::schemas::ApiErrors),
+    responses((status = 204, description = "Signed out")),
     security(("session" = [])),
 )]
 pub async fn sign_out(State(state): State<AppState>, me: SignedIn) -> Result<Response, ApiError> {
@@ -445,7 +497,7 @@ pub async fn sign_out(State(state): State<AppState>, me: SignedIn) -> Result<Res
     path = "/api/v1/auth/sign_out_everywhere",
     tag = "accounts",
     summary = "End every session of the user",
-    responses((status = 204, description = "Every session ended"), super::schemas::ApiErrors),
+    responses((status = 204, description = "Every session ended")),
     security(("session" = [])),
 )]
 pub async fn sign_out_everywhere(
@@ -465,7 +517,7 @@ pub async fn sign_out_everywhere(
     tag = "accounts",
     summary = "List the caller's sessions",
     params(super::pagination::PageQuery),
-    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "The caller's sessions", body = super::schemas::SessionList), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "The caller's sessions", body = List<Session>)),
     security(("session" = [])),
 )]
 pub async fn sessions(
@@ -475,24 +527,21 @@ pub async fn sessions(
 ) -> Result<Response, ApiError> {
     let page = q.page(&state)?;
     let list = accounts::sessions_of(&state.db, &me.user.id, &page).await?;
-    let body = list_body(
+    Ok(axum::Json(List::page(
         &state,
-        "sessions",
         &list,
         |s| &s.id,
-        |s| {
-            serde_json::json!({
-                "id": s.id,
-                "created_at": rfc3339(s.created_at),
-                "last_seen_at": rfc3339(s.last_seen_at),
-                "expires_at": rfc3339(s.expires_at),
-                "user_agent": s.user_agent,
-                "ip": s.ip,
-                "current": s.id == me.session.id,
-            })
+        |s| Session {
+            id: s.id.clone(),
+            created_at: s.created_at.into(),
+            last_seen_at: s.last_seen_at.into(),
+            expires_at: s.expires_at.into(),
+            user_agent: s.user_agent.clone(),
+            ip: s.ip.clone(),
+            current: s.id == me.session.id,
         },
-    );
-    Ok(axum::Json(body).into_response())
+    ))
+    .into_response())
 }
 
 #[utoipa::path(
@@ -501,7 +550,7 @@ pub async fn sessions(
     tag = "accounts",
     summary = "End one session",
     params(("id" = String, Path)),
-    responses((status = 204, description = "Session ended"), super::schemas::ApiErrors),
+    responses((status = 204, description = "Session ended")),
     security(("session" = [])),
 )]
 pub async fn end_session(
@@ -519,7 +568,7 @@ pub async fn end_session(
     tag = "accounts",
     summary = "Who am I",
     description = "The caller's user and organisations. With an API key: its organisation only, and the key's id, organisation and scopes in `api_key`.",
-    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "The caller's user and organisations", body = super::schemas::Me), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "The caller's user and organisations", body = Me)),
 )]
 pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     use crate::domain::access::Credential;
@@ -533,64 +582,65 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Respons
         } => {
             // A key acts inside its organisation only; it does not list the others.
             orgs.retain(|m| &m.organisation.id == organisation_id);
-            serde_json::json!({
-                "id": key_id,
-                "organisation_id": organisation_id,
-                "scopes": scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+            Some(KeyIdentity {
+                id: key_id.clone(),
+                organisation_id: organisation_id.clone(),
+                scopes: scopes.iter().map(|s| s.as_str()).collect(),
             })
         }
-        Credential::Session { .. } => serde_json::Value::Null,
+        Credential::Session { .. } => None,
     };
-    let organisations: Vec<_> = orgs
+    let organisations = orgs
         .iter()
-        .map(|m| {
-            serde_json::json!({
-                "id": m.organisation.id,
-                "name": m.organisation.name,
-                "slug": m.organisation.slug,
-                "personal": m.organisation.personal,
-                "role": m.role.as_str(),
-            })
+        .map(|m| Membership {
+            id: m.organisation.id.clone(),
+            name: m.organisation.name.clone(),
+            slug: m.organisation.slug.clone(),
+            personal: m.organisation.personal,
+            role: m.role.as_str(),
         })
         .collect();
-    Ok(axum::Json(serde_json::json!({
-        "user": UserView::from(&user),
-        "organisations": organisations,
-        "api_key": api_key,
-    }))
+    Ok(axum::Json(Me {
+        user: UserView::from(&user),
+        organisations,
+        api_key,
+    })
     .into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmailBody {
+    #[schema(format = Email, max_length = 254)]
     email: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenBody {
     token: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetBody {
     token: String,
+    #[schema(min_length = 12, max_length = 1024)]
     password: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
     current_password: String,
+    #[schema(min_length = 12, max_length = 1024)]
     new_password: String,
 }
 
 fn accepted() -> Response {
     (
         StatusCode::ACCEPTED,
-        axum::Json(serde_json::json!({"status": "accepted"})),
+        axum::Json(super::wire::Status { status: "accepted" }),
     )
         .into_response()
 }
@@ -600,8 +650,8 @@ fn accepted() -> Response {
     path = "/api/v1/auth/magic_link",
     tag = "accounts",
     summary = "Mail a sign-in link",
-    request_body = super::schemas::EmailBody,
-    responses((status = 202, description = "Accepted, whether or not the address exists", body = super::schemas::Status), super::schemas::ApiErrors),
+    request_body = EmailBody,
+    responses((status = 202, description = "Accepted, whether or not the address exists", body = super::wire::Status)),
     security(()),
 )]
 /// Always 202 (the answer never reveals whether the address has an account).
@@ -623,8 +673,8 @@ pub async fn magic_link(
     path = "/api/v1/auth/magic_link/verify",
     tag = "accounts",
     summary = "Sign in with a mailed link's token",
-    request_body = super::schemas::TokenBody,
-    responses((status = 200, description = "Signed in", body = super::schemas::UserEnvelope), super::schemas::ApiErrors),
+    request_body = TokenBody,
+    responses((status = 200, description = "Signed in", body = One<UserView>)),
     security(()),
 )]
 pub async fn verify_magic_link(
@@ -643,8 +693,8 @@ pub async fn verify_magic_link(
     path = "/api/v1/auth/password_reset",
     tag = "accounts",
     summary = "Mail a password reset link",
-    request_body = super::schemas::EmailBody,
-    responses((status = 202, description = "Accepted, whether or not the address exists", body = super::schemas::Status), super::schemas::ApiErrors),
+    request_body = EmailBody,
+    responses((status = 202, description = "Accepted, whether or not the address exists", body = super::wire::Status)),
     security(()),
 )]
 pub async fn password_reset(
@@ -665,8 +715,8 @@ pub async fn password_reset(
     path = "/api/v1/auth/password_reset/confirm",
     tag = "accounts",
     summary = "Set a new password with a reset token",
-    request_body = super::schemas::ResetConfirm,
-    responses((status = 200, description = "Password set, every other session ended, signed in", body = super::schemas::UserEnvelope), super::schemas::ApiErrors),
+    request_body = ResetBody,
+    responses((status = 200, description = "Password set, every other session ended, signed in", body = One<UserView>)),
     security(()),
 )]
 pub async fn confirm_password_reset(
@@ -685,8 +735,8 @@ pub async fn confirm_password_reset(
     path = "/api/v1/auth/confirm_email",
     tag = "accounts",
     summary = "Confirm an email address",
-    request_body = super::schemas::TokenBody,
-    responses((status = 200, description = "Email confirmed", body = super::schemas::UserEnvelope), super::schemas::ApiErrors),
+    request_body = TokenBody,
+    responses((status = 200, description = "Email confirmed", body = One<UserView>)),
     security(()),
 )]
 pub async fn confirm_email(
@@ -694,7 +744,7 @@ pub async fn confirm_email(
     Json(body): Json<TokenBody>,
 ) -> Result<Response, ApiError> {
     let u = tokens::confirm_email(&state.db, &body.token).await?;
-    Ok(axum::Json(serde_json::json!({"user": UserView::from(&u)})).into_response())
+    Ok(axum::Json(One(UserView::from(&u))).into_response())
 }
 
 #[utoipa::path(
@@ -702,8 +752,8 @@ pub async fn confirm_email(
     path = "/api/v1/auth/password",
     tag = "accounts",
     summary = "Change the password",
-    request_body = super::schemas::PasswordChange,
-    responses((status = 204, description = "Password changed"), super::schemas::ApiErrors),
+    request_body = PasswordBody,
+    responses((status = 204, description = "Password changed")),
     security(("session" = [])),
 )]
 pub async fn change_password(

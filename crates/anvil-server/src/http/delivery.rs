@@ -11,6 +11,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use super::wire::Timestamp;
 
 use super::AppState;
 use super::auth::Caller;
@@ -132,11 +135,11 @@ fn json_bytes(body: axum::body::Bytes) -> Response {
 
 #[utoipa::path(
     get,
-    path = "/api/v1/resolve/{address}",
+    path = "/api/v1/resolve/{*address}",
     tag = "delivery",
     summary = "Resolve an address",
     params(("address" = String, Path)),
-    responses((status = 200, description = "A set address gives the set as a bundle entry, a prompt address the prompt", body = super::schemas::Resolution), (status = 304, description = "Not modified (If-None-Match)"), super::schemas::ApiErrors),
+    responses((status = 200, description = "A set address gives the set as a bundle entry, a prompt address the prompt", body = Resolution), (status = 304, description = "Not modified (If-None-Match)")),
 )]
 /// `GET /resolve/{address}`: a set address gives the set as a bundle entry, a prompt
 /// address gives `{prompt}`; both with `resolved_version`, `checksum` and `yanked`.
@@ -172,32 +175,108 @@ pub async fn resolve(
     Ok(with_etag(json_bytes(body), &etag))
 }
 
-/// The answer of a render by address, serialised straight from the resolved set.
-#[derive(Serialize)]
-struct RenderedView<'a> {
-    rendered: &'a str,
-    prompt: PromptRef<'a>,
-    resolved_version: Option<&'a str>,
-    checksum: &'a str,
-    yanked: bool,
-    ignored_variables: &'a [String],
-    #[serde(with = "time::serde::rfc3339")]
-    rendered_at: time::OffsetDateTime,
+/// A rendered prompt, serialised straight from the resolved set.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Rendered)]
+pub struct RenderedView<'a> {
+    pub rendered: &'a str,
+    pub prompt: PromptRef<'a>,
+    /// Null for the working copy.
+    pub resolved_version: Option<&'a str>,
+    pub checksum: &'a str,
+    pub yanked: bool,
+    /// Variables passed that the prompt does not declare.
+    pub ignored_variables: &'a [String],
+    pub rendered_at: Timestamp,
 }
 
-#[derive(Serialize)]
-struct PromptRef<'a> {
-    id: Option<&'a str>,
-    slug: &'a str,
+/// The prompt rendered: its working-copy id (when one exists) and slug.
+#[derive(Serialize, ToSchema)]
+pub struct PromptRef<'a> {
+    pub id: Option<&'a str>,
+    pub slug: &'a str,
 }
 
-#[derive(Debug, Deserialize)]
+/// What to render. The body may also be wrapped: `{"render": {...}}`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RenderBody {
+pub struct RenderRequest {
+    /// `project/set@spec/prompt`.
+    pub address: String,
     #[serde(default)]
-    address: Option<String>,
-    #[serde(default)]
-    variables: Map<String, Value>,
+    #[schema(value_type = Object)]
+    pub variables: Map<String, Value>,
+}
+
+/// The version a resolved set is at.
+#[derive(ToSchema)]
+pub struct VersionSummary {
+    pub label: String,
+    pub description: String,
+    pub created_at: Timestamp,
+    pub checksum: String,
+}
+
+/// A set as one entry of a bundle's `prompt_sets`, with how the address resolved. The
+/// resolution cache holds this answer serialised; the integration tests check those bytes
+/// against this schema.
+#[derive(ToSchema)]
+pub struct ResolvedSet {
+    pub slug: String,
+    pub project: String,
+    pub name: String,
+    pub description: String,
+    /// Null for the working copy.
+    pub version: Option<VersionSummary>,
+    pub dependencies: Vec<anvil_core::snapshot::PinnedDependency>,
+    /// Prompts by slug.
+    pub prompts: std::collections::BTreeMap<String, anvil_core::snapshot::SnapshotPrompt>,
+    /// Null for the working copy.
+    pub resolved_version: Option<String>,
+    pub checksum: String,
+    pub yanked: bool,
+}
+
+/// The set a resolved prompt belongs to.
+#[derive(ToSchema)]
+pub struct SetRef {
+    pub project: String,
+    pub slug: String,
+}
+
+/// A prompt of a resolved set, with its slug and working-copy id.
+#[derive(ToSchema)]
+pub struct ResolvedPromptBody {
+    pub id: Option<String>,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub template: String,
+    pub parameters: Vec<anvil_core::params::Parameter>,
+    #[schema(value_type = Object)]
+    pub metadata: Value,
+    #[schema(value_type = Object)]
+    pub examples: Value,
+}
+
+/// A prompt address resolved.
+#[derive(ToSchema)]
+pub struct ResolvedPrompt {
+    pub prompt: ResolvedPromptBody,
+    pub prompt_set: SetRef,
+    pub resolved_version: Option<String>,
+    pub checksum: String,
+    pub yanked: bool,
+}
+
+/// What `GET /resolve/{address}` answers: a set for a set address, a prompt for a prompt
+/// address.
+#[derive(ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum Resolution {
+    Set(ResolvedSet),
+    Prompt(ResolvedPrompt),
 }
 
 async fn render_address(
@@ -235,19 +314,19 @@ async fn render_address(
         checksum: &resolved.checksum,
         yanked: resolved.yanked,
         ignored_variables: &r.ignored_variables,
-        rendered_at: domain::now(),
+        rendered_at: domain::now().into(),
     })
     .into_response())
 }
 
 #[utoipa::path(
     post,
-    path = "/api/v1/render/{address}",
+    path = "/api/v1/render/{*address}",
     tag = "delivery",
     summary = "Render a prompt by address",
     params(("address" = String, Path)),
-    request_body = super::schemas::RenderRequest,
-    responses((status = 200, description = "The rendered prompt", body = super::schemas::Rendered), super::schemas::ApiErrors),
+    request_body = super::prompts::Variables,
+    responses((status = 200, description = "The rendered prompt", body = RenderedView)),
 )]
 /// `POST /render/{address}` with `{variables}`.
 pub async fn render(
@@ -256,10 +335,7 @@ pub async fn render(
     Path(raw): Path<String>,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
-    let b: RenderBody = resource(body, "render")?;
-    if b.address.is_some() {
-        return Err(Error::invalid("address", "is given in the path already").into());
-    }
+    let b: super::prompts::Variables = resource(body, "render")?;
     render_address(&state, &auth, &raw, &b.variables).await
 }
 
@@ -268,8 +344,8 @@ pub async fn render(
     path = "/api/v1/render",
     tag = "delivery",
     summary = "Render a prompt, address in the body",
-    request_body = super::schemas::RenderRequest,
-    responses((status = 200, description = "The rendered prompt", body = super::schemas::Rendered), super::schemas::ApiErrors),
+    request_body = RenderRequest,
+    responses((status = 200, description = "The rendered prompt", body = RenderedView)),
 )]
 /// `POST /render` with `{address, variables}`.
 pub async fn render_body(
@@ -277,9 +353,6 @@ pub async fn render_body(
     auth: DeliveryAuth,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
-    let b: RenderBody = resource(body, "render")?;
-    let Some(address) = b.address else {
-        return Err(Error::invalid("address", "is required").into());
-    };
-    render_address(&state, &auth, &address, &b.variables).await
+    let b: RenderRequest = resource(body, "render")?;
+    render_address(&state, &auth, &b.address, &b.variables).await
 }

@@ -25,7 +25,9 @@ impl From<sea_orm::DbErr> for ApiError {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// What is wrong with one field.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = FieldDetail)]
 pub struct Detail {
     pub field: String,
     pub message: String,
@@ -33,8 +35,12 @@ pub struct Detail {
 
 /// The error as the request middleware finishes it: it adds the request id and writes the
 /// body, so every error carries the id that ties it to the log.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ErrorObject)]
 pub struct ErrorBody {
+    /// `invalid_request_error`, `authentication_error`, `authorization_error`,
+    /// `not_found_error`, `conflict_error`, `precondition_failed`, `payload_too_large`,
+    /// `validation_error`, `rate_limit_error` or `server_error`.
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub message: String,
@@ -54,8 +60,14 @@ impl ErrorBody {
     }
 
     pub fn to_json(&self) -> String {
-        serde_json::json!({ "error": self }).to_string()
+        serde_json::to_string(&ErrorResponse { error: self }).unwrap_or_default()
     }
+}
+
+/// Every error: `{"error": {...}}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorResponse<'a> {
+    pub error: &'a ErrorBody,
 }
 
 fn details(errors: Vec<FieldError>) -> Vec<Detail> {

@@ -4,45 +4,77 @@ use super::extract::Path;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
-use time::format_description::well_known::Rfc3339;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::json::{Json, resource};
-use super::pagination::{PageQuery, list_body};
+use super::pagination::PageQuery;
+use super::wire::{List, One, Resource, Timestamp};
 use crate::db::entities::api_key;
 use crate::domain::api_keys::{self, KeyInput};
 
-fn ts(t: time::OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
+/// An API key as the API sends it: its prefix, never its secret (except once, on creation).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKey {
+    pub id: String,
+    pub organisation_id: String,
+    pub user_id: String,
+    pub name: String,
+    pub prefix: String,
+    /// `read`, `write`, `admin`.
+    pub scopes: Vec<String>,
+    pub last_used_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    /// The key itself: only in the response that creates it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
-fn key_json(k: &api_key::Model) -> Value {
-    json!({
-        "id": k.id,
-        "organisation_id": k.organisation_id,
-        "user_id": k.user_id,
-        "name": k.name,
-        "prefix": k.prefix,
-        "scopes": k.scopes.split(',').collect::<Vec<_>>(),
-        "last_used_at": k.last_used_at.map(ts),
-        "expires_at": k.expires_at.map(ts),
-        "created_at": ts(k.created_at),
-    })
+impl Resource for ApiKey {
+    const ONE: &'static str = "api_key";
+    const MANY: &'static str = "api_keys";
 }
 
-#[derive(Debug, Deserialize)]
+impl From<&api_key::Model> for ApiKey {
+    fn from(k: &api_key::Model) -> Self {
+        ApiKey {
+            id: k.id.clone(),
+            organisation_id: k.organisation_id.clone(),
+            user_id: k.user_id.clone(),
+            name: k.name.clone(),
+            prefix: k.prefix.clone(),
+            scopes: k.scopes.split(',').map(String::from).collect(),
+            last_used_at: k.last_used_at.map(Timestamp),
+            expires_at: k.expires_at.map(Timestamp),
+            created_at: k.created_at.into(),
+            key: None,
+        }
+    }
+}
+
+/// A new API key. The body may also be wrapped: `{"api_key": {...}}`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct KeyBody {
-    name: String,
-    scopes: Vec<String>,
+pub struct NewApiKey {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub name: String,
+    /// `read`, `write`, `admin`.
+    pub scopes: Vec<String>,
+    /// The organisation it acts in; the caller's current one when absent.
     #[serde(default)]
-    organisation_id: Option<String>,
+    pub organisation_id: Option<String>,
     #[serde(default, with = "time::serde::rfc3339::option")]
-    expires_at: Option<time::OffsetDateTime>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<time::OffsetDateTime>,
 }
 
 #[utoipa::path(
@@ -50,15 +82,15 @@ struct KeyBody {
     path = "/api/v1/api_keys",
     tag = "credentials",
     summary = "Create an API key",
-    request_body = super::schemas::ApiKeyInput,
-    responses((status = 201, description = "The key, shown this once", body = super::schemas::ApiKeyEnvelope), super::schemas::ApiErrors),
+    request_body = NewApiKey,
+    responses((status = 201, description = "The key, shown this once", body = One<ApiKey>)),
 )]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
-    let b: KeyBody = resource(body, "api_key")?;
+    let b: NewApiKey = resource(body, "api_key")?;
     let new = api_keys::create(
         &state.db,
         &caller.actor,
@@ -70,9 +102,9 @@ pub async fn create(
         },
     )
     .await?;
-    let mut v = key_json(&new.model);
-    v["key"] = json!(new.key);
-    Ok((StatusCode::CREATED, Json(json!({"api_key": v}))).into_response())
+    let mut key = ApiKey::from(&new.model);
+    key.key = Some(new.key);
+    Ok((StatusCode::CREATED, Json(One(key))).into_response())
 }
 
 #[utoipa::path(
@@ -81,7 +113,7 @@ pub async fn create(
     tag = "credentials",
     summary = "List API keys",
     params(super::pagination::PageQuery),
-    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "API keys (prefixes only)", body = super::schemas::ApiKeyList), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "API keys (prefixes only)", body = List<ApiKey>)),
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -96,8 +128,7 @@ pub async fn list(
         &page,
     )
     .await?;
-    let body = list_body(&state, "api_keys", &keys, |k| &k.id, key_json);
-    Ok(Json(body).into_response())
+    Ok(Json(List::page(&state, &keys, |k| &k.id, |r| ApiKey::from(r))).into_response())
 }
 
 #[utoipa::path(
@@ -106,7 +137,7 @@ pub async fn list(
     tag = "credentials",
     summary = "Revoke an API key",
     params(("id" = String, Path)),
-    responses((status = 204, description = "Revoked"), super::schemas::ApiErrors),
+    responses((status = 204, description = "Revoked")),
 )]
 pub async fn revoke(
     State(state): State<AppState>,

@@ -7,8 +7,9 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::middleware;
-use axum::routing::{MethodRouter, delete, get, patch, post};
 use sea_orm::DatabaseConnection;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::config::Config;
 use crate::domain::rate_limit::RateLimiter;
@@ -32,11 +33,11 @@ pub mod pagination;
 pub mod projects;
 pub mod prompt_sets;
 pub mod prompts;
-pub mod schemas;
 pub mod search;
 pub mod templates;
 pub mod tokens;
 pub mod versions;
+pub mod wire;
 
 use error::{ErrorBody, error_response};
 
@@ -136,152 +137,95 @@ async fn not_found() -> axum::response::Response {
     )
 }
 
-/// Every route under `/api/v1`, as (path, handlers). The router is built from this list and
-/// the OpenAPI test walks it, so a route cannot be served without being documented.
-pub fn api_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
-    vec![
-        ("/auth/register", post(auth::register)),
-        ("/auth/sign_in", post(auth::sign_in)),
-        ("/auth/sign_out", post(auth::sign_out)),
-        ("/auth/sign_out_everywhere", post(auth::sign_out_everywhere)),
-        ("/auth/sessions", get(auth::sessions)),
-        ("/auth/sessions/{id}", delete(auth::end_session)),
-        ("/auth/magic_link", post(auth::magic_link)),
-        ("/auth/magic_link/verify", post(auth::verify_magic_link)),
-        ("/auth/password_reset", post(auth::password_reset)),
-        (
-            "/auth/password_reset/confirm",
-            post(auth::confirm_password_reset),
-        ),
-        ("/auth/confirm_email", post(auth::confirm_email)),
-        ("/auth/password", post(auth::change_password)),
-        ("/me", get(auth::me)),
-        (
-            "/organisations",
-            get(orgs::list_organisations).post(orgs::create_organisation),
-        ),
-        (
-            "/organisations/{id}",
-            get(orgs::get_organisation)
-                .patch(orgs::patch_organisation)
-                .delete(orgs::delete_organisation),
-        ),
-        (
-            "/organisation",
-            get(orgs::get_current).patch(orgs::patch_current),
-        ),
-        (
-            "/organisation/members",
-            get(orgs::list_members).post(orgs::invite),
-        ),
-        ("/organisation/invitations", get(orgs::list_invitations)),
-        (
-            "/organisation/invitations/{id}",
-            delete(orgs::revoke_invitation),
-        ),
-        ("/invitations/accept", post(orgs::accept_invitation)),
-        (
-            "/organisation/members/{user_id}",
-            patch(orgs::patch_member).delete(orgs::delete_member),
-        ),
-        ("/organisation/audit", get(orgs::audit)),
-        ("/api_keys", get(keys::list).post(keys::create)),
-        ("/api_keys/{id}", delete(keys::revoke)),
-        (
-            "/projects/{id}/access_tokens",
-            get(tokens::list).post(tokens::create),
-        ),
-        ("/access_tokens/{id}", delete(tokens::revoke)),
-        ("/templates/validate", post(templates::validate)),
-        ("/projects", get(projects::list).post(projects::create)),
-        (
-            "/projects/{id}",
-            get(projects::get)
-                .patch(projects::update)
-                .delete(projects::delete),
-        ),
-        ("/projects/by_slug/{slug}", get(projects::by_slug)),
-        ("/projects/archived", get(archive::projects)),
-        ("/projects/{id}/unarchive", post(archive::restore_project)),
-        ("/projects/{id}/purge", post(archive::purge_project)),
-        ("/projects/{id}/prompt_sets/archived", get(archive::sets)),
-        ("/prompt_sets/{id}/unarchive", post(archive::restore_set)),
-        ("/prompt_sets/{id}/purge", post(archive::purge_set)),
-        (
-            "/projects/{id}/prompt_sets",
-            get(prompt_sets::list_in_project).post(prompt_sets::create),
-        ),
-        ("/prompt_sets", get(prompt_sets::list)),
-        (
-            "/prompt_sets/{id}",
-            get(prompt_sets::get)
-                .patch(prompt_sets::update)
-                .delete(prompt_sets::delete),
-        ),
-        (
-            "/prompt_sets/by_address/{project}/{set}",
-            get(prompt_sets::by_address),
-        ),
-        ("/prompt_sets/{id}/status", post(prompt_sets::status)),
-        (
-            "/prompt_sets/{id}/prompts",
-            get(prompts::list).post(prompts::create),
-        ),
-        (
-            "/prompts/{id}",
-            get(prompts::get)
-                .patch(prompts::update)
-                .delete(prompts::delete),
-        ),
-        (
-            "/prompts/by_address/{project}/{set}/{prompt}",
-            get(prompts::by_address),
-        ),
-        ("/prompts/{id}/render", post(prompts::render)),
-        (
-            "/prompt_sets/{id}/versions",
-            get(versions::list).post(versions::create),
-        ),
-        (
-            "/prompt_sets/{id}/versions/{label}",
-            get(versions::by_label),
-        ),
-        ("/versions/{id}", get(versions::get)),
-        ("/versions/{id}/yank", post(versions::yank)),
-        ("/versions/{id}/unyank", post(versions::unyank)),
-        ("/prompt_sets/{id}/diff", get(versions::diff)),
-        ("/prompt_sets/{id}/restore", post(versions::restore)),
-        ("/prompt_sets/{id}/channels", get(channels::list_channels)),
-        (
-            "/prompt_sets/{id}/channels/{name}",
-            get(channels::get_channel)
-                .put(channels::put_channel)
-                .delete(channels::delete_channel),
-        ),
-        ("/resolve/{*address}", get(delivery::resolve)),
-        ("/render/{*address}", post(delivery::render)),
-        ("/render", post(delivery::render_body)),
-        ("/search", get(search::search)),
-    ]
+/// Every documented route, each registered from its handler's `#[utoipa::path]`: the router
+/// and the OpenAPI document are built from this one list, so neither can have a route the
+/// other lacks.
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::base())
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+        .routes(routes!(ops::dev_mailbox))
+        .routes(routes!(auth::register))
+        .routes(routes!(auth::sign_in))
+        .routes(routes!(auth::sign_out))
+        .routes(routes!(auth::sign_out_everywhere))
+        .routes(routes!(auth::sessions))
+        .routes(routes!(auth::end_session))
+        .routes(routes!(auth::magic_link))
+        .routes(routes!(auth::verify_magic_link))
+        .routes(routes!(auth::password_reset))
+        .routes(routes!(auth::confirm_password_reset))
+        .routes(routes!(auth::confirm_email))
+        .routes(routes!(auth::change_password))
+        .routes(routes!(auth::me))
+        .routes(routes!(orgs::list_organisations, orgs::create_organisation))
+        .routes(routes!(
+            orgs::get_organisation,
+            orgs::patch_organisation,
+            orgs::delete_organisation
+        ))
+        .routes(routes!(orgs::get_current, orgs::patch_current))
+        .routes(routes!(orgs::list_members, orgs::invite))
+        .routes(routes!(orgs::patch_member, orgs::delete_member))
+        .routes(routes!(orgs::list_invitations))
+        .routes(routes!(orgs::revoke_invitation))
+        .routes(routes!(orgs::accept_invitation))
+        .routes(routes!(orgs::audit))
+        .routes(routes!(keys::list, keys::create))
+        .routes(routes!(keys::revoke))
+        .routes(routes!(tokens::list, tokens::create))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(templates::validate))
+        .routes(routes!(projects::list, projects::create))
+        .routes(routes!(projects::get, projects::update, projects::delete))
+        .routes(routes!(projects::by_slug))
+        .routes(routes!(archive::projects))
+        .routes(routes!(archive::restore_project))
+        .routes(routes!(archive::purge_project))
+        .routes(routes!(archive::sets))
+        .routes(routes!(archive::restore_set))
+        .routes(routes!(archive::purge_set))
+        .routes(routes!(prompt_sets::list_in_project, prompt_sets::create))
+        .routes(routes!(prompt_sets::list))
+        .routes(routes!(
+            prompt_sets::get,
+            prompt_sets::update,
+            prompt_sets::delete
+        ))
+        .routes(routes!(prompt_sets::by_address))
+        .routes(routes!(prompt_sets::status))
+        .routes(routes!(prompts::list, prompts::create))
+        .routes(routes!(prompts::get, prompts::update, prompts::delete))
+        .routes(routes!(prompts::by_address))
+        .routes(routes!(prompts::render))
+        .routes(routes!(versions::list, versions::create))
+        .routes(routes!(versions::by_label))
+        .routes(routes!(versions::get))
+        .routes(routes!(versions::yank))
+        .routes(routes!(versions::unyank))
+        .routes(routes!(versions::diff))
+        .routes(routes!(versions::restore))
+        .routes(routes!(channels::list_channels))
+        .routes(routes!(
+            channels::get_channel,
+            channels::put_channel,
+            channels::delete_channel
+        ))
+        .routes(routes!(delivery::resolve))
+        .routes(routes!(delivery::render))
+        .routes(routes!(delivery::render_body))
+        .routes(routes!(search::search))
 }
 
 /// Every route the forge serves.
 pub fn router(state: AppState) -> Router {
     // Full paths rather than `nest`: a nested router adds a prefix-stripping service and a
     // second route match to every request.
-    let api = api_routes()
-        .into_iter()
-        .fold(Router::new(), |r, (path, handlers)| {
-            r.route(&format!("/api/v1{path}"), handlers)
-        });
+    let (api, _) = api_router().split_for_parts();
     let max_body = state.config.max_body_bytes;
     let cors = cors_layer(&state.config);
-    let router = Router::new()
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
-        .route("/dev/mailbox", get(ops::dev_mailbox))
-        .merge(api)
+    let router = api
         .merge(openapi::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -381,7 +325,9 @@ mod tests {
         async fn boom() -> &'static str {
             panic!("a bug")
         }
-        let app = Router::new().route("/boom", get(boom)).layer(panic_layer());
+        let app = Router::new()
+            .route("/boom", axum::routing::get(boom))
+            .layer(panic_layer());
         let res = app
             .oneshot(
                 axum::http::Request::get("/boom")

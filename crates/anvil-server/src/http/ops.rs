@@ -15,14 +15,27 @@ use crate::db;
     path = "/healthz",
     tag = "operations",
     summary = "Liveness",
-    responses((status = 200, description = "The process is up", body = super::schemas::Status)),
+    responses((status = 200, description = "The process is up", body = super::wire::Status)),
     security(()),
 )]
 pub async fn healthz() -> impl IntoResponse {
     (
         StatusCode::OK,
-        axum::Json(serde_json::json!({"status": "ok"})),
+        axum::Json(super::wire::Status { status: "ok" }),
     )
+}
+
+/// Whether this instance can serve: its database and migrations.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Readiness {
+    /// `ready` or `not_ready`.
+    pub status: &'static str,
+    /// `reachable` or `unreachable`.
+    pub database: &'static str,
+    /// `current` or `pending`.
+    pub migrations: &'static str,
+    /// `sqlite` or `postgresql`.
+    pub backend: &'static str,
 }
 
 #[utoipa::path(
@@ -30,7 +43,7 @@ pub async fn healthz() -> impl IntoResponse {
     path = "/readyz",
     tag = "operations",
     summary = "Readiness",
-    responses((status = 200, description = "Ready", body = super::schemas::Readiness), (status = 503, description = "Not ready", body = super::schemas::Readiness)),
+    responses((status = 200, description = "Ready", body = Readiness), (status = 503, description = "Not ready", body = Readiness)),
     security(()),
 )]
 /// Ready when the database answers and every migration is applied.
@@ -44,12 +57,16 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     };
     (
         status,
-        axum::Json(serde_json::json!({
-            "status": if current { "ready" } else { "not_ready" },
-            "database": if reachable { "reachable" } else { "unreachable" },
-            "migrations": if current { "current" } else { "pending" },
-            "backend": db::backend_name(&state.db),
-        })),
+        axum::Json(Readiness {
+            status: if current { "ready" } else { "not_ready" },
+            database: if reachable {
+                "reachable"
+            } else {
+                "unreachable"
+            },
+            migrations: if current { "current" } else { "pending" },
+            backend: db::backend_name(&state.db),
+        }),
     )
 }
 
@@ -80,7 +97,7 @@ pub fn mailbox_allowed(env: crate::config::Environment, peer: Option<SocketAddr>
     path = "/dev/mailbox",
     tag = "operations",
     summary = "Development mailbox",
-    responses((status = 200, description = "HTML list of outgoing mail (development mode, to this machine only)", body = String, content_type = "text/html"), (status = 404, description = "Not in development mode, or not asked from this machine", body = super::schemas::ErrorResponse)),
+    responses((status = 200, description = "HTML list of outgoing mail (development mode, to this machine only)", body = String, content_type = "text/html"), (status = 404, description = "Not in development mode, or not asked from this machine", body = super::error::ErrorResponse)),
     security(()),
 )]
 /// Development only, from this machine only: the mail outbox as a page, newest first (404

@@ -5,12 +5,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use sha2::Sha256;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::domain::page::{DEFAULT_LIMIT, MAX_LIMIT, Page, Paged};
+use crate::domain::page::{DEFAULT_LIMIT, MAX_LIMIT, Page};
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -67,20 +66,4 @@ impl PageQuery {
         };
         Ok(Page { after, limit })
     }
-}
-
-/// `{"<name>": [...], "meta": {"cursor", "has_more"}}` with the cursor after the last item.
-pub fn list_body<T>(
-    state: &AppState,
-    name: &str,
-    page: &Paged<T>,
-    id_of: impl Fn(&T) -> &str,
-    to_json: impl Fn(&T) -> Value,
-) -> Value {
-    let cursor = match (page.has_more, page.items.last()) {
-        (true, Some(last)) => json!(sign(state, id_of(last))),
-        _ => Value::Null,
-    };
-    let items: Vec<Value> = page.items.iter().map(to_json).collect();
-    json!({ name: items, "meta": {"cursor": cursor, "has_more": page.has_more} })
 }

@@ -4,51 +4,94 @@ use super::extract::{Path, Query};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
-use time::format_description::well_known::Rfc3339;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::json::{Json, resource};
-use super::pagination::{PageQuery, list_body};
+use super::pagination::PageQuery;
+use super::wire::{List, One, Resource, Timestamp};
 use crate::db::entities::project;
 use crate::domain::access::{self, OrgContext};
 use crate::domain::precondition;
 use crate::domain::projects::{self, ProjectInput};
 
-pub(crate) fn project_json(p: &project::Model) -> Value {
-    let ts = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
-    json!({
-        "id": p.id,
-        "organisation_id": p.organisation_id,
-        "name": p.name,
-        "slug": p.slug,
-        "description": p.description,
-        "created_at": ts(p.created_at),
-        "updated_at": ts(p.updated_at),
-    })
+/// A project as the API sends it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Project {
+    pub id: String,
+    pub organisation_id: String,
+    pub name: String,
+    pub slug: String,
+    pub description: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
-#[derive(Debug, Deserialize)]
+impl Resource for Project {
+    const ONE: &'static str = "project";
+    const MANY: &'static str = "projects";
+}
+
+impl From<&project::Model> for Project {
+    fn from(p: &project::Model) -> Self {
+        Project {
+            id: p.id.clone(),
+            organisation_id: p.organisation_id.clone(),
+            name: p.name.clone(),
+            slug: p.slug.clone(),
+            description: p.description.clone(),
+            created_at: p.created_at.into(),
+            updated_at: p.updated_at.into(),
+        }
+    }
+}
+
+/// A new project. The body may also be wrapped: `{"project": {...}}`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ProjectBody {
+pub struct NewProject {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub name: String,
+    /// Derived from the name when absent.
     #[serde(default)]
-    name: Option<String>,
+    #[schema(min_length = 1, max_length = 64, pattern = r"^[a-z0-9][a-z0-9._-]*$")]
+    pub slug: Option<String>,
     #[serde(default)]
-    slug: Option<String>,
-    #[serde(default)]
-    description: Option<String>,
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
+    pub description: Option<String>,
 }
 
-fn input(body: Value) -> Result<ProjectInput, ApiError> {
-    let b: ProjectBody = resource(body, "project")?;
-    Ok(ProjectInput {
-        name: b.name,
-        slug: b.slug,
-        description: b.description,
-    })
+/// Changes to a project: absent or null fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectChanges {
+    #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub name: Option<String>,
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 64, pattern = r"^[a-z0-9][a-z0-9._-]*$")]
+    pub slug: Option<String>,
+    #[serde(default)]
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
+    pub description: Option<String>,
 }
 
 pub(crate) async fn ctx(state: &AppState, caller: &Caller) -> Result<OrgContext, ApiError> {
@@ -70,8 +113,8 @@ pub(crate) async fn ctx_of_project(
     path = "/api/v1/projects",
     tag = "projects",
     summary = "Create a project",
-    request_body = super::schemas::ContentInput,
-    responses((status = 201, description = "Created", body = super::schemas::ProjectEnvelope), super::schemas::ApiErrors),
+    request_body = NewProject,
+    responses((status = 201, description = "Created", body = One<Project>)),
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -79,12 +122,14 @@ pub async fn create(
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
     let ctx = ctx(&state, &caller).await?;
-    let p = projects::create(&state.db, &ctx, input(body)?).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"project": project_json(&p)})),
-    )
-        .into_response())
+    let b: NewProject = resource(body, "project")?;
+    let input = ProjectInput {
+        name: Some(b.name),
+        slug: b.slug,
+        description: b.description,
+    };
+    let p = projects::create(&state.db, &ctx, input).await?;
+    Ok((StatusCode::CREATED, Json(One(Project::from(&p)))).into_response())
 }
 
 #[utoipa::path(
@@ -93,7 +138,7 @@ pub async fn create(
     tag = "projects",
     summary = "List projects",
     params(super::pagination::PageQuery),
-    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Projects", body = super::schemas::ProjectList), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Projects", body = List<Project>)),
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -103,14 +148,7 @@ pub async fn list(
     let page = q.page(&state)?;
     let ctx = ctx(&state, &caller).await?;
     let list = projects::list(&state.db, &ctx, &page).await?;
-    Ok(Json(list_body(
-        &state,
-        "projects",
-        &list,
-        |p| &p.id,
-        project_json,
-    ))
-    .into_response())
+    Ok(Json(List::page(&state, &list, |p| &p.id, |r| Project::from(r))).into_response())
 }
 
 #[utoipa::path(
@@ -119,7 +157,7 @@ pub async fn list(
     tag = "projects",
     summary = "Get a project",
     params(("id" = String, Path)),
-    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "The project", body = super::schemas::ProjectEnvelope), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "The project", body = One<Project>)),
 )]
 pub async fn get(
     State(state): State<AppState>,
@@ -135,7 +173,7 @@ pub async fn get(
 /// A project with its entity tag (for `If-Match` on edits), or 304.
 fn read_response(headers: &HeaderMap, p: &project::Model) -> Response {
     super::etag::read_response(headers, &precondition::etag(p.updated_at), || {
-        Json(json!({"project": project_json(p)})).into_response()
+        Json(One(Project::from(p))).into_response()
     })
 }
 
@@ -145,7 +183,7 @@ fn read_response(headers: &HeaderMap, p: &project::Model) -> Response {
     tag = "projects",
     summary = "Get a project by slug",
     params(("slug" = String, Path)),
-    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "The project", body = super::schemas::ProjectEnvelope), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "The project", body = One<Project>)),
 )]
 pub async fn by_slug(
     State(state): State<AppState>,
@@ -164,8 +202,8 @@ pub async fn by_slug(
     tag = "projects",
     summary = "Update a project",
     params(("id" = String, Path)),
-    request_body = super::schemas::ContentInput,
-    responses((status = 200, description = "Updated", body = super::schemas::ProjectEnvelope), super::schemas::ApiErrors),
+    request_body = ProjectChanges,
+    responses((status = 200, description = "Updated", body = One<Project>)),
 )]
 pub async fn update(
     State(state): State<AppState>,
@@ -176,9 +214,15 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let ctx = ctx_of_project(&state, &caller, &id).await?;
     let precondition = super::etag::if_match(&headers);
-    let p = projects::update(&state.db, &ctx, &id, precondition, input(body)?).await?;
+    let b: ProjectChanges = resource(body, "project")?;
+    let input = ProjectInput {
+        name: b.name,
+        slug: b.slug,
+        description: b.description,
+    };
+    let p = projects::update(&state.db, &ctx, &id, precondition, input).await?;
     Ok(super::etag::with_etag(
-        Json(json!({"project": project_json(&p)})).into_response(),
+        Json(One(Project::from(&p))).into_response(),
         &precondition::etag(p.updated_at),
     ))
 }
@@ -189,7 +233,7 @@ pub async fn update(
     tag = "projects",
     summary = "Archive a project",
     params(("id" = String, Path)),
-    responses((status = 204, description = "Archived"), super::schemas::ApiErrors),
+    responses((status = 204, description = "Archived")),
 )]
 pub async fn delete(
     State(state): State<AppState>,

@@ -4,17 +4,18 @@ use super::extract::{Path, Query};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
-use time::format_description::well_known::Rfc3339;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::json::{Json, resource};
-use super::pagination::{PageQuery, list_body};
+use super::pagination::PageQuery;
 use super::projects::{ctx, ctx_of_project};
 use super::prompts::ctx_of_set;
+use super::wire::{List, One, Resource, Timestamp};
 use crate::db::entities::prompt_set;
 use crate::domain::precondition;
 use crate::domain::prompt_sets::{self, SetInput};
@@ -22,46 +23,95 @@ use crate::domain::prompt_sets::{self, SetInput};
 /// A set with its entity tag (for `If-Match` on edits), or 304.
 fn read_response(headers: &HeaderMap, s: &prompt_set::Model) -> Response {
     super::etag::read_response(headers, &precondition::etag(s.updated_at), || {
-        Json(json!({"prompt_set": set_json(s)})).into_response()
+        Json(One(PromptSet::from(s))).into_response()
     })
 }
 
-pub(crate) fn set_json(s: &prompt_set::Model) -> Value {
-    let ts = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
-    json!({
-        "id": s.id,
-        "project_id": s.project_id,
-        "name": s.name,
-        "slug": s.slug,
-        "description": s.description,
-        "status": s.status,
-        "dependencies": s.dependencies,
-        "created_at": ts(s.created_at),
-        "updated_at": ts(s.updated_at),
-    })
+/// A prompt set as the API sends it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PromptSet {
+    pub id: String,
+    pub project_id: String,
+    pub name: String,
+    pub slug: String,
+    pub description: String,
+    /// `live`, `review` or `locked`.
+    pub status: String,
+    /// Addresses of other sets with version specs (`common/tone@^1.0`).
+    pub dependencies: Vec<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
-#[derive(Debug, Deserialize)]
+impl Resource for PromptSet {
+    const ONE: &'static str = "prompt_set";
+    const MANY: &'static str = "prompt_sets";
+}
+
+impl From<&prompt_set::Model> for PromptSet {
+    fn from(s: &prompt_set::Model) -> Self {
+        PromptSet {
+            id: s.id.clone(),
+            project_id: s.project_id.clone(),
+            name: s.name.clone(),
+            slug: s.slug.clone(),
+            description: s.description.clone(),
+            status: s.status.clone(),
+            dependencies: crate::domain::dependencies::from_json(&s.dependencies),
+            created_at: s.created_at.into(),
+            updated_at: s.updated_at.into(),
+        }
+    }
+}
+
+/// A new prompt set. The body may also be wrapped: `{"prompt_set": {...}}`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SetBody {
+pub struct NewPromptSet {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub name: String,
+    /// Derived from the name when absent.
     #[serde(default)]
-    name: Option<String>,
+    #[schema(min_length = 1, max_length = 64, pattern = r"^[a-z0-9][a-z0-9._-]*$")]
+    pub slug: Option<String>,
     #[serde(default)]
-    slug: Option<String>,
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
+    pub description: Option<String>,
+    /// Addresses of other sets with version specs (`common/tone@^1.0`).
     #[serde(default)]
-    description: Option<String>,
-    #[serde(default)]
-    dependencies: Option<Vec<String>>,
+    pub dependencies: Option<Vec<String>>,
 }
 
-fn input(body: Value) -> Result<SetInput, ApiError> {
-    let b: SetBody = resource(body, "prompt_set")?;
-    Ok(SetInput {
-        name: b.name,
-        slug: b.slug,
-        description: b.description,
-        dependencies: b.dependencies,
-    })
+/// Changes to a prompt set: absent or null fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PromptSetChanges {
+    #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub name: Option<String>,
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 64, pattern = r"^[a-z0-9][a-z0-9._-]*$")]
+    pub slug: Option<String>,
+    #[serde(default)]
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
+    pub description: Option<String>,
+    /// Replaces the whole list.
+    #[serde(default)]
+    pub dependencies: Option<Vec<String>>,
 }
 
 #[utoipa::path(
@@ -70,8 +120,8 @@ fn input(body: Value) -> Result<SetInput, ApiError> {
     tag = "prompt sets",
     summary = "Create a prompt set",
     params(("id" = String, Path)),
-    request_body = super::schemas::PromptSetInput,
-    responses((status = 201, description = "Created", body = super::schemas::PromptSetEnvelope), super::schemas::ApiErrors),
+    request_body = NewPromptSet,
+    responses((status = 201, description = "Created", body = One<PromptSet>)),
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -80,12 +130,15 @@ pub async fn create(
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
     let ctx = ctx_of_project(&state, &caller, &project_id).await?;
-    let s = prompt_sets::create(&state.db, &ctx, &project_id, input(body)?).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"prompt_set": set_json(&s)})),
-    )
-        .into_response())
+    let b: NewPromptSet = resource(body, "prompt_set")?;
+    let input = SetInput {
+        name: Some(b.name),
+        slug: b.slug,
+        description: b.description,
+        dependencies: b.dependencies,
+    };
+    let s = prompt_sets::create(&state.db, &ctx, &project_id, input).await?;
+    Ok((StatusCode::CREATED, Json(One(PromptSet::from(&s)))).into_response())
 }
 
 #[utoipa::path(
@@ -94,7 +147,7 @@ pub async fn create(
     tag = "prompt sets",
     summary = "List a project's prompt sets",
     params(("id" = String, Path), super::pagination::PageQuery),
-    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Prompt sets", body = super::schemas::PromptSetList), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Prompt sets", body = List<PromptSet>)),
 )]
 pub async fn list_in_project(
     State(state): State<AppState>,
@@ -105,7 +158,7 @@ pub async fn list_in_project(
     let page = q.page(&state)?;
     let ctx = ctx_of_project(&state, &caller, &project_id).await?;
     let list = prompt_sets::list(&state.db, &ctx, &project_id, &page).await?;
-    Ok(Json(list_body(&state, "prompt_sets", &list, |s| &s.id, set_json)).into_response())
+    Ok(Json(List::page(&state, &list, |s| &s.id, |r| PromptSet::from(r))).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -122,7 +175,7 @@ pub struct ListQuery {
     tag = "prompt sets",
     summary = "List prompt sets of a project",
     params(("project_id" = String, Query, description = "The project"), super::pagination::PageQuery),
-    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Prompt sets", body = super::schemas::PromptSetList), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Prompt sets", body = List<PromptSet>)),
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -139,7 +192,7 @@ pub async fn list(
         .ok_or_else(|| ApiError::InvalidRequest("project_id is required".to_string()))?;
     let ctx = ctx_of_project(&state, &caller, &project_id).await?;
     let list = prompt_sets::list(&state.db, &ctx, &project_id, &page).await?;
-    Ok(Json(list_body(&state, "prompt_sets", &list, |s| &s.id, set_json)).into_response())
+    Ok(Json(List::page(&state, &list, |s| &s.id, |r| PromptSet::from(r))).into_response())
 }
 
 #[utoipa::path(
@@ -148,7 +201,7 @@ pub async fn list(
     tag = "prompt sets",
     summary = "Get a prompt set",
     params(("id" = String, Path)),
-    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "The prompt set", body = super::schemas::PromptSetEnvelope), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "The prompt set", body = One<PromptSet>)),
 )]
 pub async fn get(
     State(state): State<AppState>,
@@ -167,7 +220,7 @@ pub async fn get(
     tag = "prompt sets",
     summary = "Get a prompt set by address",
     params(("project" = String, Path), ("set" = String, Path)),
-    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "The prompt set", body = super::schemas::PromptSetEnvelope), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "The prompt set", body = One<PromptSet>)),
 )]
 pub async fn by_address(
     State(state): State<AppState>,
@@ -186,8 +239,8 @@ pub async fn by_address(
     tag = "prompt sets",
     summary = "Update a prompt set",
     params(("id" = String, Path)),
-    request_body = super::schemas::PromptSetInput,
-    responses((status = 200, description = "Updated", body = super::schemas::PromptSetEnvelope), super::schemas::ApiErrors),
+    request_body = PromptSetChanges,
+    responses((status = 200, description = "Updated", body = One<PromptSet>)),
 )]
 pub async fn update(
     State(state): State<AppState>,
@@ -198,9 +251,16 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let ctx = ctx_of_set(&state, &caller, &id).await?;
     let precondition = super::etag::if_match(&headers);
-    let s = prompt_sets::update(&state.db, &ctx, &id, precondition, input(body)?).await?;
+    let b: PromptSetChanges = resource(body, "prompt_set")?;
+    let input = SetInput {
+        name: b.name,
+        slug: b.slug,
+        description: b.description,
+        dependencies: b.dependencies,
+    };
+    let s = prompt_sets::update(&state.db, &ctx, &id, precondition, input).await?;
     Ok(super::etag::with_etag(
-        Json(json!({"prompt_set": set_json(&s)})).into_response(),
+        Json(One(PromptSet::from(&s))).into_response(),
         &precondition::etag(s.updated_at),
     ))
 }
@@ -211,7 +271,7 @@ pub async fn update(
     tag = "prompt sets",
     summary = "Archive a prompt set",
     params(("id" = String, Path)),
-    responses((status = 204, description = "Archived"), super::schemas::ApiErrors),
+    responses((status = 204, description = "Archived")),
 )]
 pub async fn delete(
     State(state): State<AppState>,
@@ -224,10 +284,13 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Debug, Deserialize)]
+/// The new status. The body may also be wrapped: `{"prompt_set": {...}}`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct StatusBody {
-    status: String,
+pub struct StatusChange {
+    /// `live`, `review` or `locked`.
+    #[schema(pattern = r"^(live|review|locked)$")]
+    pub status: String,
 }
 
 #[utoipa::path(
@@ -236,8 +299,8 @@ struct StatusBody {
     tag = "prompt sets",
     summary = "Change a prompt set's status",
     params(("id" = String, Path)),
-    request_body = super::schemas::StatusBody,
-    responses((status = 200, description = "Status changed", body = super::schemas::PromptSetEnvelope), super::schemas::ApiErrors),
+    request_body = StatusChange,
+    responses((status = 200, description = "Status changed", body = One<PromptSet>)),
 )]
 pub async fn status(
     State(state): State<AppState>,
@@ -245,8 +308,8 @@ pub async fn status(
     Path(id): Path<String>,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
-    let b: StatusBody = resource(body, "prompt_set")?;
+    let b: StatusChange = resource(body, "prompt_set")?;
     let ctx = ctx_of_set(&state, &caller, &id).await?;
     let s = prompt_sets::set_status(&state.db, &ctx, &id, &b.status).await?;
-    Ok(Json(json!({"prompt_set": set_json(&s)})).into_response())
+    Ok(Json(One(PromptSet::from(&s))).into_response())
 }

@@ -6,85 +6,168 @@ use anvil_core::render::Validation;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
-use time::format_description::well_known::Rfc3339;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::json::{Json, resource};
-use super::pagination::{PageQuery, list_body};
+use super::pagination::PageQuery;
 use super::projects::ctx;
+use super::wire::{List, One, Resource, Timestamp};
 use crate::db::entities::prompt;
 use crate::domain::access::{self, OrgContext};
 use crate::domain::prompts::{self, PromptInput, Saved};
 
-fn prompt_json(p: &prompt::Model) -> Value {
-    let ts = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
-    json!({
-        "id": p.id,
-        "prompt_set_id": p.prompt_set_id,
-        "name": p.name,
-        "slug": p.slug,
-        "description": p.description,
-        "template": p.template,
-        "parameters": p.parameters,
-        "metadata": p.metadata,
-        "examples": p.examples,
-        "created_at": ts(p.created_at),
-        "updated_at": ts(p.updated_at),
-    })
+/// A prompt of the working copy as the API sends it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Prompt {
+    pub id: String,
+    pub prompt_set_id: String,
+    pub name: String,
+    pub slug: String,
+    pub description: String,
+    pub template: String,
+    pub parameters: Vec<Parameter>,
+    #[schema(value_type = Object)]
+    pub metadata: Value,
+    #[schema(value_type = Object)]
+    pub examples: Value,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
-fn analysis_json(v: &Validation) -> Value {
-    json!({
-        "variables": v.variables,
-        "missing": v.missing,
-        "unused": v.unused,
-        "partials": v.partials,
-    })
+impl Resource for Prompt {
+    const ONE: &'static str = "prompt";
+    const MANY: &'static str = "prompts";
+}
+
+impl From<&prompt::Model> for Prompt {
+    fn from(p: &prompt::Model) -> Self {
+        Prompt {
+            id: p.id.clone(),
+            prompt_set_id: p.prompt_set_id.clone(),
+            name: p.name.clone(),
+            slug: p.slug.clone(),
+            description: p.description.clone(),
+            template: p.template.clone(),
+            parameters: serde_json::from_value(p.parameters.clone()).unwrap_or_default(),
+            metadata: p.metadata.clone(),
+            examples: p.examples.clone(),
+            created_at: p.created_at.into(),
+            updated_at: p.updated_at.into(),
+        }
+    }
+}
+
+/// What a saved template uses against what it declares.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Analysis {
+    /// Global variables the template reads, with their static paths (`user.name`).
+    pub variables: Vec<String>,
+    /// Used but not declared.
+    pub missing: Vec<String>,
+    /// Declared but not used.
+    pub unused: Vec<String>,
+    /// Prompts it includes with `render`/`include`.
+    pub partials: Vec<String>,
+}
+
+impl From<&Validation> for Analysis {
+    fn from(v: &Validation) -> Self {
+        Analysis {
+            variables: v.variables.clone(),
+            missing: v.missing.clone(),
+            unused: v.unused.clone(),
+            partials: v.partials.clone(),
+        }
+    }
+}
+
+/// A saved prompt with its template analysis.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SavedPrompt {
+    pub prompt: Prompt,
+    pub analysis: Analysis,
 }
 
 fn saved_response(status: StatusCode, s: &Saved) -> Response {
     let res = (
         status,
-        Json(json!({"prompt": prompt_json(&s.prompt), "analysis": analysis_json(&s.validation)})),
+        Json(SavedPrompt {
+            prompt: Prompt::from(&s.prompt),
+            analysis: Analysis::from(&s.validation),
+        }),
     )
         .into_response();
     super::etag::with_etag(res, &prompts::etag(&s.prompt))
 }
 
-#[derive(Debug, Deserialize)]
+/// A new prompt. The body may also be wrapped: `{"prompt": {...}}`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PromptBody {
+pub struct NewPrompt {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub name: String,
+    /// Derived from the name when absent.
     #[serde(default)]
-    name: Option<String>,
+    #[schema(min_length = 1, max_length = 64, pattern = r"^[a-z0-9][a-z0-9._-]*$")]
+    pub slug: Option<String>,
     #[serde(default)]
-    slug: Option<String>,
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
+    pub description: Option<String>,
+    /// Liquid.
+    pub template: String,
     #[serde(default)]
-    description: Option<String>,
+    pub parameters: Option<Vec<Parameter>>,
     #[serde(default)]
-    template: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
     #[serde(default)]
-    parameters: Option<Vec<Parameter>>,
-    #[serde(default)]
-    metadata: Option<Value>,
-    #[serde(default)]
-    examples: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub examples: Option<Value>,
 }
 
-fn input(body: Value) -> Result<PromptInput, ApiError> {
-    let b: PromptBody = resource(body, "prompt")?;
-    Ok(PromptInput {
-        name: b.name,
-        slug: b.slug,
-        description: b.description,
-        template: b.template,
-        parameters: b.parameters,
-        metadata: b.metadata,
-        examples: b.examples,
-    })
+/// Changes to a prompt: absent or null fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PromptChanges {
+    #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub name: Option<String>,
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 64, pattern = r"^[a-z0-9][a-z0-9._-]*$")]
+    pub slug: Option<String>,
+    #[serde(default)]
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub template: Option<String>,
+    /// Replaces the whole list.
+    #[serde(default)]
+    pub parameters: Option<Vec<Parameter>>,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub examples: Option<Value>,
 }
 
 pub(crate) async fn ctx_of_set(
@@ -114,8 +197,8 @@ async fn ctx_of_prompt(
     tag = "prompts",
     summary = "Create a prompt",
     params(("id" = String, Path)),
-    request_body = super::schemas::PromptInput,
-    responses((status = 201, description = "Created, with the template analysis", body = super::schemas::PromptEnvelope), super::schemas::ApiErrors),
+    request_body = NewPrompt,
+    responses((status = 201, description = "Created, with the template analysis", body = SavedPrompt)),
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -124,7 +207,17 @@ pub async fn create(
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
     let ctx = ctx_of_set(&state, &caller, &set_id).await?;
-    let saved = prompts::create(&state.db, &state.prompts, &ctx, &set_id, input(body)?).await?;
+    let b: NewPrompt = resource(body, "prompt")?;
+    let input = PromptInput {
+        name: Some(b.name),
+        slug: b.slug,
+        description: b.description,
+        template: Some(b.template),
+        parameters: b.parameters,
+        metadata: b.metadata,
+        examples: b.examples,
+    };
+    let saved = prompts::create(&state.db, &state.prompts, &ctx, &set_id, input).await?;
     Ok(saved_response(StatusCode::CREATED, &saved))
 }
 
@@ -134,7 +227,7 @@ pub async fn create(
     tag = "prompts",
     summary = "List prompts",
     params(("id" = String, Path), super::pagination::PageQuery),
-    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Prompts of the working copy", body = super::schemas::PromptList), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Prompts of the working copy", body = List<Prompt>)),
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -145,12 +238,12 @@ pub async fn list(
     let page = q.page(&state)?;
     let ctx = ctx_of_set(&state, &caller, &set_id).await?;
     let list = prompts::list(&state.db, &ctx, &set_id, &page).await?;
-    Ok(Json(list_body(&state, "prompts", &list, |p| &p.id, prompt_json)).into_response())
+    Ok(Json(List::page(&state, &list, |p| &p.id, |r| Prompt::from(r))).into_response())
 }
 
 fn read_response(headers: &HeaderMap, p: &prompt::Model) -> Response {
     super::etag::read_response(headers, &prompts::etag(p), || {
-        Json(json!({"prompt": prompt_json(p)})).into_response()
+        Json(One(Prompt::from(p))).into_response()
     })
 }
 
@@ -160,7 +253,7 @@ fn read_response(headers: &HeaderMap, p: &prompt::Model) -> Response {
     tag = "prompts",
     summary = "Get a prompt",
     params(("id" = String, Path)),
-    responses((status = 200, description = "The prompt", body = super::schemas::PromptEnvelope), (status = 304, description = "Not modified (If-None-Match)"), super::schemas::ApiErrors),
+    responses((status = 200, description = "The prompt", body = One<Prompt>), (status = 304, description = "Not modified (If-None-Match)")),
 )]
 pub async fn get(
     State(state): State<AppState>,
@@ -179,7 +272,7 @@ pub async fn get(
     tag = "prompts",
     summary = "Get a prompt by address",
     params(("project" = String, Path), ("set" = String, Path), ("prompt" = String, Path)),
-    responses((status = 200, description = "The prompt", body = super::schemas::PromptEnvelope), (status = 304, description = "Not modified (If-None-Match)"), super::schemas::ApiErrors),
+    responses((status = 200, description = "The prompt", body = One<Prompt>), (status = 304, description = "Not modified (If-None-Match)")),
 )]
 pub async fn by_address(
     State(state): State<AppState>,
@@ -198,8 +291,8 @@ pub async fn by_address(
     tag = "prompts",
     summary = "Update a prompt (If-Match for optimistic concurrency)",
     params(("id" = String, Path)),
-    request_body = super::schemas::PromptInput,
-    responses((status = 200, description = "Updated, with the template analysis", body = super::schemas::PromptEnvelope), super::schemas::ApiErrors),
+    request_body = PromptChanges,
+    responses((status = 200, description = "Updated, with the template analysis", body = SavedPrompt)),
 )]
 pub async fn update(
     State(state): State<AppState>,
@@ -210,15 +303,17 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let ctx = ctx_of_prompt(&state, &caller, &id).await?;
     let precondition = super::etag::if_match(&headers);
-    let saved = prompts::update(
-        &state.db,
-        &state.prompts,
-        &ctx,
-        &id,
-        precondition,
-        input(body)?,
-    )
-    .await?;
+    let b: PromptChanges = resource(body, "prompt")?;
+    let input = PromptInput {
+        name: b.name,
+        slug: b.slug,
+        description: b.description,
+        template: b.template,
+        parameters: b.parameters,
+        metadata: b.metadata,
+        examples: b.examples,
+    };
+    let saved = prompts::update(&state.db, &state.prompts, &ctx, &id, precondition, input).await?;
     Ok(saved_response(StatusCode::OK, &saved))
 }
 
@@ -228,7 +323,7 @@ pub async fn update(
     tag = "prompts",
     summary = "Delete a prompt",
     params(("id" = String, Path)),
-    responses((status = 204, description = "Deleted"), super::schemas::ApiErrors),
+    responses((status = 204, description = "Deleted")),
 )]
 pub async fn delete(
     State(state): State<AppState>,
@@ -241,11 +336,13 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Debug, Deserialize)]
+/// The variables to render with. The body may also be wrapped: `{"render": {...}}`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RenderBody {
+pub struct Variables {
     #[serde(default)]
-    variables: serde_json::Map<String, Value>,
+    #[schema(value_type = Object)]
+    pub variables: serde_json::Map<String, Value>,
 }
 
 #[utoipa::path(
@@ -254,8 +351,8 @@ struct RenderBody {
     tag = "prompts",
     summary = "Render a prompt of the working copy",
     params(("id" = String, Path)),
-    request_body = super::schemas::Variables,
-    responses((status = 200, description = "The working copy rendered", body = super::schemas::Rendered), super::schemas::ApiErrors),
+    request_body = Variables,
+    responses((status = 200, description = "The working copy rendered", body = super::delivery::RenderedView)),
 )]
 /// Renders the working copy (the editor's preview and tests).
 pub async fn render(
@@ -264,7 +361,7 @@ pub async fn render(
     Path(id): Path<String>,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
-    let b: RenderBody = resource(body, "render")?;
+    let b: Variables = resource(body, "render")?;
     let ctx = ctx_of_prompt(&state, &caller, &id).await?;
     let (resolved, r) = prompts::render(
         &state.db,
@@ -276,13 +373,17 @@ pub async fn render(
     )
     .await?;
     let prompt = resolved.prompt_by_id(&id);
-    Ok(Json(json!({
-        "rendered": r.text,
-        "prompt": {"id": id, "slug": prompt.map(|p| p.slug.clone())},
-        "resolved_version": null,
-        "checksum": resolved.checksum,
-        "ignored_variables": r.ignored_variables,
-        "rendered_at": time::OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default(),
-    }))
+    Ok(Json(super::delivery::RenderedView {
+        rendered: &r.text,
+        prompt: super::delivery::PromptRef {
+            id: Some(&id),
+            slug: prompt.map(|p| p.slug.as_str()).unwrap_or_default(),
+        },
+        resolved_version: None,
+        checksum: &resolved.checksum,
+        yanked: false,
+        ignored_variables: &r.ignored_variables,
+        rendered_at: crate::domain::now().into(),
+    })
     .into_response())
 }

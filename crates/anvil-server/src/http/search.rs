@@ -3,8 +3,8 @@
 use super::extract::Query;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::AppState;
 use super::auth::Caller;
@@ -12,7 +12,26 @@ use super::error::ApiError;
 use super::json::Json;
 use super::pagination::{PageQuery, sign};
 use super::projects::ctx;
+use super::wire::{List, Meta, Resource};
 use crate::domain::search;
+
+/// One thing the search found.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchHit {
+    /// `project`, `prompt_set` or `prompt`.
+    pub r#type: String,
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub address: String,
+    /// The matching text, matches marked with `**`.
+    pub snippet: String,
+}
+
+impl Resource for SearchHit {
+    const ONE: &'static str = "result";
+    const MANY: &'static str = "results";
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,7 +50,7 @@ pub struct SearchQuery {
     tag = "search",
     summary = "Search names, descriptions and templates",
     params(("q" = String, Query, description = "Words to find; each must match the start of a word"), super::pagination::PageQuery),
-    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Hits, best first", body = super::schemas::SearchResults), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Hits, best first", body = List<SearchHit>)),
 )]
 pub async fn search(
     State(state): State<AppState>,
@@ -54,20 +73,24 @@ pub async fn search(
     let ctx = ctx(&state, &caller).await?;
     let (hits, more) =
         search::search(&state.db, &ctx, q.q.as_deref().unwrap_or(""), offset, limit).await?;
-    let cursor = if more {
-        json!(sign(&state, &(offset + hits.len() as u64).to_string()))
-    } else {
-        Value::Null
-    };
-    let results: Vec<Value> = hits
-        .iter()
-        .map(|h| {
-            json!({"type": h.kind, "id": h.id, "name": h.name, "slug": h.slug,
-                   "address": h.address, "snippet": h.snippet})
+    let cursor = more.then(|| sign(&state, &(offset + hits.len() as u64).to_string()));
+    let items = hits
+        .into_iter()
+        .map(|h| SearchHit {
+            r#type: h.kind,
+            id: h.id,
+            name: h.name,
+            slug: h.slug,
+            address: h.address,
+            snippet: h.snippet,
         })
         .collect();
-    Ok(
-        Json(json!({"results": results, "meta": {"cursor": cursor, "has_more": more}}))
-            .into_response(),
-    )
+    Ok(Json(List {
+        items,
+        meta: Meta {
+            cursor,
+            has_more: more,
+        },
+    })
+    .into_response())
 }

@@ -4,34 +4,63 @@ use super::extract::{Path, Query};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
-use time::format_description::well_known::Rfc3339;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::json::{Json, resource};
-use super::pagination::{PageQuery, list_body};
+use super::pagination::PageQuery;
+use super::wire::{List, One, Resource, Timestamp};
 use crate::db::entities::access_token;
 use crate::domain::access_tokens;
 
-fn token_json(t: &access_token::Model) -> Value {
-    let ts = |x: time::OffsetDateTime| x.format(&Rfc3339).unwrap_or_default();
-    json!({
-        "id": t.id,
-        "project_id": t.project_id,
-        "name": t.name,
-        "prefix": t.prefix,
-        "last_used_at": t.last_used_at.map(ts),
-        "created_at": ts(t.created_at),
-    })
+/// A project access token as the API sends it: its prefix, never its secret (except once,
+/// on creation).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessToken {
+    pub id: String,
+    pub project_id: String,
+    pub name: String,
+    pub prefix: String,
+    pub last_used_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    /// The token itself: only in the response that creates it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+impl Resource for AccessToken {
+    const ONE: &'static str = "access_token";
+    const MANY: &'static str = "access_tokens";
+}
+
+impl From<&access_token::Model> for AccessToken {
+    fn from(t: &access_token::Model) -> Self {
+        AccessToken {
+            id: t.id.clone(),
+            project_id: t.project_id.clone(),
+            name: t.name.clone(),
+            prefix: t.prefix.clone(),
+            last_used_at: t.last_used_at.map(Timestamp),
+            created_at: t.created_at.into(),
+            token: None,
+        }
+    }
+}
+
+/// A new access token. The body may also be wrapped: `{"access_token": {...}}`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct TokenBody {
-    name: String,
+pub struct NewAccessToken {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub name: String,
 }
 
 #[utoipa::path(
@@ -40,8 +69,8 @@ struct TokenBody {
     tag = "credentials",
     summary = "Create a project access token",
     params(("id" = String, Path)),
-    request_body = super::schemas::NameBody,
-    responses((status = 201, description = "The token, shown this once", body = super::schemas::AccessTokenEnvelope), super::schemas::ApiErrors),
+    request_body = NewAccessToken,
+    responses((status = 201, description = "The token, shown this once", body = One<AccessToken>)),
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -49,11 +78,11 @@ pub async fn create(
     Path(project_id): Path<String>,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
-    let b: TokenBody = resource(body, "access_token")?;
+    let b: NewAccessToken = resource(body, "access_token")?;
     let new = access_tokens::create(&state.db, &caller.actor, &project_id, &b.name).await?;
-    let mut v = token_json(&new.model);
-    v["token"] = json!(new.token);
-    Ok((StatusCode::CREATED, Json(json!({"access_token": v}))).into_response())
+    let mut token = AccessToken::from(&new.model);
+    token.token = Some(new.token);
+    Ok((StatusCode::CREATED, Json(One(token))).into_response())
 }
 
 #[utoipa::path(
@@ -62,7 +91,7 @@ pub async fn create(
     tag = "credentials",
     summary = "List a project's access tokens",
     params(("id" = String, Path), super::pagination::PageQuery),
-    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Live tokens", body = super::schemas::AccessTokenList), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Live tokens", body = List<AccessToken>)),
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -72,12 +101,11 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let page = q.page(&state)?;
     let list = access_tokens::list(&state.db, &caller.actor, &project_id, &page).await?;
-    Ok(Json(list_body(
+    Ok(Json(List::page(
         &state,
-        "access_tokens",
         &list,
         |t| &t.id,
-        token_json,
+        |r| AccessToken::from(r),
     ))
     .into_response())
 }
@@ -88,7 +116,7 @@ pub async fn list(
     tag = "credentials",
     summary = "Revoke an access token",
     params(("id" = String, Path)),
-    responses((status = 204, description = "Revoked"), super::schemas::ApiErrors),
+    responses((status = 204, description = "Revoked")),
 )]
 pub async fn revoke(
     State(state): State<AppState>,

@@ -5,43 +5,81 @@ use super::extract::{Path, Query};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
-use time::format_description::well_known::Rfc3339;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::AppState;
 use super::auth::Caller;
 use super::delivery::DeliveryAuth;
 use super::error::ApiError;
 use super::json::{Json, resource};
-use super::pagination::{PageQuery, list_body};
+use super::pagination::PageQuery;
+use super::prompt_sets::PromptSet;
 use super::prompts::ctx_of_set;
+use super::wire::{List, One, Resource, Timestamp};
 use crate::db::entities::version;
 use crate::domain::access::{self, OrgContext};
 use crate::domain::delivery::Reader;
 use crate::domain::versions::{self, VersionInput};
 
-pub(crate) fn ts(t: time::OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
+/// A version as the API sends it; single reads carry the set's content.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Version {
+    pub id: String,
+    pub prompt_set_id: String,
+    pub label: String,
+    pub description: String,
+    pub checksum: String,
+    pub yanked: bool,
+    pub yanked_at: Option<Timestamp>,
+    pub yank_reason: Option<String>,
+    pub created_by: Option<String>,
+    pub created_at: Timestamp,
+    /// The set's content (single reads only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = anvil_core::snapshot::Snapshot)]
+    pub snapshot: Option<Value>,
 }
 
-pub(crate) fn version_json(v: &version::Model, with_snapshot: bool) -> Value {
-    let mut out = json!({
-        "id": v.id,
-        "prompt_set_id": v.prompt_set_id,
-        "label": v.label,
-        "description": v.description,
-        "checksum": v.checksum,
-        "yanked": v.yanked_at.is_some(),
-        "yanked_at": v.yanked_at.map(ts),
-        "yank_reason": v.yank_reason,
-        "created_by": v.created_by,
-        "created_at": ts(v.created_at),
-    });
-    if with_snapshot {
-        out["snapshot"] = v.snapshot.clone();
+impl Resource for Version {
+    const ONE: &'static str = "version";
+    const MANY: &'static str = "versions";
+}
+
+impl Version {
+    fn of(v: &version::Model, with_snapshot: bool) -> Self {
+        Version {
+            id: v.id.clone(),
+            prompt_set_id: v.prompt_set_id.clone(),
+            label: v.label.clone(),
+            description: v.description.clone(),
+            checksum: v.checksum.clone(),
+            yanked: v.yanked_at.is_some(),
+            yanked_at: v.yanked_at.map(Timestamp),
+            yank_reason: v.yank_reason.clone(),
+            created_by: v.created_by.clone(),
+            created_at: v.created_at.into(),
+            snapshot: with_snapshot.then(|| v.snapshot.clone()),
+        }
     }
-    out
+}
+
+/// What changed between two versions (or a version and the working copy).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Diff {
+    pub from: String,
+    pub to: String,
+    /// Set-level fields that differ (`name`, `description`, `dependencies`).
+    pub fields_changed: Vec<&'static str>,
+    pub prompts: Vec<anvil_core::diff::PromptDiff>,
+}
+
+/// The working copy after a restore, and the label it came from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Restored {
+    pub prompt_set: PromptSet,
+    pub restored_from: String,
 }
 
 fn version_etag(v: &version::Model) -> String {
@@ -60,7 +98,7 @@ fn version_response(headers: &HeaderMap, status: StatusCode, v: &version::Model)
     {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        (status, Json(json!({"version": version_json(v, true)}))).into_response()
+        (status, Json(One(Version::of(v, true)))).into_response()
     };
     let h = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&etag) {
@@ -95,13 +133,24 @@ pub(crate) async fn reader_of_set(
     })
 }
 
-#[derive(Debug, Deserialize)]
+/// A version to cut from the working copy. The body may also be wrapped:
+/// `{"version": {...}}`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CutBody {
+pub struct CutVersion {
+    /// Semver; suggested from the change when absent.
     #[serde(default)]
-    label: Option<String>,
+    #[schema(
+        max_length = 64,
+        pattern = r"^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})(-(0|[1-9][0-9]{0,8}|[0-9]*[A-Za-z-][0-9A-Za-z-]*)(\.(0|[1-9][0-9]{0,8}|[0-9]*[A-Za-z-][0-9A-Za-z-]*))*)?$"
+    )]
+    pub label: Option<String>,
     #[serde(default)]
-    description: Option<String>,
+    #[schema(
+        max_length = 10000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
+    pub description: Option<String>,
 }
 
 #[utoipa::path(
@@ -110,8 +159,8 @@ struct CutBody {
     tag = "versions",
     summary = "Cut a version",
     params(("id" = String, Path)),
-    request_body = super::schemas::CutVersion,
-    responses((status = 201, description = "Cut", body = super::schemas::VersionEnvelope), (status = 200, description = "The existing version with this label and content", body = super::schemas::VersionEnvelope), super::schemas::ApiErrors),
+    request_body = CutVersion,
+    responses((status = 201, description = "Cut", body = One<Version>), (status = 200, description = "The existing version with this label and content", body = One<Version>)),
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -120,7 +169,7 @@ pub async fn create(
     Path(set_id): Path<String>,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
-    let b: CutBody = resource(body, "version")?;
+    let b: CutVersion = resource(body, "version")?;
     let ctx = ctx_of_set(&state, &caller, &set_id).await?;
     let cut = versions::cut(
         &state.db,
@@ -147,7 +196,7 @@ pub async fn create(
     tag = "versions",
     summary = "List versions",
     params(("id" = String, Path), super::pagination::PageQuery),
-    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Versions (without snapshots)", body = super::schemas::VersionList), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Versions (without snapshots)", body = List<Version>)),
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -158,12 +207,11 @@ pub async fn list(
     let page = q.page(&state)?;
     let reader = reader_of_set(&state, &auth, &set_id).await?;
     let list = versions::list(&state.db, &reader, &set_id, &page).await?;
-    Ok(Json(list_body(
+    Ok(Json(List::page(
         &state,
-        "versions",
         &list,
         |v| &v.id,
-        |v| version_json(v, false),
+        |v| Version::of(v, false),
     ))
     .into_response())
 }
@@ -174,7 +222,7 @@ pub async fn list(
     tag = "versions",
     summary = "Get a version by label",
     params(("id" = String, Path), ("label" = String, Path)),
-    responses((status = 200, description = "The version", body = super::schemas::VersionEnvelope), (status = 304, description = "Not modified (If-None-Match)"), super::schemas::ApiErrors),
+    responses((status = 200, description = "The version", body = One<Version>), (status = 304, description = "Not modified (If-None-Match)")),
 )]
 pub async fn by_label(
     State(state): State<AppState>,
@@ -193,7 +241,7 @@ pub async fn by_label(
     tag = "versions",
     summary = "Get a version",
     params(("id" = String, Path)),
-    responses((status = 200, description = "The version", body = super::schemas::VersionEnvelope), (status = 304, description = "Not modified (If-None-Match)"), super::schemas::ApiErrors),
+    responses((status = 200, description = "The version", body = One<Version>), (status = 304, description = "Not modified (If-None-Match)")),
 )]
 pub async fn get(
     State(state): State<AppState>,
@@ -209,11 +257,16 @@ pub async fn get(
     Ok(version_response(&headers, StatusCode::OK, &v))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Why a version is yanked (the body is optional).
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct YankBody {
+pub struct Yank {
     #[serde(default)]
-    reason: Option<String>,
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
+    pub reason: Option<String>,
 }
 
 #[utoipa::path(
@@ -222,8 +275,8 @@ struct YankBody {
     tag = "versions",
     summary = "Yank a version",
     params(("id" = String, Path)),
-    request_body = super::schemas::YankBody,
-    responses((status = 200, description = "Yanked", body = super::schemas::VersionEnvelope), super::schemas::ApiErrors),
+    request_body = Yank,
+    responses((status = 200, description = "Yanked", body = One<Version>)),
 )]
 pub async fn yank(
     State(state): State<AppState>,
@@ -233,8 +286,8 @@ pub async fn yank(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     // The body is optional: `{"reason": "..."}` or nothing.
-    let b: YankBody = if body.iter().all(u8::is_ascii_whitespace) {
-        YankBody::default()
+    let b: Yank = if body.iter().all(u8::is_ascii_whitespace) {
+        Yank::default()
     } else {
         let v: Value = serde_json::from_slice(&body)
             .map_err(|e| ApiError::InvalidRequest(format!("the body is not valid JSON: {e}")))?;
@@ -251,7 +304,7 @@ pub async fn yank(
     tag = "versions",
     summary = "Unyank a version",
     params(("id" = String, Path)),
-    responses((status = 200, description = "Unyanked", body = super::schemas::VersionEnvelope), super::schemas::ApiErrors),
+    responses((status = 200, description = "Unyanked", body = One<Version>)),
 )]
 pub async fn unyank(
     State(state): State<AppState>,
@@ -277,7 +330,7 @@ pub struct DiffQuery {
     tag = "versions",
     summary = "Diff two versions or a version and the working copy",
     params(("id" = String, Path), ("from" = String, Query, description = "A label or `working`"), ("to" = String, Query, description = "A label or `working`")),
-    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Differences per prompt", body = super::schemas::Diff), super::schemas::ApiErrors),
+    responses((status = 304, description = "Not modified (If-None-Match)"), (status = 200, description = "Differences per prompt", body = Diff)),
 )]
 pub async fn diff(
     State(state): State<AppState>,
@@ -294,19 +347,24 @@ pub async fn diff(
     };
     let ctx = ctx_of_set(&state, &caller, &set_id).await?;
     let d = versions::diff(&state.db, &ctx, &set_id, &from, &to).await?;
-    Ok(Json(json!({
-        "from": from,
-        "to": to,
-        "fields_changed": d.fields_changed,
-        "prompts": d.prompts,
-    }))
+    Ok(Json(Diff {
+        from,
+        to,
+        fields_changed: d.fields_changed,
+        prompts: d.prompts,
+    })
     .into_response())
 }
 
-#[derive(Debug, Deserialize)]
+/// The version whose content the working copy takes.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RestoreBody {
-    label: String,
+pub struct Restore {
+    #[schema(
+        max_length = 64,
+        pattern = r"^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})(-(0|[1-9][0-9]{0,8}|[0-9]*[A-Za-z-][0-9A-Za-z-]*)(\.(0|[1-9][0-9]{0,8}|[0-9]*[A-Za-z-][0-9A-Za-z-]*))*)?$"
+    )]
+    pub label: String,
 }
 
 #[utoipa::path(
@@ -315,8 +373,8 @@ struct RestoreBody {
     tag = "versions",
     summary = "Restore a version into the working copy",
     params(("id" = String, Path)),
-    request_body = super::schemas::RestoreBody,
-    responses((status = 200, description = "The working copy now holds the version", body = super::schemas::Restored), super::schemas::ApiErrors),
+    request_body = Restore,
+    responses((status = 200, description = "The working copy now holds the version", body = Restored)),
 )]
 pub async fn restore(
     State(state): State<AppState>,
@@ -324,11 +382,12 @@ pub async fn restore(
     Path(set_id): Path<String>,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
-    let b: RestoreBody = resource(body, "restore")?;
+    let b: Restore = resource(body, "restore")?;
     let ctx = ctx_of_set(&state, &caller, &set_id).await?;
     let set = versions::restore(&state.db, &ctx, &set_id, &b.label).await?;
-    Ok(
-        Json(json!({"prompt_set": super::prompt_sets::set_json(&set), "restored_from": b.label}))
-            .into_response(),
-    )
+    Ok(Json(Restored {
+        prompt_set: PromptSet::from(&set),
+        restored_from: b.label,
+    })
+    .into_response())
 }

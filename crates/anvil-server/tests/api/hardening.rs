@@ -431,6 +431,61 @@ async fn control_characters_in_names_and_nul_anywhere_are_refused() {
     assert_eq!(e["details"][0]["field"], "template", "{e}");
 }
 
+/// Found by schemathesis: C1 control characters (U+0080 to U+009F) passed in names of users,
+/// access tokens and API keys and in an organisation's description.
+#[tokio::test]
+async fn c1_control_characters_are_refused_in_every_name_and_description() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let org = format!("/api/v1/organisations/{}", r.org_id);
+    let tokens = format!("/api/v1/projects/{}/access_tokens", r.project_id);
+    for (method, path, body, field) in [
+        (
+            Method::PATCH,
+            org.as_str(),
+            json!({"description": "a\u{84}b"}),
+            "description",
+        ),
+        (
+            Method::PATCH,
+            org.as_str(),
+            json!({"name": "a\u{9b}b"}),
+            "name",
+        ),
+        (
+            Method::POST,
+            tokens.as_str(),
+            json!({"name": "app\u{9b}"}),
+            "name",
+        ),
+        (
+            Method::POST,
+            "/api/v1/api_keys",
+            json!({"name": "ci\u{85}x", "scopes": ["read"]}),
+            "name",
+        ),
+    ] {
+        let res = raw(&app, &r, &r.owner, method.clone(), path)
+            .await
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let e = api_error(res, 422).await;
+        assert_eq!(
+            e["details"][0]["field"], field,
+            "{method} {path} {body}: {e}"
+        );
+    }
+    let res = reqwest::Client::new()
+        .post(app.url("/api/v1/auth/register"))
+        .json(&json!({"email": "c1@acme.test", "password": "correct horse battery", "name": "x\u{9b}"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api_error(res, 422).await["details"][0]["field"], "name");
+}
+
 #[tokio::test]
 async fn invented_credentials_count_against_the_client_not_a_fresh_bucket() {
     let app = spawn_app_with(|c| c.rate_limit_standard_per_hour = 100).await;

@@ -231,20 +231,27 @@ async fn bad_prompt_input_is_refused_whole_and_other_tenants_see_nothing() {
     let prompts = format!("/api/v1/prompt_sets/{set}/prompts");
     for (body, field) in [
         (json!({"template": "x"}), "name"),
+        (json!({"name": "A"}), "template"),
         (
-            json!({"name": "A", "parameters": [{"name": "1x", "type": "string"}]}),
+            json!({"name": "A", "template": "x", "parameters": [{"name": "1x", "type": "string"}]}),
             "parameters[0].name",
         ),
         (
-            json!({"name": "A", "parameters": [{"name": "x", "type": "integer", "default": "one"}]}),
+            json!({"name": "A", "template": "x", "parameters": [{"name": "x", "type": "integer", "default": "one"}]}),
             "parameters[0].default",
         ),
-        (json!({"name": "A", "metadata": [1, 2]}), "metadata"),
+        (
+            json!({"name": "A", "template": "x", "metadata": [1, 2]}),
+            "metadata",
+        ),
         (
             json!({"name": "A", "template": "{{ x | nosuchfilter }}"}),
             "template",
         ),
-        (json!({"name": "A", "parameters": "none"}), "parameters"),
+        (
+            json!({"name": "A", "template": "x", "parameters": "none"}),
+            "parameters",
+        ),
     ] {
         let res = app
             .send_in(&owner, Method::POST, org_id, &prompts, Some(body.clone()))
@@ -291,7 +298,7 @@ async fn bad_prompt_input_is_refused_whole_and_other_tenants_see_nothing() {
             Method::POST,
             org_id,
             &prompts,
-            Some(json!({"name": "Secret"})),
+            Some(json!({"name": "Secret", "template": "other"})),
         )
         .await;
     assert_eq!(api_error(res, 409).await["details"][0]["field"], "name");

@@ -465,6 +465,15 @@ async fn diffs_and_restores_work_between_versions_and_the_working_copy() {
     let (s, b) = app
         .read(&r, &r.member, &format!("{diff}?from=1.0.0&to=3.0.0"))
         .await;
+    // A label that names no version is not found (a malformed one is a 422).
+    assert_eq!(s, 404);
+    assert!(
+        b["error"]["message"].as_str().unwrap().contains("3.0.0"),
+        "{b}"
+    );
+    let (s, b) = app
+        .read(&r, &r.member, &format!("{diff}?from=1.0.0&to=three"))
+        .await;
     assert_eq!(s, 422);
     assert_eq!(b["error"]["details"][0]["field"], "to");
 
