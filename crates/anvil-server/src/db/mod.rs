@@ -1,4 +1,5 @@
-//! Database connection (SQLite by default, PostgreSQL by URL), migrations and entities.
+//! Database connection (SQLite by default, PostgreSQL by URL) and migrations. The entities
+//! live inside `domain`, private to it.
 
 use std::time::Duration;
 
@@ -8,7 +9,6 @@ use sea_orm_migration::MigratorTrait;
 
 use crate::config::Config;
 
-pub mod entities;
 pub mod migrations;
 
 pub use migrations::Migrator;

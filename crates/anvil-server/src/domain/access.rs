@@ -8,7 +8,7 @@ use super::accounts::ClientInfo;
 use super::audit::AuditActor;
 use super::organisations::Role;
 use super::{Error, Result};
-use crate::db::entities::{membership, organisation};
+use crate::domain::entities::{membership, organisation};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Scope {
@@ -280,12 +280,12 @@ pub trait Tenant: EntityTrait {
 
 macro_rules! tenant_tables {
     ($($table:ident),* $(,)?) => {$(
-        impl Tenant for crate::db::entities::$table::Entity {
+        impl Tenant for crate::domain::entities::$table::Entity {
             fn organisation_column() -> Self::Column {
-                crate::db::entities::$table::Column::OrganisationId
+                crate::domain::entities::$table::Column::OrganisationId
             }
             fn id_column() -> Self::Column {
-                crate::db::entities::$table::Column::Id
+                crate::domain::entities::$table::Column::Id
             }
         }
     )*};
@@ -351,7 +351,7 @@ pub async fn context_of<C: ConnectionTrait>(
     actor: &Actor,
     resource: Resource<'_>,
 ) -> Result<OrgContext> {
-    use crate::db::entities::{project, prompt, prompt_set, version};
+    use crate::domain::entities::{project, prompt, prompt_set, version};
     let (org, what) = match resource {
         Resource::Project(id) => (
             organisation_of::<project::Entity, _>(conn, id).await?,

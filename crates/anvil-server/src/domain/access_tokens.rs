@@ -9,7 +9,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 use super::access::{self, Action, Actor, OrgContext};
 use super::page::{Page, Paged};
 use super::{Error, Result, audit, ids, now, secrets};
-use crate::db::entities::{access_token, project};
+use crate::domain::entities::{access_token, project};
 
 pub const TOKEN_PREFIX: &str = "anp_live_";
 const TOUCH_INTERVAL: time::Duration = time::Duration::minutes(1);
@@ -182,8 +182,8 @@ async fn load(
     else {
         return Ok(None);
     };
-    let org = crate::db::entities::organisation::Entity::find_by_id(t.organisation_id.clone())
-        .filter(crate::db::entities::organisation::Column::DeletedAt.is_null())
+    let org = crate::domain::entities::organisation::Entity::find_by_id(t.organisation_id.clone())
+        .filter(crate::domain::entities::organisation::Column::DeletedAt.is_null())
         .one(db)
         .await?;
     Ok(org.map(|o| (t, o.slug)))

@@ -10,7 +10,7 @@ use time::Duration;
 use super::audit::{self, AuditActor};
 use super::rate_limit::RateLimiter;
 use super::{Error, FieldError, Result, ids, now, organisations, secrets};
-use crate::db::entities::{session, user};
+use crate::domain::entities::{session, user};
 
 pub const MIN_PASSWORD_CHARS: usize = 12;
 /// Longer passwords are refused so that hashing cost stays bounded.

@@ -7,7 +7,7 @@ use super::accounts::{self, ClientInfo, Registration};
 use super::audit::{self, AuditActor};
 use super::organisations::Role;
 use super::{Error, Result, ids, now, secrets};
-use crate::db::entities::{membership, organisation, session, user};
+use crate::domain::entities::{membership, organisation, session, user};
 
 fn system() -> AuditActor {
     AuditActor {

@@ -9,7 +9,7 @@ use super::access::{self, Action, Actor, Credential, Scope};
 use super::organisations::Role;
 use super::page::{Page, Paged};
 use super::{Error, Result, audit, ids, now, secrets};
-use crate::db::entities::api_key;
+use crate::domain::entities::api_key;
 
 pub const KEY_PREFIX: &str = "ank_live_";
 const KEY_CHARS: usize = 40;

@@ -11,7 +11,7 @@ use sea_orm::{
 use super::access::{Action, OrgContext};
 use super::page::{Page, Paged};
 use super::{Error, Result, now};
-use crate::db::entities::{access_token, channel, project, prompt, prompt_set, version};
+use crate::domain::entities::{access_token, channel, project, prompt, prompt_set, version};
 
 fn project_not_found() -> Error {
     Error::NotFound("archived project not found".to_string())

@@ -3,7 +3,7 @@
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 
 use super::{Result, ids::new_id, now};
-use crate::db::entities::audit_event;
+use crate::domain::entities::audit_event;
 
 /// Who performed an action, as recorded in the audit log.
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use super::Result;
 use super::access::{Action, OrgContext};
 use super::page::{Page, Paged};
-use crate::db::entities::audit_event;
+use crate::domain::entities::audit_event;
 
 #[derive(Debug, Clone, Default)]
 pub struct Filter {

@@ -11,7 +11,7 @@ use sea_orm::{
 use super::access::{Action, OrgContext};
 use super::delivery::Reader;
 use super::{Error, Result, audit, events, ids, now, prompt_sets, versions};
-use crate::db::entities::{channel, channel_move, prompt_set, version};
+use crate::domain::entities::{channel, channel_move, prompt_set, version};
 
 /// How many past moves a channel read shows.
 pub const HISTORY_LIMIT: u64 = 100;

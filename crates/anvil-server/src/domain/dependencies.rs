@@ -16,7 +16,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 
 use super::{Error, Result, versions};
-use crate::db::entities::{project, prompt_set, version as version_entity};
+use crate::domain::entities::{project, prompt_set, version as version_entity};
 
 pub const MAX_DEPENDENCIES: usize = 20;
 /// Sets one render may reach through dependencies, its own included.

@@ -7,7 +7,7 @@ use super::access::{Action, Actor, OrgContext};
 use super::organisations::Role;
 use super::page::{Page, Paged};
 use super::{Error, Result, accounts, audit, ids, mail, now, secrets};
-use crate::db::entities::{invitation, membership, organisation, user};
+use crate::domain::entities::{invitation, membership, organisation, user};
 
 pub const VALID_FOR: time::Duration = time::Duration::days(7);
 

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
 use super::{Result, ids, mail, now, tokens};
-use crate::db::entities::job;
+use crate::domain::entities::job;
 
 /// Attempts before a job is marked failed.
 pub const MAX_ATTEMPTS: i64 = 10;

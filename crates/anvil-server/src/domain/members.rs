@@ -10,7 +10,7 @@ use super::access::{Action, OrgContext};
 use super::organisations::Role;
 use super::page::{Page, Paged};
 use super::{Error, Result, audit, now};
-use crate::db::entities::{membership, user};
+use crate::domain::entities::{membership, user};
 
 #[derive(Debug, Clone)]
 pub struct Member {

@@ -5,7 +5,7 @@ use sea_orm::{
 };
 
 use super::{Result, ids, now};
-use crate::db::entities::{membership, organisation};
+use crate::domain::entities::{membership, organisation};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {

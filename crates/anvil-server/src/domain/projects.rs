@@ -11,7 +11,7 @@ use super::access::{Action, OrgContext};
 use super::page::{Page, Paged};
 use super::precondition::{self, Precondition};
 use super::{Error, Result, ids, naming, now};
-use crate::db::entities::project;
+use crate::domain::entities::project;
 
 #[derive(Debug, Clone, Default)]
 pub struct ProjectInput {

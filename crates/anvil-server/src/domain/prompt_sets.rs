@@ -10,7 +10,7 @@ use super::access::{Action, OrgContext};
 use super::page::{Page, Paged};
 use super::precondition::{self, Precondition};
 use super::{Error, Result, dependencies, ids, naming, now, projects};
-use crate::db::entities::{project, prompt_set};
+use crate::domain::entities::{project, prompt_set};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {

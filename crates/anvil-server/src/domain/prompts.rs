@@ -16,7 +16,7 @@ use super::access::{Action, OrgContext};
 use super::page::{Page, Paged};
 use super::precondition::{self, Precondition};
 use super::{Error, FieldError, Result, ids, naming, now, prompt_sets};
-use crate::db::entities::{prompt, prompt_set};
+use crate::domain::entities::{prompt, prompt_set};
 
 #[derive(Debug, Clone, Default)]
 pub struct PromptInput {

@@ -6,7 +6,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 use super::accounts::{self, ClientInfo, NewSession};
 use super::rate_limit::RateLimiter;
 use super::{Error, Result, ids, mail, now, secrets};
-use crate::db::entities::{one_time_token, session, user};
+use crate::domain::entities::{one_time_token, session, user};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {

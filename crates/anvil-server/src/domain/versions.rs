@@ -16,7 +16,7 @@ use super::access::{Action, OrgContext};
 use super::delivery::Reader;
 use super::page::{Page, Paged};
 use super::{Error, FieldError, Result, audit, events, ids, now, prompt_sets, prompts};
-use crate::db::entities::{prompt, prompt_set, version};
+use crate::domain::entities::{prompt, prompt_set, version};
 
 pub const MAX_DESCRIPTION_LEN: usize = 10_000;
 

@@ -15,8 +15,8 @@ use super::error::ApiError;
 use super::json::Json;
 use super::pagination::PageQuery;
 use super::wire::{List, One, Resource, Timestamp};
-use crate::db::entities::{session, user};
 use crate::domain::accounts::{self, ClientInfo, NewSession, Registration};
+use crate::domain::records::{session, user};
 use crate::domain::{self, organisations, tokens};
 use utoipa::ToSchema;
 

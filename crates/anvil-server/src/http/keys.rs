@@ -14,8 +14,8 @@ use super::error::ApiError;
 use super::json::{Json, resource};
 use super::pagination::PageQuery;
 use super::wire::{List, One, Resource, Timestamp};
-use crate::db::entities::api_key;
 use crate::domain::api_keys::{self, KeyInput};
+use crate::domain::records::api_key;
 
 /// An API key as the API sends it: its prefix, never its secret (except once, on creation).
 #[derive(Debug, Serialize, ToSchema)]

@@ -15,9 +15,9 @@ use super::error::ApiError;
 use super::json::{Json, resource};
 use super::pagination::PageQuery;
 use super::wire::{List, One, Resource, Timestamp};
-use crate::db::entities::organisation;
 use crate::domain::access::{self, OrgContext};
 use crate::domain::organisations::{self, OrganisationInput, Role};
+use crate::domain::records::organisation;
 use crate::domain::{audit_log, members};
 
 /// An organisation as the API sends it, with the caller's role where it applies.
@@ -100,8 +100,8 @@ impl Resource for Invitation {
     const MANY: &'static str = "invitations";
 }
 
-impl From<&crate::db::entities::invitation::Model> for Invitation {
-    fn from(i: &crate::db::entities::invitation::Model) -> Self {
+impl From<&crate::domain::records::invitation::Model> for Invitation {
+    fn from(i: &crate::domain::records::invitation::Model) -> Self {
         Invitation {
             id: i.id.clone(),
             email: i.email.clone(),

@@ -14,10 +14,10 @@ use super::error::ApiError;
 use super::json::{Json, resource};
 use super::pagination::PageQuery;
 use super::wire::{List, One, Resource, Timestamp};
-use crate::db::entities::project;
 use crate::domain::access::{self, OrgContext};
 use crate::domain::precondition;
 use crate::domain::projects::{self, ProjectInput};
+use crate::domain::records::project;
 
 /// A project as the API sends it.
 #[derive(Debug, Serialize, ToSchema)]

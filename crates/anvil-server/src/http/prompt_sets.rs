@@ -16,9 +16,9 @@ use super::pagination::PageQuery;
 use super::projects::{ctx, ctx_of_project};
 use super::prompts::ctx_of_set;
 use super::wire::{List, One, Resource, Timestamp};
-use crate::db::entities::prompt_set;
 use crate::domain::precondition;
 use crate::domain::prompt_sets::{self, SetInput};
+use crate::domain::records::prompt_set;
 
 /// A set with its entity tag (for `If-Match` on edits), or 304.
 fn read_response(headers: &HeaderMap, s: &prompt_set::Model) -> Response {

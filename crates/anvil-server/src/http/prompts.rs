@@ -17,9 +17,9 @@ use super::json::{Json, resource};
 use super::pagination::PageQuery;
 use super::projects::ctx;
 use super::wire::{List, One, Resource, Timestamp};
-use crate::db::entities::prompt;
 use crate::domain::access::{self, OrgContext};
 use crate::domain::prompts::{self, PromptInput, Saved};
+use crate::domain::records::prompt;
 
 /// A prompt of the working copy as the API sends it.
 #[derive(Debug, Serialize, ToSchema)]

@@ -14,8 +14,8 @@ use super::error::ApiError;
 use super::json::{Json, resource};
 use super::pagination::PageQuery;
 use super::wire::{List, One, Resource, Timestamp};
-use crate::db::entities::access_token;
 use crate::domain::access_tokens;
+use crate::domain::records::access_token;
 
 /// A project access token as the API sends it: its prefix, never its secret (except once,
 /// on creation).

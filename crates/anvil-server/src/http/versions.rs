@@ -18,9 +18,9 @@ use super::pagination::PageQuery;
 use super::prompt_sets::PromptSet;
 use super::prompts::ctx_of_set;
 use super::wire::{List, One, Resource, Timestamp};
-use crate::db::entities::version;
 use crate::domain::access::{self, OrgContext};
 use crate::domain::delivery::Reader;
+use crate::domain::records::version;
 use crate::domain::versions::{self, VersionInput};
 
 /// A version as the API sends it; single reads carry the set's content.

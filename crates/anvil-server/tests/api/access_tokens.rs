@@ -1,29 +1,25 @@
-//! Project access tokens. Projects have no API yet (the registry issue adds it), so the
-//! test creates its project row directly.
+//! Project access tokens.
 
 use reqwest::Method;
-use sea_orm::{ActiveModelTrait, Set};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, api_error, browser, spawn_app};
 
-async fn project_in(app: &TestApp, org_id: &str) -> String {
-    let now = time::OffsetDateTime::now_utc();
-    let p = anvil_server::db::entities::project::ActiveModel {
-        id: Set(anvil_server::domain::ids::new_id()),
-        organisation_id: Set(org_id.to_string()),
-        name: Set("Support".into()),
-        slug: Set("support".into()),
-        description: Set(String::new()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        archived_at: Set(None),
-        purged_at: Set(None),
-    }
-    .insert(&app.state.db)
-    .await
-    .unwrap();
-    p.id
+async fn project_in(app: &TestApp, owner: &reqwest::Client, org_id: &str) -> String {
+    let res = app
+        .send_in(
+            owner,
+            Method::POST,
+            org_id,
+            "/api/v1/projects",
+            Some(json!({"name": "Support", "slug": "support"})),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    res.json::<Value>().await.unwrap()["project"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[tokio::test]
@@ -31,7 +27,7 @@ async fn admins_manage_project_tokens_which_cannot_manage_anything() {
     let app = spawn_app().await;
     let (owner, admin, member, org) = app.team().await;
     let org_id = org["id"].as_str().unwrap();
-    let project = project_in(&app, org_id).await;
+    let project = project_in(&app, &owner, org_id).await;
     let path = format!("/api/v1/projects/{project}/access_tokens");
 
     let res = app

@@ -67,19 +67,7 @@ async fn the_database_keeps_only_hashes_of_passwords_and_sessions() {
         .next()
         .unwrap()
         .to_string();
-    let dump = format!(
-        "{:?}",
-        <anvil_server::db::entities::session::Entity as sea_orm::EntityTrait>::find()
-            .all(&app.state.db)
-            .await
-            .unwrap()
-    ) + &format!(
-        "{:?}",
-        <anvil_server::db::entities::user::Entity as sea_orm::EntityTrait>::find()
-            .all(&app.state.db)
-            .await
-            .unwrap()
-    );
+    let dump = app.dump("sessions").await + &app.dump("users").await;
     assert!(!dump.contains(&token), "session token stored in clear");
     assert!(
         !dump.contains("correct horse battery"),

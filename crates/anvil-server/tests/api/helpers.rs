@@ -411,6 +411,33 @@ impl TestApp {
         assert_eq!(s, 200, "{b}");
     }
 
+    /// Every row of a table, every column as text: what someone with the database file sees.
+    pub async fn dump(&self, table: &str) -> String {
+        let backend = self.state.db.get_database_backend();
+        let rows = self
+            .state
+            .db
+            .query_all_raw(sea_orm::Statement::from_string(
+                backend,
+                format!("SELECT * FROM {table}"),
+            ))
+            .await
+            .expect("dump query");
+        let mut out = String::new();
+        for row in rows {
+            for column in row.column_names() {
+                let value = row
+                    .try_get::<Option<String>>("", &column)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default();
+                out.push_str(&format!("{column}={value} "));
+            }
+            out.push('\n');
+        }
+        out
+    }
+
     /// The number of events of one type.
     pub async fn events_of(&self, event_type: &str) -> i64 {
         let row = self

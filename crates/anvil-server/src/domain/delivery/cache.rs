@@ -6,9 +6,9 @@ use std::sync::{Arc, RwLock};
 
 use sea_orm::DatabaseConnection;
 
-use crate::db::entities::organisation;
 use crate::domain::Result;
 use crate::domain::access::OrgContext;
+use crate::domain::entities::organisation;
 use crate::domain::feed::FeedEvent;
 use crate::domain::organisations::Role;
 
@@ -26,7 +26,7 @@ pub struct DeliveryCache {
     members: moka::sync::Cache<(String, String), (organisation::Model, Role)>,
     /// Access tokens by hash, with their organisation's slug; revocations arrive as events.
     pub(crate) tokens:
-        moka::sync::Cache<[u8; 32], (crate::db::entities::access_token::Model, String)>,
+        moka::sync::Cache<[u8; 32], (crate::domain::entities::access_token::Model, String)>,
 }
 
 impl Default for DeliveryCache {

@@ -21,7 +21,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use super::access::OrgContext;
 use super::access_tokens::ProjectReader;
 use super::{Error, Result};
-use crate::db::entities::prompt_set;
+use crate::domain::entities::prompt_set;
 
 /// Who reads: a member of the organisation (session or API key), or a project access token.
 #[derive(Debug, Clone)]

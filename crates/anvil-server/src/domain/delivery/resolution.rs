@@ -13,8 +13,8 @@ use anvil_liquid::Template;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::{Map, Value, json};
 
-use crate::db::entities::{project, prompt, prompt_set};
 use crate::domain::access::Action;
+use crate::domain::entities::{project, prompt, prompt_set};
 use crate::domain::{Error, Result, versions};
 
 use super::{DeliveryCache, Reader, not_found};
