@@ -67,7 +67,8 @@ key_a=$(seed alice)
 seed bob >/dev/null
 
 # Operations left out: those that end the run's own credential (revoking its key, deleting its
-# organisation, leaving it); the rest of the run would be 401s.
+# organisation, leaving it), since the rest of the run would be 401s; and the event stream,
+# which never ends by itself (its own tests cover it).
 set +e
 schemathesis --config-file .ci/schemathesis.toml run "$base/api/v1/openapi.json" \
   --url "$base" \
@@ -75,12 +76,13 @@ schemathesis --config-file .ci/schemathesis.toml run "$base/api/v1/openapi.json"
   --phases examples,coverage,fuzzing,stateful \
   --max-examples "$examples" \
   --seed "$seed" \
-  --workers 2 \
+  --workers 1 \
   --request-timeout 10 \
   --header "Authorization: Bearer $key_a" \
   --exclude-operation-id credentials_revoke \
   --exclude-operation-id delete_organisation \
   --exclude-operation-id delete_member \
+  --exclude-operation-id stream \
   --report junit --report-dir "$work/report" \
   2>&1 | tee "$work/schemathesis.out"
 status=${PIPESTATUS[0]}

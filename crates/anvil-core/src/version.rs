@@ -15,10 +15,16 @@ use semver::{Version, VersionReq};
 #[derive(Debug, Clone)]
 pub struct Label(Version);
 
+/// The longest version label (`1.2.0-rc.1` is 10).
+pub const MAX_LABEL_LEN: usize = 64;
+
 impl Label {
     /// Parses a label; a leading `v` is accepted and dropped.
     pub fn parse(s: &str) -> Result<Label, String> {
         let t = s.trim();
+        if t.len() > MAX_LABEL_LEN {
+            return Err(format!("must be at most {MAX_LABEL_LEN} characters"));
+        }
         let t = t.strip_prefix('v').unwrap_or(t);
         Version::parse(t)
             .map(Label)

@@ -78,6 +78,8 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Seconds in-flight requests get to finish on shutdown.
     pub shutdown_grace_seconds: u64,
+    /// Seconds between heartbeat comments on an idle event stream.
+    pub events_heartbeat_seconds: u64,
     /// `smtp://user:pass@host:587?tls=required` (or `smtps://`); unset writes mail to
     /// `data_dir/outbox`.
     pub smtp_url: Option<Secret>,
@@ -116,6 +118,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             trusted_proxies: Vec::new(),
             shutdown_grace_seconds: 30,
+            events_heartbeat_seconds: 15,
             smtp_url: None,
             mail_from: "Anvil <no-reply@localhost>".to_string(),
             rate_limits: Switch::On,
@@ -190,6 +193,10 @@ trusted_proxies = []
 
 # Seconds in-flight requests get to finish on shutdown (ANVIL_SHUTDOWN_GRACE_SECONDS).
 shutdown_grace_seconds = 30
+
+# Seconds between heartbeat comments on an idle /api/v1/events stream, so proxies keep it
+# open (ANVIL_EVENTS_HEARTBEAT_SECONDS).
+events_heartbeat_seconds = 15
 
 # SMTP server for outgoing mail (ANVIL_SMTP_URL); unset writes each message to
 # data_dir/outbox as an .eml file.
@@ -328,6 +335,9 @@ impl Config {
         if let Some(v) = parse_env("ANVIL_SHUTDOWN_GRACE_SECONDS")? {
             self.shutdown_grace_seconds = v;
         }
+        if let Some(v) = parse_env("ANVIL_EVENTS_HEARTBEAT_SECONDS")? {
+            self.events_heartbeat_seconds = v;
+        }
         if let Some(v) = env_var("ANVIL_SMTP_URL") {
             self.smtp_url = Some(Secret::new(v));
         }
@@ -395,6 +405,11 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "rate limits must be at least 1 (use rate_limits = \"off\" to disable them)"
                     .to_string(),
+            ));
+        }
+        if !(1..=3600).contains(&self.events_heartbeat_seconds) {
+            return Err(ConfigError::Invalid(
+                "events_heartbeat_seconds must be from 1 to 3600".to_string(),
             ));
         }
         for o in &self.cors_allowed_origins {

@@ -115,6 +115,20 @@ impl Forge {
                 }
             }
         });
+        // On PostgreSQL other instances' commits arrive as notifications: catch up at once.
+        let listener = self
+            .state
+            .config
+            .database_url
+            .as_ref()
+            .filter(|_| db.get_database_backend() == sea_orm::DbBackend::Postgres)
+            .map(|url| {
+                tokio::spawn(listen_for_events(
+                    url.expose().to_string(),
+                    self.state.feed.clone(),
+                    db.clone(),
+                ))
+            });
         let (stop_jobs, jobs_stopped) = tokio::sync::oneshot::channel::<()>();
         let worker = tokio::spawn(
             crate::domain::jobs::Runner {
@@ -127,6 +141,7 @@ impl Forge {
                 let _ = jobs_stopped.await;
             }),
         );
+        let state = self.state.clone();
         let app = http::router(self.state);
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
         let serve = axum::serve(
@@ -135,6 +150,8 @@ impl Forge {
         )
         .with_graceful_shutdown(async move {
             shutdown.await;
+            // Event streams end now: graceful shutdown waits for open responses.
+            state.stopping.send_replace(true);
             let _ = stopped_tx.send(());
         });
         let serve = tokio::spawn(async move { serve.await });
@@ -150,11 +167,60 @@ impl Forge {
             }
         };
         ticker.abort();
+        if let Some(l) = listener {
+            l.abort();
+        }
         // A job being run finishes (or its lease lets another instance take it later).
         let _ = stop_jobs.send(());
         let _ = tokio::time::timeout(grace, worker).await;
         let _ = db.close().await;
         result
+    }
+}
+
+/// Listens for `NOTIFY anvil_events` on a dedicated connection and runs the feed's catch-up
+/// on each one. A notification is only a wake-up (the feed reads the table itself), and
+/// notifications sent while the connection is down are lost: after every (re)connect the
+/// feed catches up, and the poll tick stays as the safety net.
+async fn listen_for_events(
+    url: String,
+    feed: std::sync::Arc<crate::domain::feed::Feed>,
+    db: sea_orm::DatabaseConnection,
+) {
+    use sea_orm::sqlx::postgres::PgListener;
+    let catch_up = || async {
+        if let Err(e) = feed.catch_up(&db).await {
+            tracing::warn!(error = %e, "reading committed events failed");
+        }
+    };
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match PgListener::connect(&url).await {
+            Ok(mut listener) => {
+                match listener.listen(crate::domain::events::NOTIFY_CHANNEL).await {
+                    Ok(()) => {
+                        backoff = Duration::from_millis(100);
+                        catch_up().await;
+                        loop {
+                            match listener.try_recv().await {
+                                Ok(Some(_)) => catch_up().await,
+                                // The connection dropped; the next call reconnects. What was
+                                // sent meanwhile is read by this catch-up or the next.
+                                Ok(None) => catch_up().await,
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "event listener failed");
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "LISTEN anvil_events failed"),
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot connect the event listener"),
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(5));
     }
 }
 

@@ -154,6 +154,7 @@ pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<
                 txn,
                 &t.organisation_id,
                 Some(&t.project_id),
+                &audit_actor,
                 &super::events::Event::AccessTokenRevoked {
                     access_token_id: t.id.clone(),
                 },

@@ -104,6 +104,7 @@ pub async fn create_user(
                 txn,
                 &org.id,
                 None,
+                &system(),
                 &super::events::Event::MemberAdded(super::events::MemberEvent {
                     user_id: u.id.clone(),
                     role: Some("owner".to_string()),

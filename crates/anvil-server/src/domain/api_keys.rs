@@ -186,6 +186,7 @@ pub async fn revoke(
                 txn,
                 &key.organisation_id,
                 None,
+                &actor.audit(),
                 &super::events::Event::ApiKeyRevoked {
                     api_key_id: key.id.clone(),
                 },

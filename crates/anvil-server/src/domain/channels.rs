@@ -263,6 +263,7 @@ pub async fn put(
 txn,
 &set.organisation_id,
 Some(&set.project_id),
+&ctx.actor.audit(),
 &super::events::Event::ChannelMoved(super::events::ChannelEvent { prompt_set_id: set.id.clone(), channel: name.clone(), from: from_label.clone(), to: Some(target.label.clone()), protected }),
 )
                     .await?;
@@ -271,6 +272,7 @@ Some(&set.project_id),
 txn,
 &set.organisation_id,
 Some(&set.project_id),
+&ctx.actor.audit(),
 &super::events::Event::ChannelUpdated(super::events::ChannelEvent { prompt_set_id: set.id.clone(), channel: name.clone(), from: from_label.clone(), to: Some(target.label.clone()), protected }),
 )
                     .await?;
@@ -362,6 +364,7 @@ pub async fn delete(
                 txn,
                 &set.organisation_id,
                 Some(&set.project_id),
+                &ctx.actor.audit(),
                 &super::events::Event::ChannelDeleted(super::events::ChannelEvent {
                     prompt_set_id: set.id.clone(),
                     channel: c.name.clone(),

@@ -165,11 +165,14 @@ pub async fn serialise<C: ConnectionTrait>(txn: &C) -> Result<()> {
     Ok(())
 }
 
-/// Writes one event; returns its id.
+/// Writes one event, with who caused it; returns its id. On PostgreSQL the transaction also
+/// sends `NOTIFY anvil_events` (delivered at commit, dropped on rollback): a wake-up for the
+/// other instances' feeds, which then read the table themselves.
 pub async fn emit<C: ConnectionTrait>(
     txn: &C,
     organisation_id: &str,
     project_id: Option<&str>,
+    actor: &super::audit::AuditActor,
     event: &Event,
 ) -> Result<i64> {
     let (event_type, payload) = (event.kind(), event.payload());
@@ -185,10 +188,10 @@ pub async fn emit<C: ConnectionTrait>(
     let id: i64 = row.try_get("", "last_id")?;
     let insert = match backend {
         DbBackend::Postgres => {
-            "INSERT INTO events (id, organisation_id, project_id, event_type, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)"
+            "INSERT INTO events (id, organisation_id, project_id, event_type, payload, created_at, actor_type, actor_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
         }
         _ => {
-            "INSERT INTO events (id, organisation_id, project_id, event_type, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+            "INSERT INTO events (id, organisation_id, project_id, event_type, payload, created_at, actor_type, actor_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
         }
     };
     txn.execute_raw(Statement::from_sql_and_values(
@@ -201,8 +204,21 @@ pub async fn emit<C: ConnectionTrait>(
             event_type.into(),
             payload.into(),
             now().into(),
+            actor.actor_type.into(),
+            actor.actor_id.clone().into(),
         ],
     ))
     .await?;
+    if backend == DbBackend::Postgres {
+        // PostgreSQL folds identical notifications of one transaction into one.
+        txn.execute_raw(Statement::from_string(
+            backend,
+            format!("NOTIFY {NOTIFY_CHANNEL}"),
+        ))
+        .await?;
+    }
     Ok(id)
 }
+
+/// The channel `emit` notifies on PostgreSQL.
+pub const NOTIFY_CHANNEL: &str = "anvil_events";

@@ -20,10 +20,38 @@ pub struct FeedEvent {
     pub project_id: Option<String>,
     pub event_type: String,
     pub payload: serde_json::Value,
+    /// `user`, `api_key`, `access_token` or `system`.
+    pub actor_type: Option<String>,
+    pub actor_id: Option<String>,
+    pub occurred_at: time::OffsetDateTime,
 }
 
 /// How many events one catch-up reads at most (it loops until it has them all).
 const BATCH: i64 = 500;
+
+/// How many events the in-process broadcast holds for its slowest subscriber. One that falls
+/// further behind is dropped (it reconnects with `Last-Event-ID` and loses nothing), so a
+/// slow reader never holds memory or other readers back.
+pub const BROADCAST_CAPACITY: usize = 1024;
+
+/// The columns every reader of the events table selects, in [`FeedEvent::from_row`] order.
+pub const COLUMNS: &str =
+    "id, organisation_id, project_id, event_type, payload, actor_type, actor_id, created_at";
+
+impl FeedEvent {
+    pub fn from_row(r: &sea_orm::QueryResult) -> Result<FeedEvent> {
+        Ok(FeedEvent {
+            id: r.try_get("", "id")?,
+            organisation_id: r.try_get("", "organisation_id")?,
+            project_id: r.try_get("", "project_id")?,
+            event_type: r.try_get("", "event_type")?,
+            payload: r.try_get("", "payload")?,
+            actor_type: r.try_get("", "actor_type")?,
+            actor_id: r.try_get("", "actor_id")?,
+            occurred_at: r.try_get("", "created_at")?,
+        })
+    }
+}
 
 pub struct Feed {
     last_id: Mutex<Option<i64>>,
@@ -35,6 +63,8 @@ pub struct Feed {
     passes: AtomicU64,
     cache: DeliveryCache,
     keys: super::api_keys::KeyCache,
+    /// Every applied event, in id order, for live streams.
+    live: tokio::sync::broadcast::Sender<std::sync::Arc<FeedEvent>>,
 }
 
 impl std::fmt::Debug for Feed {
@@ -52,7 +82,14 @@ impl Feed {
             passes: AtomicU64::new(0),
             cache,
             keys,
+            live: tokio::sync::broadcast::channel(BROADCAST_CAPACITY).0,
         }
+    }
+
+    /// Every event this feed applies from now on, in id order. A receiver that lags more than
+    /// [`BROADCAST_CAPACITY`] events behind gets `Lagged` and should end its stream.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<std::sync::Arc<FeedEvent>> {
+        self.live.subscribe()
     }
 
     /// How many passes over the events table this feed has made.
@@ -96,34 +133,28 @@ impl Feed {
         };
         let sql = match backend {
             sea_orm::DbBackend::Postgres => {
-                "SELECT id, organisation_id, project_id, event_type, payload FROM events WHERE id > $1 ORDER BY id LIMIT $2"
+                format!("SELECT {COLUMNS} FROM events WHERE id > $1 ORDER BY id LIMIT $2")
             }
-            _ => {
-                "SELECT id, organisation_id, project_id, event_type, payload FROM events WHERE id > ? ORDER BY id LIMIT ?"
-            }
+            _ => format!("SELECT {COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT ?"),
         };
         loop {
             let rows = db
                 .query_all_raw(Statement::from_sql_and_values(
                     backend,
-                    sql,
+                    &sql,
                     [from.into(), BATCH.into()],
                 ))
                 .await?;
             let n = rows.len();
             for r in rows {
-                let e = FeedEvent {
-                    id: r.try_get("", "id")?,
-                    organisation_id: r.try_get("", "organisation_id")?,
-                    project_id: r.try_get("", "project_id")?,
-                    event_type: r.try_get("", "event_type")?,
-                    payload: r.try_get("", "payload")?,
-                };
+                let e = FeedEvent::from_row(&r)?;
                 from = e.id;
                 self.cache.apply(&e);
                 if e.event_type == "api_key.revoked" {
                     self.keys.invalidate_all();
                 }
+                // No subscriber is not an error.
+                let _ = self.live.send(std::sync::Arc::new(e));
             }
             *last = Some(from);
             if (n as i64) < BATCH {

@@ -216,6 +216,7 @@ async fn join<C: sea_orm::ConnectionTrait>(
         txn,
         &org.id,
         None,
+        audit_actor,
         &super::events::Event::MemberAdded(super::events::MemberEvent {
             user_id: m.user_id.clone(),
             role: Some(m.role.clone()),

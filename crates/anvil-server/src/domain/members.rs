@@ -111,6 +111,7 @@ pub async fn change_role(
                 txn,
                 &ctx.organisation.id,
                 None,
+                &ctx.actor.audit(),
                 &super::events::Event::MemberRoleChanged(super::events::MemberEvent {
                     user_id: user_id.clone(),
                     role: Some(role.as_str().to_string()),
@@ -167,6 +168,7 @@ pub async fn remove(db: &DatabaseConnection, ctx: &OrgContext, user_id: &str) ->
                 txn,
                 &ctx.organisation.id,
                 None,
+                &ctx.actor.audit(),
                 &super::events::Event::MemberRemoved(super::events::MemberEvent {
                     user_id: user_id.clone(),
                     role: None,

@@ -17,6 +17,7 @@ pub mod dependencies;
 // `Column` or an `ActiveModel`, and so cannot build a query that skips the tenancy checks in
 // `access`. The compiler enforces it (E0603); `records` hands out the row types only.
 mod entities;
+pub mod event_stream;
 pub mod events;
 pub mod feed;
 pub mod ids;

@@ -9,15 +9,16 @@ use super::{Error, FieldError, Result};
 /// characters, no control characters (NUL, tab, newline and the C1 range alike).
 pub fn display_name(field: &str, raw: &str, max: usize) -> std::result::Result<String, FieldError> {
     let n = raw.trim();
-    if n.is_empty() || n.chars().count() > max {
-        Err(FieldError::new(
-            field,
-            format!("must be 1 to {max} characters"),
-        ))
-    } else if n.chars().any(char::is_control) {
+    // Controls are refused anywhere, before trimming: NEL (U+0085) is also whitespace.
+    if raw.chars().any(char::is_control) {
         Err(FieldError::new(
             field,
             "must not contain control characters (such as NUL, tab or newline)",
+        ))
+    } else if n.is_empty() || n.chars().count() > max {
+        Err(FieldError::new(
+            field,
+            format!("must be 1 to {max} characters"),
         ))
     } else {
         Ok(n.to_string())

@@ -279,6 +279,7 @@ pub async fn delete(
                 txn,
                 &ctx.organisation.id,
                 None,
+                &ctx.actor.audit(),
                 &super::events::Event::OrganisationDeleted {
                     organisation_id: ctx.organisation.id.clone(),
                 },

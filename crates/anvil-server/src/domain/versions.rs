@@ -276,12 +276,8 @@ pub async fn cut(
         None => None,
     };
     let description = input.description.unwrap_or_default();
-    if description.chars().count() > MAX_DESCRIPTION_LEN {
-        return Err(Error::invalid(
-            "description",
-            format!("must be at most {MAX_DESCRIPTION_LEN} characters"),
-        ));
-    }
+    super::naming::text("description", &description, MAX_DESCRIPTION_LEN)
+        .map_err(|e| Error::Validation(vec![e]))?;
     let snap = working_snapshot(db, &set).await?;
     let project = super::projects::get(db, ctx, &set.project_id, false).await?;
     let top = format!("{}/{}", project.slug, set.slug);
@@ -328,6 +324,7 @@ pub async fn cut(
 txn,
 &set.organisation_id,
 Some(&set.project_id),
+&ctx.actor.audit(),
 &super::events::Event::VersionCreated(super::events::VersionEvent { version_id: id.clone(), prompt_set_id: set.id.clone(), label: label.as_string(), checksum: checksum.clone() }),
 )
                 .await?;
@@ -452,7 +449,14 @@ pub async fn set_yanked(
                 super::events::Event::VersionUnyanked(payload)
             };
             let kind = event.kind();
-            events::emit(txn, &set.organisation_id, Some(&set.project_id), &event).await?;
+            events::emit(
+                txn,
+                &set.organisation_id,
+                Some(&set.project_id),
+                &ctx.actor.audit(),
+                &event,
+            )
+            .await?;
             let mut active: version::ActiveModel = current.into();
             active.yanked_at = Set(yank.as_ref().map(|_| now()));
             active.yank_reason = Set(yank.clone().filter(|r| !r.is_empty()));
@@ -529,6 +533,7 @@ pub async fn restore(
                 txn,
                 &set.organisation_id,
                 Some(&set.project_id),
+                &ctx.actor.audit(),
                 &super::events::Event::PromptSetUpdated(
                     super::prompt_sets::event_of(txn, &set).await?,
                 ),

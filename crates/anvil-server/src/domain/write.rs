@@ -77,6 +77,6 @@ pub async fn trail<C: sea_orm::ConnectionTrait>(txn: &C, t: Trail<'_>) -> Result
         t.audit.1,
     )
     .await?;
-    super::events::emit(txn, t.organisation_id, t.project_id, &t.event).await?;
+    super::events::emit(txn, t.organisation_id, t.project_id, t.actor, &t.event).await?;
     Ok(())
 }

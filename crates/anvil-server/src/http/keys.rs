@@ -57,6 +57,17 @@ impl From<&api_key::Model> for ApiKey {
     }
 }
 
+/// What a key may do: `read` (content and delivery), `write` (edit content), `admin`
+/// (manage members, tokens, the organisation).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // The document's names for the scopes the domain parses.
+enum ScopeName {
+    Read,
+    Write,
+    Admin,
+}
+
 /// A new API key. The body may also be wrapped: `{"api_key": {...}}`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -67,7 +78,7 @@ pub struct NewApiKey {
         pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
     )]
     pub name: String,
-    /// `read`, `write`, `admin`.
+    #[schema(value_type = Vec<ScopeName>)]
     pub scopes: Vec<String>,
     /// The organisation it acts in; the caller's current one when absent.
     #[serde(default)]

@@ -1,5 +1,5 @@
 //! Rate limits per credential, by bucket: `delivery` for what applications call (resolve and
-//! render by address), `editor` for template validation and previews from a signed-in
+//! render by address, the event stream), `editor` for template validation and previews from a signed-in
 //! browser, `render` for previews of the working copy by other callers, `standard` for the
 //! rest of the API. Buckets are keyed by the
 //! authenticated credential's id, else by the client address. Every API response carries `X-RateLimit-Limit`,
@@ -53,7 +53,8 @@ impl Limits {
         let editor_call = matches!(path, "/templates/validate" | "/prompts/{id}/render");
         if editor_call && subject.starts_with("session:") {
             ("editor", &self.editor)
-        } else if path.starts_with("/resolve/") || path.starts_with("/render") {
+        } else if path.starts_with("/resolve/") || path.starts_with("/render") || path == "/events"
+        {
             ("delivery", &self.delivery)
         } else if path == "/prompts/{id}/render" {
             ("render", &self.render)

@@ -20,6 +20,7 @@ pub mod channels;
 pub mod delivery;
 pub mod error;
 pub mod etag;
+pub mod events;
 pub mod extract;
 pub mod json;
 pub mod keys;
@@ -75,6 +76,9 @@ pub struct Shared {
     pub feed: Arc<crate::domain::feed::Feed>,
     /// Request limits per credential; `None` when `rate_limits = "off"`.
     pub limits: Option<Arc<limits::Limits>>,
+    /// Turns true when shutdown begins: long-lived responses (event streams) end on it, so
+    /// graceful shutdown does not wait for them.
+    pub stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl AppState {
@@ -88,6 +92,7 @@ impl AppState {
         let key_cache = crate::domain::api_keys::KeyCache::default();
         AppState(Arc::new(Shared {
             limits: limits::Limits::from_config(&config),
+            stopping: tokio::sync::watch::Sender::new(false),
             feed: Arc::new(crate::domain::feed::Feed::new(
                 delivery.clone(),
                 key_cache.clone(),
@@ -216,6 +221,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(delivery::render))
         .routes(routes!(delivery::render_body))
         .routes(routes!(search::search))
+        .routes(routes!(events::stream))
 }
 
 /// Every route the forge serves.

@@ -275,7 +275,7 @@ pub struct Yank {
     tag = "versions",
     summary = "Yank a version",
     params(("id" = String, Path)),
-    request_body = Yank,
+    request_body = Option<Yank>,
     responses((status = 200, description = "Yanked", body = One<Version>)),
 )]
 pub async fn yank(
@@ -285,13 +285,17 @@ pub async fn yank(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    // The body is optional: `{"reason": "..."}` or nothing.
+    // The body is optional: `{"reason": "..."}`, `null` or nothing.
     let b: Yank = if body.iter().all(u8::is_ascii_whitespace) {
         Yank::default()
     } else {
         let v: Value = serde_json::from_slice(&body)
             .map_err(|e| ApiError::InvalidRequest(format!("the body is not valid JSON: {e}")))?;
-        resource(v, "yank")?
+        if v.is_null() {
+            Yank::default()
+        } else {
+            resource(v, "yank")?
+        }
     };
     let ctx = ctx_of_version(&state, &caller, &id).await?;
     let v = versions::set_yanked(&state.db, &ctx, &id, Some(b.reason.unwrap_or_default())).await?;

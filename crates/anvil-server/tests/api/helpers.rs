@@ -16,7 +16,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     data_dir: PathBuf,
     postgres: Option<(String, String)>,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    /// The PostgreSQL URL this forge uses, for a second instance on the same database.
+    database_url: Option<String>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 pub fn browser() -> reqwest::Client {
@@ -65,6 +67,15 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         ..Config::default()
     };
     configure(&mut config);
+    let database_url = postgres.as_ref().map(|(_, _, url)| url.clone());
+    let mut app = start(config).await;
+    app.postgres = postgres.map(|(base, name, _)| (base, name));
+    app.database_url = database_url;
+    app
+}
+
+async fn start(config: Config) -> TestApp {
+    let data_dir = config.data_dir.clone();
     let forge = Forge::build(config).await.expect("forge starts");
     let addr = forge.local_addr().expect("bound");
     let state = forge.state().clone();
@@ -77,12 +88,35 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         state,
         client: browser(),
         data_dir,
-        postgres: postgres.map(|(base, name, _)| (base, name)),
-        _stop: stop,
+        postgres: None,
+        database_url: None,
+        stop: Some(stop),
     }
 }
 
 impl TestApp {
+    /// A second forge on this one's PostgreSQL database (another instance behind the same
+    /// load balancer); `None` on SQLite, which is single-instance.
+    pub async fn another_instance(&self) -> Option<TestApp> {
+        let url = self.database_url.clone()?;
+        let data_dir = std::env::temp_dir().join(format!("anvil-test-{}", domain::ids::new_id()));
+        let config = Config {
+            bind: "127.0.0.1:0".parse().expect("address"),
+            data_dir,
+            database_url: Some(Secret::new(url)),
+            shutdown_grace_seconds: 1,
+            ..Config::default()
+        };
+        Some(start(config).await)
+    }
+
+    /// Begins a graceful shutdown, as SIGTERM does.
+    pub fn shut_down(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }

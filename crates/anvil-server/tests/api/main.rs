@@ -12,6 +12,7 @@ mod bad_input;
 mod composition;
 mod contract;
 mod delivery;
+mod events;
 mod hardening;
 mod helpers;
 mod http_behaviour;

@@ -12,6 +12,7 @@ mod m20261124_000005_events_and_jobs;
 pub(crate) mod m20261125_000006_search;
 mod m20261201_000007_integrity;
 mod m20261201_000008_purge;
+mod m20261201_000009_event_actor;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_search::Migration),
             Box::new(m20261201_000007_integrity::Migration),
             Box::new(m20261201_000008_purge::Migration),
+            Box::new(m20261201_000009_event_actor::Migration),
         ]
     }
 }
