@@ -3,6 +3,7 @@
 //! The server, the SDK and the CLI all use these functions, so they cannot disagree.
 
 pub mod address;
+pub mod bundle;
 pub mod canonical;
 pub mod diff;
 pub mod params;

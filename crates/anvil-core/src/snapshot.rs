@@ -18,6 +18,7 @@ use crate::version::Change;
 /// its spec resolved to when the version was cut.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct PinnedDependency {
     pub address: String,
     pub resolved: String,
@@ -26,6 +27,7 @@ pub struct PinnedDependency {
 /// One prompt of a snapshot (its slug is the key in [`Snapshot::prompts`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct SnapshotPrompt {
     pub name: String,
     #[serde(default)]

@@ -10,6 +10,7 @@ pub mod api_keys;
 pub mod archive;
 pub mod audit;
 pub mod audit_log;
+pub mod bundles;
 pub mod channels;
 pub mod delivery;
 pub mod dependencies;

@@ -53,7 +53,11 @@ impl Limits {
         let editor_call = matches!(path, "/templates/validate" | "/prompts/{id}/render");
         if editor_call && subject.starts_with("session:") {
             ("editor", &self.editor)
-        } else if path.starts_with("/resolve/") || path.starts_with("/render") || path == "/events"
+        } else if path.starts_with("/resolve/")
+            || path.starts_with("/render")
+            || path == "/events"
+            || path.ends_with("/bundle")
+            || path.ends_with("/current_bundle")
         {
             ("delivery", &self.delivery)
         } else if path == "/prompts/{id}/render" {

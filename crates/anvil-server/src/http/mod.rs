@@ -16,6 +16,7 @@ use crate::domain::rate_limit::RateLimiter;
 
 pub mod archive;
 pub mod auth;
+pub mod bundles;
 pub mod channels;
 pub mod delivery;
 pub mod error;
@@ -222,6 +223,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(delivery::render_body))
         .routes(routes!(search::search))
         .routes(routes!(events::stream))
+        .routes(routes!(bundles::of_set))
+        .routes(routes!(bundles::of_project))
+        .routes(routes!(bundles::current))
 }
 
 /// Every route the forge serves.

@@ -5,7 +5,7 @@ use crate::helpers::{Registry, TestApp, spawn_app};
 
 /// Project `common` with set `tone` (prompts `formal` rendering `sign`), cut at 1.0.0 and
 /// 1.0.1 (whose sign says "tone 1.1"). Returns the set id.
-async fn tone(app: &TestApp, r: &Registry) -> String {
+pub(crate) async fn tone(app: &TestApp, r: &Registry) -> String {
     let (_, p) = app
         .call(
             r,

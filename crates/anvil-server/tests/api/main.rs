@@ -9,6 +9,7 @@ mod accounts;
 mod api_keys;
 mod archive;
 mod bad_input;
+mod bundles;
 mod composition;
 mod contract;
 mod delivery;
