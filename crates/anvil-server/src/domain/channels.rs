@@ -157,6 +157,100 @@ pub async fn get(
     Ok((view, moves))
 }
 
+/// Points channel `name` of `set` at `target` in `txn` (creating it when `existing` is
+/// `None`), recording the move in its history, with its audit and `channel.*` events. The
+/// caller has checked roles, yanks and races.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn point(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &super::audit::AuditActor,
+    user: Option<String>,
+    set: &prompt_set::Model,
+    name: &str,
+    target: &version::Model,
+    protected: bool,
+    existing: Option<channel::Model>,
+) -> Result<channel::Model> {
+    let at = now();
+    let from = existing.as_ref().map(|c| c.version_id.clone());
+    let from_label = match &from {
+        Some(id) => version::Entity::find_by_id(id.clone())
+            .one(txn)
+            .await?
+            .map(|v| v.label),
+        None => None,
+    };
+    let moved = from.as_deref() != Some(target.id.as_str());
+    let payload = super::events::ChannelEvent {
+        prompt_set_id: set.id.clone(),
+        channel: name.to_string(),
+        from: from_label.clone(),
+        to: Some(target.label.clone()),
+        protected,
+    };
+    let event = if moved {
+        super::events::Event::ChannelMoved(payload)
+    } else {
+        super::events::Event::ChannelUpdated(payload)
+    };
+    events::emit(
+        txn,
+        &set.organisation_id,
+        Some(&set.project_id),
+        actor,
+        &event,
+    )
+    .await?;
+    let c = match existing {
+        Some(c) => {
+            let mut a: channel::ActiveModel = c.into();
+            a.version_id = Set(target.id.clone());
+            a.protected = Set(protected);
+            a.updated_by = Set(user.clone());
+            a.updated_at = Set(at);
+            a.update(txn).await?
+        }
+        None => {
+            channel::ActiveModel {
+                id: Set(ids::new_id()),
+                organisation_id: Set(set.organisation_id.clone()),
+                prompt_set_id: Set(set.id.clone()),
+                name: Set(name.to_string()),
+                version_id: Set(target.id.clone()),
+                protected: Set(protected),
+                updated_by: Set(user.clone()),
+                created_at: Set(at),
+                updated_at: Set(at),
+            }
+            .insert(txn)
+            .await?
+        }
+    };
+    if moved {
+        channel_move::ActiveModel {
+            id: Set(ids::new_id()),
+            organisation_id: Set(set.organisation_id.clone()),
+            channel_id: Set(c.id.clone()),
+            from_version_id: Set(from),
+            to_version_id: Set(target.id.clone()),
+            moved_by: Set(user),
+            created_at: Set(at),
+        }
+        .insert(txn)
+        .await?;
+    }
+    audit::record(
+        txn,
+        &set.organisation_id,
+        actor,
+        if moved { "channel.moved" } else { "channel.updated" },
+        ("channel", Some(&c.id)),
+        serde_json::json!({"prompt_set": set.slug, "channel": c.name, "from": from_label, "to": target.label, "protected": c.protected}),
+    )
+    .await?;
+    Ok(c)
+}
+
 /// Creates or moves a channel (and protects or unprotects it). Returns the channel and
 /// whether it was created.
 pub async fn put(
@@ -247,84 +341,17 @@ pub async fn put(
                         field: None,
                     });
                 }
-                let at = now();
-                let user = Some(ctx.actor.user_id.clone());
-                let from = existing.as_ref().map(|c| c.version_id.clone());
-                let from_label = match &from {
-                    Some(id) => version::Entity::find_by_id(id.clone())
-                        .one(txn)
-                        .await?
-                        .map(|v| v.label),
-                    None => None,
-                };
-                let moved = from.as_deref() != Some(target.id.as_str());
-                if moved {
-                    events::emit(
-txn,
-&set.organisation_id,
-Some(&set.project_id),
-&ctx.actor.audit(),
-&super::events::Event::ChannelMoved(super::events::ChannelEvent { prompt_set_id: set.id.clone(), channel: name.clone(), from: from_label.clone(), to: Some(target.label.clone()), protected }),
-)
-                    .await?;
-                } else {
-                    events::emit(
-txn,
-&set.organisation_id,
-Some(&set.project_id),
-&ctx.actor.audit(),
-&super::events::Event::ChannelUpdated(super::events::ChannelEvent { prompt_set_id: set.id.clone(), channel: name.clone(), from: from_label.clone(), to: Some(target.label.clone()), protected }),
-)
-                    .await?;
-                }
-                let c = match existing {
-                    Some(c) => {
-                        let mut a: channel::ActiveModel = c.into();
-                        a.version_id = Set(target.id.clone());
-                        a.protected = Set(protected);
-                        a.updated_by = Set(user.clone());
-                        a.updated_at = Set(at);
-                        a.update(txn).await?
-                    }
-                    None => {
-                        channel::ActiveModel {
-                            id: Set(ids::new_id()),
-                            organisation_id: Set(set.organisation_id.clone()),
-                            prompt_set_id: Set(set.id.clone()),
-                            name: Set(name.clone()),
-                            version_id: Set(target.id.clone()),
-                            protected: Set(protected),
-                            updated_by: Set(user.clone()),
-                            created_at: Set(at),
-                            updated_at: Set(at),
-                        }
-                        .insert(txn)
-                        .await?
-                    }
-                };
-                if moved {
-                    channel_move::ActiveModel {
-                        id: Set(ids::new_id()),
-                        organisation_id: Set(set.organisation_id.clone()),
-                        channel_id: Set(c.id.clone()),
-                        from_version_id: Set(from),
-                        to_version_id: Set(target.id.clone()),
-                        moved_by: Set(user),
-                        created_at: Set(at),
-                    }
-                    .insert(txn)
-                    .await?;
-                }
-                audit::record(
+                point(
                     txn,
-                    &set.organisation_id,
                     &ctx.actor.audit(),
-                    if moved { "channel.moved" } else { "channel.updated" },
-                    ("channel", Some(&c.id)),
-                    serde_json::json!({"prompt_set": set.slug, "channel": c.name, "from": from_label, "to": target.label, "protected": c.protected}),
+                    Some(ctx.actor.user_id.clone()),
+                    &set,
+                    &name,
+                    &target,
+                    protected,
+                    existing,
                 )
-                .await?;
-                Ok(c)
+                .await
             })
         })
         .await?;

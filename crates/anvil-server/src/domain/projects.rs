@@ -64,6 +64,50 @@ async fn ensure_unique<C: ConnectionTrait>(
     )
 }
 
+/// Inserts a checked project in `txn`, with its audit and `project.created` events.
+pub(super) async fn insert(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &super::audit::AuditActor,
+    organisation_id: &str,
+    name: String,
+    slug: String,
+    description: String,
+) -> Result<project::Model> {
+    let at = now();
+    let p = project::ActiveModel {
+        id: Set(ids::new_id()),
+        organisation_id: Set(organisation_id.to_string()),
+        name: Set(name),
+        slug: Set(slug),
+        description: Set(description),
+        created_at: Set(at),
+        updated_at: Set(at),
+        archived_at: Set(None),
+        purged_at: Set(None),
+    }
+    .insert(txn)
+    .await?;
+    super::write::trail(
+        txn,
+        super::write::Trail {
+            organisation_id: &p.organisation_id,
+            project_id: Some(&p.id),
+            actor,
+            resource: ("project", &p.id),
+            audit: (
+                "project.created",
+                serde_json::json!({"name": p.name, "slug": p.slug}),
+            ),
+            event: super::events::Event::ProjectCreated(super::events::ProjectEvent {
+                project_id: p.id.clone(),
+                slug: p.slug.clone(),
+            }),
+        },
+    )
+    .await?;
+    Ok(p)
+}
+
 pub async fn create(
     db: &DatabaseConnection,
     ctx: &OrgContext,
@@ -88,39 +132,15 @@ pub async fn create(
             )
             .await?
             .unwrap_or(slug);
-            let at = now();
-            let p = project::ActiveModel {
-                id: Set(ids::new_id()),
-                organisation_id: Set(ctx.organisation.id.clone()),
-                name: Set(name),
-                slug: Set(slug),
-                description: Set(description.unwrap_or_default()),
-                created_at: Set(at),
-                updated_at: Set(at),
-                archived_at: Set(None),
-                purged_at: Set(None),
-            }
-            .insert(txn)
-            .await?;
-            super::write::trail(
+            insert(
                 txn,
-                super::write::Trail {
-                    organisation_id: &p.organisation_id,
-                    project_id: Some(&p.id),
-                    actor: &ctx.actor.audit(),
-                    resource: ("project", &p.id),
-                    audit: (
-                        "project.created",
-                        serde_json::json!({"name": p.name, "slug": p.slug}),
-                    ),
-                    event: super::events::Event::ProjectCreated(super::events::ProjectEvent {
-                        project_id: p.id.clone(),
-                        slug: p.slug.clone(),
-                    }),
-                },
+                &ctx.actor.audit(),
+                &ctx.organisation.id,
+                name,
+                slug,
+                description.unwrap_or_default(),
             )
-            .await?;
-            Ok(p)
+            .await
         })
     })
     .await

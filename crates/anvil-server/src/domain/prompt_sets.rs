@@ -132,6 +132,55 @@ async fn ensure_unique<C: ConnectionTrait>(
     )
 }
 
+/// Inserts a checked, live set in `txn`, with its audit and `prompt_set.created` events.
+pub(super) async fn insert(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &super::audit::AuditActor,
+    project: &project::Model,
+    name: String,
+    slug: String,
+    description: String,
+    dependencies: serde_json::Value,
+) -> Result<prompt_set::Model> {
+    let at = now();
+    let model = prompt_set::Model {
+        id: ids::new_id(),
+        organisation_id: project.organisation_id.clone(),
+        project_id: project.id.clone(),
+        name,
+        slug,
+        description,
+        status: Status::Live.as_str().to_string(),
+        dependencies,
+        created_at: at,
+        updated_at: at,
+        archived_at: None,
+        purged_at: None,
+    };
+    let s = prompt_set::ActiveModel::from(model).insert(txn).await?;
+    super::write::trail(
+        txn,
+        super::write::Trail {
+            organisation_id: &s.organisation_id,
+            project_id: Some(&s.project_id),
+            actor,
+            resource: ("prompt_set", &s.id),
+            audit: (
+                "prompt_set.created",
+                serde_json::json!({"project": project.slug, "slug": s.slug}),
+            ),
+            event: super::events::Event::PromptSetCreated(super::events::PromptSetEvent {
+                prompt_set_id: s.id.clone(),
+                project: project.slug.clone(),
+                slug: s.slug.clone(),
+                status: s.status.clone(),
+            }),
+        },
+    )
+    .await?;
+    Ok(s)
+}
+
 pub async fn create(
     db: &DatabaseConnection,
     ctx: &OrgContext,
@@ -151,47 +200,37 @@ pub async fn create(
             let slug = ensure_unique(txn, &project.id, None, Some(&name), Some(&slug), generated)
                 .await?
                 .unwrap_or(slug);
-            let at = now();
-            let mut model = prompt_set::Model {
-                id: ids::new_id(),
-                organisation_id: project.organisation_id.clone(),
-                project_id: project.id.clone(),
+            let dependencies = match &input.dependencies {
+                Some(list) => {
+                    let draft = prompt_set::Model {
+                        id: String::new(),
+                        organisation_id: project.organisation_id.clone(),
+                        project_id: project.id.clone(),
+                        name: name.clone(),
+                        slug: slug.clone(),
+                        description: String::new(),
+                        status: Status::Live.as_str().to_string(),
+                        dependencies: serde_json::json!([]),
+                        created_at: now(),
+                        updated_at: now(),
+                        archived_at: None,
+                        purged_at: None,
+                    };
+                    let checked = dependencies::check(txn, &draft, &project.slug, list).await?;
+                    dependencies::to_json(&checked)
+                }
+                None => serde_json::json!([]),
+            };
+            insert(
+                txn,
+                &ctx.actor.audit(),
+                &project,
                 name,
                 slug,
-                description: description.unwrap_or_default(),
-                status: Status::Live.as_str().to_string(),
-                dependencies: serde_json::json!([]),
-                created_at: at,
-                updated_at: at,
-                archived_at: None,
-                purged_at: None,
-            };
-            if let Some(list) = &input.dependencies {
-                let checked = dependencies::check(txn, &model, &project.slug, list).await?;
-                model.dependencies = dependencies::to_json(&checked);
-            }
-            let s = prompt_set::ActiveModel::from(model).insert(txn).await?;
-            super::write::trail(
-                txn,
-                super::write::Trail {
-                    organisation_id: &s.organisation_id,
-                    project_id: Some(&s.project_id),
-                    actor: &ctx.actor.audit(),
-                    resource: ("prompt_set", &s.id),
-                    audit: (
-                        "prompt_set.created",
-                        serde_json::json!({"project": project.slug, "slug": s.slug}),
-                    ),
-                    event: super::events::Event::PromptSetCreated(super::events::PromptSetEvent {
-                        prompt_set_id: s.id.clone(),
-                        project: project.slug.clone(),
-                        slug: s.slug.clone(),
-                        status: s.status.clone(),
-                    }),
-                },
+                description.unwrap_or_default(),
+                dependencies,
             )
-            .await?;
-            Ok(s)
+            .await
         })
     })
     .await

@@ -202,6 +202,55 @@ async fn ensure_unique<C: ConnectionTrait>(
     )
 }
 
+/// Inserts a checked prompt into `set`'s working copy in `txn`, with its audit and
+/// `prompt.created` events.
+pub(super) async fn insert(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &super::audit::AuditActor,
+    set: &prompt_set::Model,
+    slug: String,
+    content: SnapshotPrompt,
+) -> Result<prompt::Model> {
+    let at = now();
+    let p = prompt::ActiveModel {
+        id: Set(ids::new_id()),
+        organisation_id: Set(set.organisation_id.clone()),
+        prompt_set_id: Set(set.id.clone()),
+        name: Set(content.name),
+        slug: Set(slug),
+        description: Set(content.description),
+        template: Set(content.template),
+        parameters: Set(serde_json::to_value(content.parameters).unwrap_or(Value::Array(vec![]))),
+        metadata: Set(content.metadata),
+        examples: Set(content.examples),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(txn)
+    .await?;
+    let event = super::events::Event::PromptCreated(super::events::PromptEvent {
+        prompt_id: p.id.clone(),
+        prompt_set_id: set.id.clone(),
+        slug: p.slug.clone(),
+    });
+    super::write::trail(
+        txn,
+        super::write::Trail {
+            organisation_id: &p.organisation_id,
+            project_id: Some(&set.project_id),
+            actor,
+            resource: ("prompt", &p.id),
+            audit: (
+                "prompt.created",
+                serde_json::json!({"set": set.slug, "slug": p.slug, "template": p.template}),
+            ),
+            event,
+        },
+    )
+    .await?;
+    Ok(p)
+}
+
 pub async fn create(
     db: &DatabaseConnection,
     engine: &PromptEngine,
@@ -226,37 +275,15 @@ pub async fn create(
             let slug = ensure_unique(txn, &set.id, None, Some(&name), Some(&slug), generated)
                 .await?
                 .unwrap_or(slug);
-            let at = now();
-            let p = prompt::ActiveModel {
-                id: Set(ids::new_id()),
-                organisation_id: Set(set.organisation_id.clone()),
-                prompt_set_id: Set(set.id.clone()),
-                name: Set(name),
-                slug: Set(slug),
-                description: Set(input.description.unwrap_or_default()),
-                template: Set(input.template.unwrap_or_default()),
-                parameters: Set(serde_json::to_value(input.parameters.unwrap_or_default())
-                    .unwrap_or(Value::Array(vec![]))),
-                metadata: Set(input.metadata.unwrap_or_else(|| serde_json::json!({}))),
-                examples: Set(input.examples.unwrap_or_else(|| serde_json::json!({}))),
-                created_at: Set(at),
-                updated_at: Set(at),
-            }
-            .insert(txn)
-            .await?;
-            super::write::trail(
-                txn,
-                super::write::Trail {
-                    organisation_id: &p.organisation_id,
-                    project_id: Some(&set.project_id),
-                    actor: &ctx.actor.audit(),
-                    resource: ("prompt", &p.id),
-                    audit: ("prompt.created", serde_json::json!({"set": set.slug, "slug": p.slug, "template": p.template})),
-                    event: super::events::Event::PromptCreated(super::events::PromptEvent { prompt_id: p.id.clone(), prompt_set_id: set.id.clone(), slug: p.slug.clone() }),
-                },
-            )
-            .await?;
-            Ok(p)
+            let content = SnapshotPrompt {
+                name,
+                description: input.description.unwrap_or_default(),
+                template: input.template.unwrap_or_default(),
+                parameters: input.parameters.unwrap_or_default(),
+                metadata: input.metadata.unwrap_or_else(|| serde_json::json!({})),
+                examples: input.examples.unwrap_or_else(|| serde_json::json!({})),
+            };
+            insert(txn, &ctx.actor.audit(), &set, slug, content).await
         })
     })
     .await?;

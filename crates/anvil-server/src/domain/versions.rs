@@ -261,6 +261,71 @@ async fn suggest<C: ConnectionTrait>(
     Ok(label)
 }
 
+/// A version as the import or a cut writes it.
+pub(super) struct NewVersion<'a> {
+    pub label: &'a Label,
+    pub description: String,
+    pub snapshot: &'a Snapshot,
+    pub checksum: String,
+    pub created_by: Option<String>,
+    pub created_at: time::OffsetDateTime,
+}
+
+/// Inserts a version of `set` in `txn`, with its audit and `version.created` events.
+pub(super) async fn insert(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &super::audit::AuditActor,
+    set: &prompt_set::Model,
+    new: NewVersion<'_>,
+) -> Result<version::Model> {
+    let id = ids::new_id();
+    let event = super::events::Event::VersionCreated(super::events::VersionEvent {
+        version_id: id.clone(),
+        prompt_set_id: set.id.clone(),
+        label: new.label.as_string(),
+        checksum: new.checksum.clone(),
+    });
+    events::emit(
+        txn,
+        &set.organisation_id,
+        Some(&set.project_id),
+        actor,
+        &event,
+    )
+    .await?;
+    let v = new.label.version();
+    let pre = (!v.pre.is_empty()).then(|| v.pre.to_string());
+    let model = version::ActiveModel {
+        id: Set(id),
+        organisation_id: Set(set.organisation_id.clone()),
+        prompt_set_id: Set(set.id.clone()),
+        label: Set(new.label.as_string()),
+        major: Set(i64::try_from(v.major).unwrap_or(i64::MAX)),
+        minor: Set(i64::try_from(v.minor).unwrap_or(i64::MAX)),
+        patch: Set(i64::try_from(v.patch).unwrap_or(i64::MAX)),
+        pre: Set(pre),
+        description: Set(new.description),
+        snapshot: Set(new.snapshot.to_json()),
+        checksum: Set(new.checksum),
+        created_by: Set(new.created_by),
+        yanked_at: Set(None),
+        yank_reason: Set(None),
+        created_at: Set(new.created_at),
+    }
+    .insert(txn)
+    .await?;
+    audit::record(
+        txn,
+        &model.organisation_id,
+        actor,
+        "version.created",
+        ("version", Some(&model.id)),
+        serde_json::json!({"prompt_set": set.slug, "label": model.label, "checksum": model.checksum}),
+    )
+    .await?;
+    Ok(model)
+}
+
 /// Cuts a version of the working copy.
 pub async fn cut(
     db: &DatabaseConnection,
@@ -287,84 +352,59 @@ pub async fn cut(
     let checksum = snap.checksum();
     let ctx = ctx.clone();
     super::write(db, move |txn| {
-            Box::pin(async move {
-                let id = ids::new_id();
-                events::serialise(txn).await?;
-                let versions = rows_of(txn, &set.id).await?;
-                if let Some(label) = &given
-                    && let Some(existing) = find_by_label(txn, &set.id, label).await?
-                {
-                    if existing.checksum == checksum {
-                        return Ok(Cut {
-                            version: existing,
-                            created: false,
-                        });
-                    }
-                    return Err(Error::conflict(
-                        "label",
-                        format!(
-                            "version {} exists with different content; choose another label",
-                            existing.label
-                        ),
-                    ));
-                }
-                if let Some((latest, _)) = highest_unyanked(&versions)
-                    && latest.checksum == checksum
-                {
-                    return Err(Error::Conflict {
-                        message: format!("nothing changed since {}", latest.label),
-                        field: None,
+        Box::pin(async move {
+            events::serialise(txn).await?;
+            let versions = rows_of(txn, &set.id).await?;
+            if let Some(label) = &given
+                && let Some(existing) = find_by_label(txn, &set.id, label).await?
+            {
+                if existing.checksum == checksum {
+                    return Ok(Cut {
+                        version: existing,
+                        created: false,
                     });
                 }
-                let label = match given {
-                    Some(l) => l,
-                    None => suggest(txn, &versions, &snap).await?,
-                };
-                events::emit(
-txn,
-&set.organisation_id,
-Some(&set.project_id),
-&ctx.actor.audit(),
-&super::events::Event::VersionCreated(super::events::VersionEvent { version_id: id.clone(), prompt_set_id: set.id.clone(), label: label.as_string(), checksum: checksum.clone() }),
-)
-                .await?;
-                let v = label.version();
-                let pre = (!v.pre.is_empty()).then(|| v.pre.to_string());
-                let model = version::ActiveModel {
-                    id: Set(id),
-                    organisation_id: Set(set.organisation_id.clone()),
-                    prompt_set_id: Set(set.id.clone()),
-                    label: Set(label.as_string()),
-                    major: Set(i64::try_from(v.major).unwrap_or(i64::MAX)),
-                    minor: Set(i64::try_from(v.minor).unwrap_or(i64::MAX)),
-                    patch: Set(i64::try_from(v.patch).unwrap_or(i64::MAX)),
-                    pre: Set(pre),
-                    description: Set(description),
-                    snapshot: Set(snap.to_json()),
-                    checksum: Set(checksum),
-                    created_by: Set(Some(ctx.actor.user_id.clone())),
-                    yanked_at: Set(None),
-                    yank_reason: Set(None),
-                    created_at: Set(now()),
-                }
-                .insert(txn)
-                .await?;
-                audit::record(
-                    txn,
-                    &model.organisation_id,
-                    &ctx.actor.audit(),
-                    "version.created",
-                    ("version", Some(&model.id)),
-                    serde_json::json!({"prompt_set": set.slug, "label": model.label, "checksum": model.checksum}),
-                )
-                .await?;
-                Ok(Cut {
-                    version: model,
-                    created: true,
-                })
+                return Err(Error::conflict(
+                    "label",
+                    format!(
+                        "version {} exists with different content; choose another label",
+                        existing.label
+                    ),
+                ));
+            }
+            if let Some((latest, _)) = highest_unyanked(&versions)
+                && latest.checksum == checksum
+            {
+                return Err(Error::Conflict {
+                    message: format!("nothing changed since {}", latest.label),
+                    field: None,
+                });
+            }
+            let label = match given {
+                Some(l) => l,
+                None => suggest(txn, &versions, &snap).await?,
+            };
+            let model = insert(
+                txn,
+                &ctx.actor.audit(),
+                &set,
+                NewVersion {
+                    label: &label,
+                    description,
+                    snapshot: &snap,
+                    checksum,
+                    created_by: Some(ctx.actor.user_id.clone()),
+                    created_at: now(),
+                },
+            )
+            .await?;
+            Ok(Cut {
+                version: model,
+                created: true,
             })
         })
-        .await
+    })
+    .await
 }
 
 /// A version by id, for a reader of its set (the set must be live, not archived).
