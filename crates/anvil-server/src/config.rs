@@ -91,6 +91,8 @@ pub struct Config {
     pub rate_limit_standard_per_hour: u32,
     /// Rendering the working copy, per credential and hour.
     pub rate_limit_render_per_hour: u32,
+    /// Bundle imports, per credential and hour.
+    pub rate_limit_bulk_per_hour: u32,
     /// What applications call (resolve and render by address): a sustained
     /// rate per credential and second, with bursts up to `rate_limit_delivery_burst`.
     pub rate_limit_delivery_per_second: u32,
@@ -124,6 +126,7 @@ impl Default for Config {
             rate_limits: Switch::On,
             rate_limit_standard_per_hour: 1_000,
             rate_limit_render_per_hour: 10_000,
+            rate_limit_bulk_per_hour: 100,
             rate_limit_delivery_per_second: 100,
             rate_limit_delivery_burst: 1_000,
             rate_limit_editor_per_second: 20,
@@ -212,6 +215,8 @@ rate_limits = "on"
 rate_limit_standard_per_hour = 1000
 # Rendering the working copy per hour (ANVIL_RATE_LIMIT_RENDER_PER_HOUR).
 rate_limit_render_per_hour = 10000
+# Bundle imports per hour (ANVIL_RATE_LIMIT_BULK_PER_HOUR).
+rate_limit_bulk_per_hour = 100
 # Resolve and render by address: per second, with bursts
 # (ANVIL_RATE_LIMIT_DELIVERY_PER_SECOND, ANVIL_RATE_LIMIT_DELIVERY_BURST).
 rate_limit_delivery_per_second = 100
@@ -357,6 +362,10 @@ impl Config {
                 &mut self.rate_limit_render_per_hour,
             ),
             (
+                "ANVIL_RATE_LIMIT_BULK_PER_HOUR",
+                &mut self.rate_limit_bulk_per_hour,
+            ),
+            (
                 "ANVIL_RATE_LIMIT_DELIVERY_PER_SECOND",
                 &mut self.rate_limit_delivery_per_second,
             ),
@@ -396,6 +405,7 @@ impl Config {
         let limits = [
             self.rate_limit_standard_per_hour,
             self.rate_limit_render_per_hour,
+            self.rate_limit_bulk_per_hour,
             self.rate_limit_delivery_per_second,
             self.rate_limit_delivery_burst,
             self.rate_limit_editor_per_second,

@@ -93,6 +93,7 @@ pub enum Action {
     RenameOrganisation,
     DeleteOrganisation,
     RestoreOrPurge,
+    ImportBundles,
 }
 
 impl Action {
@@ -102,7 +103,7 @@ impl Action {
         match self {
             ReadOrganisation | EditContent => Role::Member,
             DeleteContent | ManageProjects | ManageVersions | ManageTokens | ReadAudit
-            | ManageInvitations => Role::Admin,
+            | ManageInvitations | ImportBundles => Role::Admin,
             InviteOwner | ChangeRoles | RemoveMembers | RenameOrganisation | DeleteOrganisation
             | RestoreOrPurge => Role::Owner,
         }
@@ -113,7 +114,9 @@ impl Action {
         use Action::*;
         match self {
             ReadOrganisation => Scope::Read,
-            EditContent | DeleteContent | ManageProjects | ManageVersions => Scope::Write,
+            EditContent | DeleteContent | ManageProjects | ManageVersions | ImportBundles => {
+                Scope::Write
+            }
             ManageTokens | ReadAudit | ManageInvitations | InviteOwner | ChangeRoles
             | RemoveMembers | RenameOrganisation | DeleteOrganisation | RestoreOrPurge => {
                 Scope::Admin
@@ -138,6 +141,7 @@ impl Action {
             RenameOrganisation => "rename the organisation",
             DeleteOrganisation => "delete the organisation",
             RestoreOrPurge => "restore or purge archived projects and prompt sets",
+            ImportBundles => "import bundles",
         }
     }
 }
@@ -392,6 +396,7 @@ mod tests {
             ManageTokens,
             ReadAudit,
             ManageInvitations,
+            ImportBundles,
         ];
         let owner_only = [
             RestoreOrPurge,

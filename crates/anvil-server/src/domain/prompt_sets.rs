@@ -104,7 +104,7 @@ fn check(
     )
 }
 
-async fn ensure_unique<C: ConnectionTrait>(
+pub(super) async fn ensure_unique<C: ConnectionTrait>(
     conn: &C,
     parent_id: &str,
     except: Option<&str>,

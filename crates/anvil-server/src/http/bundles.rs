@@ -123,3 +123,95 @@ pub async fn current(
 ) -> Result<Response, ApiError> {
     project_bundle(&state, &auth, &headers, &id, q.version.as_deref()).await
 }
+
+/// The largest bundle an import takes.
+pub const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// The project (id or slug) the bundle's own project goes into; default: the project whose
+    /// slug is the bundle's `source.project`, created if missing.
+    project: Option<String>,
+    /// `true` reports what would happen and writes nothing.
+    #[param(value_type = Option<bool>)]
+    dry_run: Option<String>,
+    /// When a version label exists here with other content: `fail` (default: 409, nothing
+    /// written), `skip` (keep what is here) or `rename` (import the set under a new slug).
+    #[param(value_type = Option<String>, pattern = "^(fail|skip|rename)$")]
+    on_conflict: Option<String>,
+    /// `skip` leaves channels as they are; by default a project bundle's channels are applied.
+    #[param(value_type = Option<String>, pattern = "^(apply|skip)$")]
+    channels: Option<String>,
+}
+
+/// What an import did.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Imported {
+    pub report: bundles::ImportReport,
+}
+
+/// A refused import: the report of what conflicts, or an error.
+#[derive(utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // Documents the two bodies a 409 can have.
+pub enum ImportRefused {
+    Report(Imported),
+    Error(super::error::ErrorResponse<'static>),
+}
+
+fn flag(name: &str, raw: Option<&str>) -> Result<bool, ApiError> {
+    match raw {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(crate::domain::Error::invalid(name, "must be true or false").into()),
+    }
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/bundles/import",
+    tag = "delivery",
+    summary = "Import a bundle",
+    description = "Checks the whole bundle first (format, checksums, names, templates, parameters, dependencies present in the bundle or on this forge), then writes it in one transaction. A version that is already here with the same checksum is skipped, so importing twice changes nothing the second time. Bodies up to 32 MiB; admins and owners.",
+    params(ImportQuery),
+    request_body(content = Bundle, description = "An anvil.bundle/v1 document"),
+    responses(
+        (status = 200, description = "Imported (or, with dry_run, what would be)", body = Imported),
+        (status = 409, description = "A version exists here with other content and on_conflict is fail (the report), or a name is taken (the error): nothing was written", body = ImportRefused),
+    ),
+)]
+pub async fn import(
+    State(state): State<AppState>,
+    caller: super::auth::Caller,
+    Query(q): Query<ImportQuery>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let options = bundles::ImportOptions {
+        project: q.project,
+        dry_run: flag("dry_run", q.dry_run.as_deref())?,
+        on_conflict: match q.on_conflict.as_deref() {
+            None => bundles::OnConflict::Fail,
+            Some(c) => bundles::OnConflict::parse(c)?,
+        },
+        channels: match q.channels.as_deref() {
+            None | Some("apply") => true,
+            Some("skip") => false,
+            Some(_) => {
+                return Err(
+                    crate::domain::Error::invalid("channels", "must be apply or skip").into(),
+                );
+            }
+        },
+    };
+    let ctx = super::projects::ctx(&state, &caller).await?;
+    let report = bundles::import(&state.db, &state.prompts, &ctx, &body, &options).await?;
+    let status = if report.conflicts.is_empty() || options.on_conflict != bundles::OnConflict::Fail
+    {
+        StatusCode::OK
+    } else {
+        StatusCode::CONFLICT
+    };
+    Ok((status, Json(Imported { report })).into_response())
+}

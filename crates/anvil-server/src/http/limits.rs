@@ -1,6 +1,7 @@
 //! Rate limits per credential, by bucket: `delivery` for what applications call (resolve and
 //! render by address, the event stream), `editor` for template validation and previews from a signed-in
-//! browser, `render` for previews of the working copy by other callers, `standard` for the
+//! browser, `render` for previews of the working copy by other callers, `bulk` for bundle imports,
+//! `standard` for the
 //! rest of the API. Buckets are keyed by the
 //! authenticated credential's id, else by the client address. Every API response carries `X-RateLimit-Limit`,
 //! `-Remaining` and `-Reset`; a refusal is a 429 with `Retry-After`.
@@ -24,6 +25,7 @@ use crate::domain::rate_limit::{Quota, TokenBuckets};
 pub struct Limits {
     standard: TokenBuckets,
     render: TokenBuckets,
+    bulk: TokenBuckets,
     delivery: TokenBuckets,
     editor: TokenBuckets,
 }
@@ -34,6 +36,7 @@ impl Limits {
             Arc::new(Limits {
                 standard: TokenBuckets::per_hour(c.rate_limit_standard_per_hour),
                 render: TokenBuckets::per_hour(c.rate_limit_render_per_hour),
+                bulk: TokenBuckets::per_hour(c.rate_limit_bulk_per_hour),
                 delivery: TokenBuckets::new(
                     c.rate_limit_delivery_burst,
                     f64::from(c.rate_limit_delivery_per_second),
@@ -62,6 +65,8 @@ impl Limits {
             ("delivery", &self.delivery)
         } else if path == "/prompts/{id}/render" {
             ("render", &self.render)
+        } else if path == "/bundles/import" {
+            ("bulk", &self.bulk)
         } else {
             ("standard", &self.standard)
         }

@@ -8,7 +8,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::middleware;
 use sea_orm::DatabaseConnection;
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use crate::config::Config;
@@ -226,6 +226,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(bundles::of_set))
         .routes(routes!(bundles::of_project))
         .routes(routes!(bundles::current))
+        // Bundles are larger than other bodies.
+        .routes(routes!(bundles::import).layer(DefaultBodyLimit::max(bundles::MAX_IMPORT_BYTES)))
 }
 
 /// Every route the forge serves.

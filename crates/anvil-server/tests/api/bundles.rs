@@ -231,3 +231,308 @@ async fn tokens_export_their_project_only_and_other_tenants_nothing() {
         assert_eq!(res.status(), 404, "{path}");
     }
 }
+
+/// Exports `path` from `app` as JSON.
+async fn export(app: &TestApp, r: &Registry, path: &str) -> Value {
+    let res = r
+        .owner
+        .get(app.url(path))
+        .header("x-anvil-organisation", &r.org_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+/// POSTs a bundle to `/bundles/import{query}` as `client` in the registry's organisation.
+async fn import(
+    app: &TestApp,
+    r: &Registry,
+    client: &reqwest::Client,
+    query: &str,
+    body: Vec<u8>,
+) -> (u16, Value) {
+    let res = client
+        .post(app.url(&format!("/api/v1/bundles/import{query}")))
+        .header("x-anvil-organisation", &r.org_id)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let res = crate::contract::checked("POST", "/api/v1/bundles/import", res).await;
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// The bundle with its checksums made right again after an edit.
+fn resealed(mut b: Bundle) -> Vec<u8> {
+    for s in &mut b.prompt_sets {
+        s.version.checksum = s.snapshot().checksum();
+    }
+    b.checksum = b.computed_checksum();
+    serde_json::to_vec(&b).unwrap()
+}
+
+async fn content_counts(app: &TestApp) -> (i64, i64, i64, i64) {
+    (
+        app.count("prompt_sets").await,
+        app.count("versions").await,
+        app.count("channels").await,
+        app.count("events").await,
+    )
+}
+
+#[tokio::test]
+async fn a_project_round_trips_between_forges_and_a_second_import_changes_nothing() {
+    let a = spawn_app().await;
+    let ra = a.registry().await;
+    published(&a, &ra).await;
+    let from_a = export(
+        &a,
+        &ra,
+        &format!("/api/v1/projects/{}/bundle", ra.project_id),
+    )
+    .await;
+
+    let b = spawn_app().await;
+    let rb = b.registry().await;
+    // B's registry already has support/emails (unpublished): the bundle's version lands in
+    // that set, and common/tone is created.
+    let (s, report) = import(&b, &rb, &rb.owner, "", serde_json::to_vec(&from_a).unwrap()).await;
+    assert_eq!(s, 200, "{report}");
+    assert_eq!(report["report"]["written"], true);
+    let created: Vec<String> = report["report"]["created"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            format!(
+                "{}@{}",
+                i["set"].as_str().unwrap(),
+                i["version"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        created,
+        vec![
+            "support/emails@1.0.0",
+            "common/tone@1.0.1",
+            "support/emails@channel production"
+        ],
+        "{report}"
+    );
+    let from_b = export(
+        &b,
+        &rb,
+        &format!("/api/v1/projects/{}/bundle", rb.project_id),
+    )
+    .await;
+    assert_eq!(
+        from_a["prompt_sets"], from_b["prompt_sets"],
+        "the same entries and checksums"
+    );
+    // Resolving and rendering on B gives what A gives.
+    for address in [
+        "support/emails@production/welcome",
+        "support/emails@1.0.0/welcome",
+        "common/tone@1.0.1/formal",
+    ] {
+        let (sa, on_a) = a
+            .call(
+                &ra,
+                &ra.member,
+                Method::GET,
+                &format!("/api/v1/resolve/{address}"),
+                None,
+            )
+            .await;
+        let (sb, on_b) = b
+            .call(
+                &rb,
+                &rb.member,
+                Method::GET,
+                &format!("/api/v1/resolve/{address}"),
+                None,
+            )
+            .await;
+        assert_eq!((sa, sb), (200, 200), "{address}");
+        assert_eq!(on_a["checksum"], on_b["checksum"], "{address}");
+        assert_eq!(
+            on_a["prompt"]["template"], on_b["prompt"]["template"],
+            "{address}"
+        );
+    }
+    let body = json!({"variables": {"customer_name": "Ada"}});
+    let (_, ra_render) = a
+        .call(
+            &ra,
+            &ra.member,
+            Method::POST,
+            "/api/v1/render/support/emails@production/welcome",
+            Some(body.clone()),
+        )
+        .await;
+    let (_, rb_render) = b
+        .call(
+            &rb,
+            &rb.member,
+            Method::POST,
+            "/api/v1/render/support/emails@production/welcome",
+            Some(body),
+        )
+        .await;
+    assert_eq!(ra_render["rendered"], rb_render["rendered"]);
+
+    // Importing the same bundle again changes nothing.
+    let before = content_counts(&b).await;
+    let (s, again) = import(&b, &rb, &rb.owner, "", serde_json::to_vec(&from_a).unwrap()).await;
+    assert_eq!(s, 200, "{again}");
+    assert_eq!(again["report"]["created"], json!([]), "{again}");
+    assert_eq!(again["report"]["skipped"].as_array().unwrap().len(), 2);
+    assert_eq!(content_counts(&b).await, before, "no row and no event");
+}
+
+#[tokio::test]
+async fn bad_bundles_are_refused_whole_naming_what_is_wrong() {
+    let a = spawn_app().await;
+    let r = a.registry().await;
+    published(&a, &r).await;
+    let good: Bundle = serde_json::from_value(
+        export(&a, &r, &format!("/api/v1/prompt_sets/{}/bundle", r.set_id)).await,
+    )
+    .unwrap();
+    let b = spawn_app().await;
+    let rb = b.registry().await;
+    let before = content_counts(&b).await;
+
+    let mut tampered = serde_json::to_value(&good).unwrap();
+    tampered["prompt_sets"][0]["prompts"]["welcome"]["template"] = json!("Hacked");
+    let mut broken = good.clone();
+    broken.prompt_sets[0]
+        .prompts
+        .get_mut("welcome")
+        .unwrap()
+        .template = "{% if %}".into();
+    let mut bad_param = good.clone();
+    bad_param.prompt_sets[0]
+        .prompts
+        .get_mut("welcome")
+        .unwrap()
+        .parameters[0]
+        .name = "1x".into();
+    let mut newer = serde_json::to_value(&good).unwrap();
+    newer["format"] = json!("anvil.bundle/v2");
+    let mut unknown = serde_json::to_value(&good).unwrap();
+    unknown["prompt_sets"][0]["colour"] = json!("red");
+    let mut lonely = good.clone();
+    lonely.prompt_sets.truncate(1); // pinned to common/tone@1.0.1, which B lacks
+    let text = serde_json::to_vec(&good).unwrap();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "tampered",
+            serde_json::to_vec(&tampered).unwrap(),
+            "checksum",
+        ),
+        (
+            "unparsable template",
+            resealed(broken),
+            "prompt_sets[0].prompts.welcome.template",
+        ),
+        (
+            "bad parameter",
+            resealed(bad_param),
+            "prompt_sets[0].prompts.welcome.parameters[0].name",
+        ),
+        (
+            "newer format",
+            serde_json::to_vec(&newer).unwrap(),
+            "format",
+        ),
+        (
+            "unknown field",
+            serde_json::to_vec(&unknown).unwrap(),
+            "body",
+        ),
+        ("truncated", text[..text.len() / 2].to_vec(), "body"),
+        (
+            "missing dependency",
+            resealed(lonely),
+            "prompt_sets[0].dependencies[0]",
+        ),
+        (
+            "larger than other bodies",
+            vec![b' '; 2 * 1024 * 1024],
+            "body",
+        ),
+    ];
+    for (what, body, field) in cases {
+        let (s, e) = import(&b, &rb, &rb.owner, "", body).await;
+        assert_eq!(s, 422, "{what}: {e}");
+        assert_eq!(e["error"]["details"][0]["field"], field, "{what}: {e}");
+    }
+    assert_eq!(content_counts(&b).await, before, "nothing written");
+    // Members may not import.
+    let (s, _) = import(&b, &rb, &rb.member, "", text.clone()).await;
+    assert_eq!(s, 403);
+    // A dry run reports and writes nothing.
+    let (s, dry) = import(&b, &rb, &rb.owner, "?dry_run=true", text).await;
+    assert_eq!(s, 200, "{dry}");
+    assert_eq!(dry["report"]["written"], false);
+    assert_eq!(
+        dry["report"]["created"].as_array().unwrap().len(),
+        2,
+        "{dry}"
+    );
+    assert_eq!(content_counts(&b).await, before, "a dry run writes nothing");
+}
+
+#[tokio::test]
+async fn a_label_with_other_content_fails_skips_or_renames() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    published(&app, &r).await;
+    let mut other: Bundle = serde_json::from_value(
+        export(
+            &app,
+            &r,
+            &format!("/api/v1/prompt_sets/{}/bundle", r.set_id),
+        )
+        .await,
+    )
+    .unwrap();
+    other.prompt_sets[0]
+        .prompts
+        .get_mut("footer")
+        .unwrap()
+        .template = "-- elsewhere".into();
+    let body = resealed(other);
+    let before = content_counts(&app).await;
+    let (s, refused) = import(&app, &r, &r.owner, "", body.clone()).await;
+    assert_eq!(s, 409, "{refused}");
+    assert_eq!(refused["report"]["conflicts"][0]["set"], "support/emails");
+    assert_eq!(refused["report"]["written"], false);
+    assert_eq!(content_counts(&app).await, before);
+    let (s, skipped) = import(&app, &r, &r.owner, "?on_conflict=skip", body.clone()).await;
+    assert_eq!(s, 200, "{skipped}");
+    assert_eq!(skipped["report"]["created"], json!([]), "{skipped}");
+    let (s, renamed) = import(&app, &r, &r.owner, "?on_conflict=rename", body).await;
+    assert_eq!(s, 200, "{renamed}");
+    assert_eq!(
+        renamed["report"]["created"][0]["set"], "support/emails-2",
+        "{renamed}"
+    );
+    let (s, v) = app
+        .call(
+            &r,
+            &r.member,
+            Method::GET,
+            "/api/v1/resolve/support/emails-2@1.0.0/footer",
+            None,
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["prompt"]["template"], "-- elsewhere");
+}
