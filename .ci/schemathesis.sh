@@ -67,8 +67,9 @@ key_a=$(seed alice)
 seed bob >/dev/null
 
 # Operations left out: those that end the run's own credential (revoking its key, deleting its
-# organisation, leaving it), since the rest of the run would be 401s; and the event stream,
-# which never ends by itself (its own tests cover it).
+# organisation, leaving it), since the rest of the run would be 401s; the event stream, which
+# never ends by itself; and creating or changing webhooks, which would send traffic beyond this
+# machine (their own tests deliver to a receiver on loopback).
 set +e
 schemathesis --config-file .ci/schemathesis.toml run "$base/api/v1/openapi.json" \
   --url "$base" \
@@ -83,6 +84,8 @@ schemathesis --config-file .ci/schemathesis.toml run "$base/api/v1/openapi.json"
   --exclude-operation-id delete_organisation \
   --exclude-operation-id delete_member \
   --exclude-operation-id stream \
+  --exclude-operation-id webhooks_create \
+  --exclude-operation-id webhooks_update \
   --report junit --report-dir "$work/report" \
   2>&1 | tee "$work/schemathesis.out"
 status=${PIPESTATUS[0]}

@@ -104,6 +104,9 @@ pub struct Config {
     pub rate_limit_editor_burst: u32,
     /// Origins browsers may call the API from (CORS); empty means no cross-origin access.
     pub cors_allowed_origins: Vec<String>,
+    /// Webhook hosts allowed although they are loopback, link-local or private addresses
+    /// (names or IP addresses, as they appear in the URL).
+    pub webhook_allowed_hosts: Vec<String>,
 }
 
 impl Default for Config {
@@ -132,6 +135,7 @@ impl Default for Config {
             rate_limit_editor_per_second: 20,
             rate_limit_editor_burst: 60,
             cors_allowed_origins: Vec::new(),
+            webhook_allowed_hosts: Vec::new(),
         }
     }
 }
@@ -230,6 +234,10 @@ rate_limit_editor_burst = 60
 # Origins allowed to call the API from browsers (CORS), comma-separated in
 # ANVIL_CORS_ALLOWED_ORIGINS. Empty: no cross-origin access.
 cors_allowed_origins = []
+
+# Webhooks may not target loopback, link-local or private addresses, except these hosts
+# (comma-separated in ANVIL_WEBHOOK_ALLOWED_HOSTS), e.g. ["hooks.internal", "10.0.0.7"].
+webhook_allowed_hosts = []
 "#;
 
 fn env_var(name: &str) -> Option<String> {
@@ -385,6 +393,13 @@ impl Config {
             if let Some(v) = parse_env(name)? {
                 *slot = v;
             }
+        }
+        if let Some(v) = env_var("ANVIL_WEBHOOK_ALLOWED_HOSTS") {
+            self.webhook_allowed_hosts = v
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
         }
         if let Some(v) = env_var("ANVIL_CORS_ALLOWED_ORIGINS") {
             self.cors_allowed_origins = v

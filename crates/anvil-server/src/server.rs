@@ -136,6 +136,8 @@ impl Forge {
                 mailer: self.state.mailer.clone(),
                 base_url: self.state.base_url(),
                 jobs: self.state.jobs.clone(),
+                secret_key: self.state.secret_key.clone(),
+                webhook_allowed_hosts: self.state.config.webhook_allowed_hosts.clone(),
             }
             .run(async move {
                 let _ = jobs_stopped.await;

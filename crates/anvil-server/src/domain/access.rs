@@ -94,6 +94,7 @@ pub enum Action {
     DeleteOrganisation,
     RestoreOrPurge,
     ImportBundles,
+    ManageWebhooks,
 }
 
 impl Action {
@@ -103,7 +104,7 @@ impl Action {
         match self {
             ReadOrganisation | EditContent => Role::Member,
             DeleteContent | ManageProjects | ManageVersions | ManageTokens | ReadAudit
-            | ManageInvitations | ImportBundles => Role::Admin,
+            | ManageInvitations | ImportBundles | ManageWebhooks => Role::Admin,
             InviteOwner | ChangeRoles | RemoveMembers | RenameOrganisation | DeleteOrganisation
             | RestoreOrPurge => Role::Owner,
         }
@@ -117,10 +118,9 @@ impl Action {
             EditContent | DeleteContent | ManageProjects | ManageVersions | ImportBundles => {
                 Scope::Write
             }
-            ManageTokens | ReadAudit | ManageInvitations | InviteOwner | ChangeRoles
-            | RemoveMembers | RenameOrganisation | DeleteOrganisation | RestoreOrPurge => {
-                Scope::Admin
-            }
+            ManageTokens | ManageWebhooks | ReadAudit | ManageInvitations | InviteOwner
+            | ChangeRoles | RemoveMembers | RenameOrganisation | DeleteOrganisation
+            | RestoreOrPurge => Scope::Admin,
         }
     }
 
@@ -142,6 +142,7 @@ impl Action {
             DeleteOrganisation => "delete the organisation",
             RestoreOrPurge => "restore or purge archived projects and prompt sets",
             ImportBundles => "import bundles",
+            ManageWebhooks => "manage webhooks",
         }
     }
 }
@@ -397,6 +398,7 @@ mod tests {
             ReadAudit,
             ManageInvitations,
             ImportBundles,
+            ManageWebhooks,
         ];
         let owner_only = [
             RestoreOrPurge,

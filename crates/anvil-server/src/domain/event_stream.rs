@@ -57,7 +57,7 @@ impl TypeFilter {
         Ok(out)
     }
 
-    fn matches(&self, event_type: &str) -> bool {
+    pub fn matches(&self, event_type: &str) -> bool {
         match self {
             TypeFilter::Exact(t) => t == event_type,
             TypeFilter::Prefix(p) => event_type.starts_with(p.as_str()),

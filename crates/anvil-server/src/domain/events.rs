@@ -209,6 +209,7 @@ pub async fn emit<C: ConnectionTrait>(
         ],
     ))
     .await?;
+    super::webhooks::enqueue_for(txn, organisation_id, id, event_type).await?;
     if backend == DbBackend::Postgres {
         // PostgreSQL folds identical notifications of one transaction into one.
         txn.execute_raw(Statement::from_string(

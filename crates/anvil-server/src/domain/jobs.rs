@@ -38,6 +38,8 @@ pub enum Job {
         purpose: tokens::LinkPurpose,
         email: String,
     },
+    /// Deliver event `event_id` to webhook `webhook_id`.
+    Webhook { webhook_id: String, event_id: i64 },
 }
 
 impl Job {
@@ -45,6 +47,7 @@ impl Job {
         match self {
             Job::Mail { .. } => "mail",
             Job::AccountLink { .. } => "account_link",
+            Job::Webhook { .. } => "webhook",
         }
     }
 }
@@ -90,6 +93,9 @@ pub struct Runner {
     pub mailer: Arc<mail::Mailer>,
     pub base_url: String,
     pub jobs: Arc<Jobs>,
+    /// Opens webhook secrets.
+    pub secret_key: Arc<Vec<u8>>,
+    pub webhook_allowed_hosts: Vec<String>,
 }
 
 /// A claimed job.
@@ -169,7 +175,7 @@ impl Runner {
 
     async fn finish(&self, claimed: Claimed) {
         let outcome = match serde_json::from_value::<Job>(claimed.payload.clone()) {
-            Ok(job) => self.perform(job).await,
+            Ok(job) => self.perform(job, claimed.attempts).await,
             Err(e) => Err(super::Error::Internal(format!("unreadable job: {e}"))),
         };
         // If the row cannot be read back, the lease runs out and the job is claimed again.
@@ -214,8 +220,20 @@ impl Runner {
         }
     }
 
-    async fn perform(&self, job: Job) -> Result<()> {
+    async fn perform(&self, job: Job, attempt: i64) -> Result<()> {
         match job {
+            Job::Webhook {
+                webhook_id,
+                event_id,
+            } => {
+                super::webhooks::Deliverer {
+                    db: &self.db,
+                    secret_key: &self.secret_key,
+                    allowed_hosts: &self.webhook_allowed_hosts,
+                }
+                .deliver(&webhook_id, event_id, attempt)
+                .await
+            }
             Job::Mail { message } => self.mailer.send(&message).await,
             Job::AccountLink { purpose, email } => {
                 tokens::mail_link(&self.db, &self.mailer, &self.base_url, purpose, &email).await

@@ -39,6 +39,7 @@ pub mod search;
 pub mod secrets;
 pub mod tokens;
 pub mod versions;
+pub mod webhooks;
 pub mod write;
 
 pub use write::write;

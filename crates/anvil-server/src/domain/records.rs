@@ -25,4 +25,6 @@ rows!(
     session,
     user,
     version,
+    webhook,
+    webhook_delivery,
 );

@@ -39,6 +39,7 @@ pub mod search;
 pub mod templates;
 pub mod tokens;
 pub mod versions;
+pub mod webhooks;
 pub mod wire;
 
 use error::{ErrorBody, error_response};
@@ -223,6 +224,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(delivery::render_body))
         .routes(routes!(search::search))
         .routes(routes!(events::stream))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::deliveries))
         .routes(routes!(bundles::of_set))
         .routes(routes!(bundles::of_project))
         .routes(routes!(bundles::current))

@@ -28,3 +28,4 @@ mod search;
 mod templates;
 mod tokens;
 mod versions;
+mod webhooks;

@@ -13,6 +13,7 @@ pub(crate) mod m20261125_000006_search;
 mod m20261201_000007_integrity;
 mod m20261201_000008_purge;
 mod m20261201_000009_event_actor;
+mod m20261201_000010_webhooks;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_integrity::Migration),
             Box::new(m20261201_000008_purge::Migration),
             Box::new(m20261201_000009_event_actor::Migration),
+            Box::new(m20261201_000010_webhooks::Migration),
         ]
     }
 }

@@ -17,3 +17,5 @@ pub mod prompt_set;
 pub mod session;
 pub mod user;
 pub mod version;
+pub mod webhook;
+pub mod webhook_delivery;
