@@ -122,6 +122,35 @@ fn with_etag(mut res: Response, etag: &str) -> Response {
     res
 }
 
+/// The serialised answers of resolved sets, keyed by the resolution they came from: a
+/// resolution never changes (a change makes a new one, with a new id), so an entry is never
+/// stale, and the bound evicts what the domain's cache no longer holds.
+pub struct Answers(moka::sync::Cache<(u64, Option<String>), axum::body::Bytes>);
+
+impl Default for Answers {
+    fn default() -> Self {
+        Answers(moka::sync::Cache::builder().max_capacity(20_000).build())
+    }
+}
+
+impl Answers {
+    /// `GET /resolve` of the set, or of one of its prompts, serialised once.
+    pub fn get_or_serialise(
+        &self,
+        resolved: &delivery::Resolved,
+        prompt: Option<&delivery::ReadyPrompt>,
+    ) -> axum::body::Bytes {
+        let key = (resolved.build_id, prompt.map(|p| p.slug.clone()));
+        self.0.get_with(key, || {
+            let bytes = match prompt {
+                Some(p) => serde_json::to_vec(&p.answer),
+                None => serde_json::to_vec(&resolved.answer),
+            };
+            bytes.unwrap_or_default().into()
+        })
+    }
+}
+
 fn json_bytes(body: axum::body::Bytes) -> Response {
     (
         [(
@@ -159,19 +188,20 @@ pub async fn resolve(
         &address,
     )
     .await?;
-    let (body, etag) = match &address.prompt {
-        None => (resolved.body.clone(), resolved.etag.clone()),
+    let (etag, prompt) = match &address.prompt {
+        None => (resolved.etag.clone(), None),
         Some(slug) => {
             let p = resolved.prompt(slug)?;
             (
-                p.body.clone(),
                 format!("{}-{slug}\"", resolved.etag.trim_end_matches('"')),
+                Some(p.clone()),
             )
         }
     };
     if matches_if_none_match(&headers, &etag) {
         return Ok(with_etag(StatusCode::NOT_MODIFIED.into_response(), &etag));
     }
+    let body = state.answers.get_or_serialise(&resolved, prompt.as_deref());
     Ok(with_etag(json_bytes(body), &etag))
 }
 

@@ -74,6 +74,8 @@ pub struct Shared {
     pub prompts: Arc<anvil_core::render::PromptEngine>,
     /// Resolved sets, member contexts and access tokens for the delivery hot path.
     pub delivery: crate::domain::delivery::DeliveryCache,
+    /// Those resolved sets' answers, serialised.
+    pub answers: delivery::Answers,
     /// Committed domain events, applied to the caches and handed to live streams.
     pub feed: Arc<crate::domain::feed::Feed>,
     /// Request limits per credential; `None` when `rate_limits = "off"`.
@@ -100,6 +102,7 @@ impl AppState {
                 key_cache.clone(),
             )),
             delivery,
+            answers: delivery::Answers::default(),
             mailer: Arc::new(mailer),
             jobs: Arc::default(),
             key_cache,

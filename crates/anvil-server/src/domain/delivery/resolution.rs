@@ -5,13 +5,16 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use anvil_core::address::Address;
+use anvil_core::bundle::BundleVersion;
 use anvil_core::params::Parameter;
 use anvil_core::partials::SetPartials;
 use anvil_core::render::PromptEngine;
 use anvil_core::snapshot::Snapshot;
+use anvil_core::snapshot::{PinnedDependency, SnapshotPrompt};
 use anvil_liquid::Template;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use std::collections::BTreeMap;
 
 use crate::domain::access::Action;
 use crate::domain::entities::{project, prompt, prompt_set};
@@ -27,9 +30,55 @@ pub struct ReadyPrompt {
     pub slug: String,
     pub template: Arc<Template>,
     pub parameters: Vec<Parameter>,
-    /// `GET /resolve` of the prompt's address, serialised (cheap to clone per request).
-    pub body: axum::body::Bytes,
+    /// What `GET /resolve` of the prompt's address answers.
+    pub answer: PromptAnswer,
 }
+
+/// `GET /resolve` of a set address: the set as a bundle entry, with how it resolved.
+#[derive(Debug, Serialize)]
+pub struct SetAnswer {
+    pub slug: String,
+    pub project: String,
+    pub name: String,
+    pub description: String,
+    /// Null for the working copy.
+    pub version: Option<BundleVersion>,
+    pub dependencies: Vec<PinnedDependency>,
+    pub prompts: BTreeMap<String, SnapshotPrompt>,
+    pub resolved_version: Option<String>,
+    pub checksum: String,
+    pub yanked: bool,
+}
+
+/// `GET /resolve` of a prompt address.
+#[derive(Debug, Serialize)]
+pub struct PromptAnswer {
+    pub prompt: AnsweredPrompt,
+    pub prompt_set: SetRef,
+    pub resolved_version: Option<String>,
+    pub checksum: String,
+    pub yanked: bool,
+}
+
+/// A prompt of a resolved set: its content, slug and working-copy id.
+#[derive(Debug, Serialize)]
+pub struct AnsweredPrompt {
+    #[serde(flatten)]
+    pub content: SnapshotPrompt,
+    pub slug: String,
+    /// The working copy's prompt of that slug, when one exists.
+    pub id: Option<String>,
+}
+
+/// The set a resolved prompt belongs to.
+#[derive(Debug, Serialize)]
+pub struct SetRef {
+    pub project: String,
+    pub slug: String,
+}
+
+/// Tells resolved sets apart, so the HTTP layer can keep each one's serialised answers.
+static BUILDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// A prompt set at the version an address resolved to.
 #[derive(Debug)]
@@ -39,8 +88,10 @@ pub struct Resolved {
     pub resolved_version: Option<String>,
     pub checksum: String,
     pub yanked: bool,
-    /// `GET /resolve` of the set's address, serialised (cheap to clone per request).
-    pub body: axum::body::Bytes,
+    /// What `GET /resolve` of the set's address answers.
+    pub answer: SetAnswer,
+    /// Unique to this resolution: a changed set is a new resolution with a new id.
+    pub build_id: u64,
     pub etag: String,
     pub prompts: HashMap<String, Arc<ReadyPrompt>>,
     /// Every template a prompt of the set may render: the set's and its dependencies'.
@@ -143,12 +194,12 @@ async fn build(
             ))
         })?;
     let working = versions::working_prompts(db, &set.id).await?;
-    let (snapshot, version_json, resolved_version, yanked, checksum) = match &address.spec {
+    let (snapshot, version, resolved_version, yanked, checksum) = match &address.spec {
         None => {
             let pins = crate::domain::dependencies::pin(db, &set).await?;
             let snap = crate::domain::prompts::snapshot(&set, &working, pins);
             let checksum = snap.checksum();
-            (snap, Value::Null, None, false, checksum)
+            (snap, None, None, false, checksum)
         }
         Some(spec) => {
             let (v, found) =
@@ -161,11 +212,14 @@ async fn build(
                         ))
                     })?;
             let snap = versions::snapshot_of(&v)?;
-            let vj = json!({
-                "label": v.label,
-                "description": v.description,
-                "created_at": v.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-                "checksum": v.checksum,
+            let vj = Some(BundleVersion {
+                label: v.label.clone(),
+                description: v.description.clone(),
+                created_at: v
+                    .created_at
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
+                checksum: v.checksum.clone(),
             });
             (
                 snap,
@@ -185,7 +239,7 @@ async fn build(
         Built {
             snapshot,
             partials,
-            version_json,
+            version,
             resolved_version,
             yanked,
             checksum,
@@ -197,7 +251,7 @@ async fn build(
 struct Built {
     snapshot: Snapshot,
     partials: SetPartials,
-    version_json: Value,
+    version: Option<BundleVersion>,
     resolved_version: Option<String>,
     yanked: bool,
     checksum: String,
@@ -212,31 +266,18 @@ fn assemble(
     let Built {
         snapshot,
         partials,
-        version_json,
+        version,
         resolved_version,
         yanked,
         checksum,
     } = built;
     let top = format!("{}/{}", project.slug, set.slug);
     let mut prompts = HashMap::new();
-    let mut prompts_json = Map::new();
     for (slug, p) in &snapshot.prompts {
-        let pj = serde_json::to_value(p).unwrap_or(Value::Null);
-        prompts_json.insert(slug.clone(), pj.clone());
         let id = working
             .iter()
             .find(|w| &w.slug == slug)
             .map(|w| w.id.clone());
-        let mut prompt_body = pj;
-        prompt_body["slug"] = json!(slug);
-        prompt_body["id"] = json!(id);
-        let body = json!({
-            "prompt": prompt_body,
-            "prompt_set": {"project": project.slug, "slug": set.slug},
-            "resolved_version": resolved_version,
-            "checksum": checksum,
-            "yanked": yanked,
-        });
         let template = match anvil_liquid::PartialSource::get(
             &partials,
             &anvil_core::partials::qualified(&top, slug),
@@ -247,26 +288,39 @@ fn assemble(
         prompts.insert(
             slug.clone(),
             Arc::new(ReadyPrompt {
-                id,
+                id: id.clone(),
                 slug: slug.clone(),
                 template,
                 parameters: p.parameters.clone(),
-                body: body.to_string().into_bytes().into(),
+                answer: PromptAnswer {
+                    prompt: AnsweredPrompt {
+                        content: p.clone(),
+                        slug: slug.clone(),
+                        id,
+                    },
+                    prompt_set: SetRef {
+                        project: project.slug.clone(),
+                        slug: set.slug.clone(),
+                    },
+                    resolved_version: resolved_version.clone(),
+                    checksum: checksum.clone(),
+                    yanked,
+                },
             }),
         );
     }
-    let body = json!({
-        "slug": set.slug,
-        "project": project.slug,
-        "name": snapshot.name,
-        "description": snapshot.description,
-        "version": version_json,
-        "dependencies": snapshot.dependencies,
-        "prompts": prompts_json,
-        "resolved_version": resolved_version,
-        "checksum": checksum,
-        "yanked": yanked,
-    });
+    let answer = SetAnswer {
+        slug: set.slug.clone(),
+        project: project.slug.clone(),
+        name: snapshot.name.clone(),
+        description: snapshot.description.clone(),
+        version,
+        dependencies: snapshot.dependencies.clone(),
+        prompts: snapshot.prompts.clone(),
+        resolved_version: resolved_version.clone(),
+        checksum: checksum.clone(),
+        yanked,
+    };
     let hex = checksum.trim_start_matches("sha256:");
     let etag = format!(
         "\"{}{}{}\"",
@@ -283,7 +337,8 @@ fn assemble(
         resolved_version,
         checksum,
         yanked,
-        body: body.to_string().into_bytes().into(),
+        answer,
+        build_id: BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         etag,
         prompts,
         partials,
