@@ -53,7 +53,7 @@ print(v)' "$1"; }
 api POST /auth/register '{"email":"bench@example.com","password":"correct horse battery","name":"Bench"}' >/dev/null
 project=$(api POST /projects '{"name":"Support"}' | get project.id)
 set_id=$(api POST "/projects/$project/prompt_sets" '{"name":"Emails"}' | get prompt_set.id)
-prompt=$(api POST "/prompt_sets/$set_id/prompts" '{"name":"Welcome","template":"Hello {{ name }}"}' | get prompt.id)
+prompt=$(api POST "/prompt_sets/$set_id/prompts" '{"name":"Welcome","template":"Hello {{ name }}","parameters":[{"name":"name","type":"string"}]}' | get prompt.id)
 api POST "/prompt_sets/$set_id/versions" '{"label":"1.0.0"}' >/dev/null
 api PATCH "/prompts/$prompt" '{"template":"Hi {{ name }}"}' >/dev/null
 api POST "/prompt_sets/$set_id/versions" '{"label":"1.0.1"}' >/dev/null
