@@ -474,6 +474,17 @@ async fn bad_bundles_are_refused_whole_naming_what_is_wrong() {
         assert_eq!(e["error"]["details"][0]["field"], field, "{what}: {e}");
     }
     assert_eq!(content_counts(&b).await, before, "nothing written");
+    // Bundles take up to 32 MiB, no more.
+    let res = rb
+        .owner
+        .post(b.url("/api/v1/bundles/import"))
+        .header("x-anvil-organisation", &rb.org_id)
+        .header("content-type", "application/json")
+        .body(vec![b' '; 33 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
     // Members may not import.
     let (s, _) = import(&b, &rb, &rb.member, "", text.clone()).await;
     assert_eq!(s, 403);

@@ -18,7 +18,8 @@ struct Received {
     body: Vec<u8>,
 }
 
-/// An HTTP receiver on 127.0.0.1 that answers the statuses of `script` in turn (then 200).
+/// An HTTP receiver on 127.0.0.1 that answers the statuses of `script` in turn (then 200),
+/// each with a `Location` pointing at a closed port.
 struct Receiver {
     url: String,
     got: Arc<Mutex<Vec<Received>>>,
@@ -40,7 +41,11 @@ impl Receiver {
                             body: body.to_vec(),
                         });
                         let status = s.lock().unwrap().next().unwrap_or(200);
-                        axum::http::StatusCode::from_u16(status).unwrap()
+                        // A redirect that a follower would chase to a closed port.
+                        (
+                            axum::http::StatusCode::from_u16(status).unwrap(),
+                            [("location", "http://127.0.0.1:1/elsewhere")],
+                        )
                     }
                 },
             ),
@@ -177,6 +182,36 @@ async fn deliveries_are_signed_retried_and_logged() {
     edit(&app, &r, "Again {{ customer_name }}").await;
     tokio::time::sleep(Duration::from_millis(2000)).await;
     assert_eq!(receiver.got.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_redirect_is_not_followed_but_logged_and_retried() {
+    let app = loopback_allowed().await;
+    let r = app.registry().await;
+    let receiver = Receiver::start(vec![302]).await;
+    let (s, hook) = create(&app, &r, &receiver.url, json!(["prompt.updated"])).await;
+    assert_eq!(s, 201, "{hook}");
+    let id = hook["webhook"]["id"].as_str().unwrap().to_string();
+    edit(&app, &r, "Moved {{ customer_name }}").await;
+    receiver.wait_for(2, Duration::from_secs(10)).await;
+    let (_, log) = app
+        .call(
+            &r,
+            &r.owner,
+            Method::GET,
+            &format!("/api/v1/webhooks/{id}/deliveries"),
+            None,
+        )
+        .await;
+    let log = log["deliveries"].as_array().unwrap();
+    assert_eq!(log.last().unwrap()["status_code"], 302, "{log:?}");
+    assert!(
+        log.last().unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .contains("302")
+    );
+    assert_eq!(log[0]["status_code"], 200);
 }
 
 #[tokio::test]
