@@ -1,0 +1,398 @@
+//! Anvil's Rust SDK: fetch and render prompts by address from an application.
+//!
+//! A prompt set is fetched once per version from the forge (`GET /api/v1/resolve/...`), its
+//! checksum verified, and kept in memory; rendering happens here, with the forge's own engine
+//! (`anvil-core`), so a cached prompt renders with no network call and the text is the one
+//! the forge would render. Exact versions never expire; specs and channels (`^1.2`,
+//! `production`) are looked up again after the cache TTL. When the forge cannot be reached,
+//! the last answer for the address (or the fallback bundle) is served, marked `is_fallback`.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), anvil_sdk::Error> {
+//! use std::time::Duration;
+//!
+//! let anvil = anvil_sdk::Client::builder()
+//!     .base_url("http://localhost:4000")
+//!     .api_key("ank_live_...")
+//!     .default_spec("production")
+//!     .cache_ttl(Duration::from_secs(60))
+//!     .fallback_bundle("prompts.bundle.json")
+//!     .build()?;
+//! let welcome = anvil
+//!     .render("support/emails/welcome", serde_json::json!({"customer_name": "Ada"}))
+//!     .await?;
+//! println!("{} (version {})", welcome.text, welcome.resolved_version);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! What this crate does not do yet: persisting the cache to a directory, background
+//! refreshes (an expired spec is fetched on the next call), conditional requests, live
+//! updates over `/events`, and the `frozen` mode.
+
+mod cache;
+mod error;
+mod fetch;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anvil_core::address::Address;
+use anvil_core::bundle::{Bundle, BundleSet};
+use anvil_core::partials::SetPartials;
+use anvil_core::render::PromptEngine;
+use anvil_core::snapshot::{PinnedDependency, SnapshotPrompt};
+use anvil_core::version::VersionSpec;
+use serde_json::Value;
+
+pub use error::Error;
+
+/// A prompt set at the version an address resolved to.
+#[derive(Debug, Clone)]
+pub struct PromptSet {
+    /// `project/set`.
+    pub address: String,
+    pub name: String,
+    pub description: String,
+    pub resolved_version: String,
+    /// The version's checksum (`sha256:...`), verified against the content.
+    pub checksum: String,
+    pub yanked: bool,
+    pub dependencies: Vec<PinnedDependency>,
+    pub prompts: BTreeMap<String, SnapshotPrompt>,
+    /// Served from a stale cache entry or the fallback bundle because the forge could not be
+    /// reached.
+    pub is_fallback: bool,
+}
+
+/// One prompt of a resolved set.
+#[derive(Debug, Clone)]
+pub struct Prompt {
+    pub slug: String,
+    pub content: SnapshotPrompt,
+    pub resolved_version: String,
+    pub checksum: String,
+    pub is_fallback: bool,
+}
+
+/// A rendered prompt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub text: String,
+    pub resolved_version: String,
+    pub checksum: String,
+    /// Variables given that the prompt does not declare.
+    pub ignored_variables: Vec<String>,
+    pub is_fallback: bool,
+}
+
+/// The credential the client sends.
+#[derive(Debug, Clone)]
+enum Credential {
+    ApiKey(String),
+    AccessToken(String),
+}
+
+/// Builds a [`Client`].
+#[derive(Debug, Default)]
+pub struct ClientBuilder {
+    base_url: Option<String>,
+    credential: Option<Credential>,
+    default_spec: Option<String>,
+    cache_ttl: Option<Duration>,
+    timeout: Option<Duration>,
+    retries: Option<u32>,
+    fallback_bundle: Option<PathBuf>,
+    user_agent: Option<String>,
+}
+
+impl ClientBuilder {
+    /// The forge's URL (`https://forge.example.com`).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// An API key (`ank_live_...`).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.credential = Some(Credential::ApiKey(key.into()));
+        self
+    }
+
+    /// A project access token (`anp_live_...`): published versions of one project.
+    pub fn access_token(mut self, token: impl Into<String>) -> Self {
+        self.credential = Some(Credential::AccessToken(token.into()));
+        self
+    }
+
+    /// The spec for addresses without one (default `stable`).
+    pub fn default_spec(mut self, spec: impl Into<String>) -> Self {
+        self.default_spec = Some(spec.into());
+        self
+    }
+
+    /// How long an answer for a spec or channel is used before asking again (default 60 s).
+    /// Exact versions never expire.
+    pub fn cache_ttl(mut self, ttl: Duration) -> Self {
+        self.cache_ttl = Some(ttl);
+        self
+    }
+
+    /// How long one request may take (default 5 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Retries after a connection error, a timeout or a 5xx (default 2; never after a 4xx).
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.retries = Some(retries);
+        self
+    }
+
+    /// An `anvil.bundle/v1` file to serve from when the forge cannot be reached and nothing
+    /// is cached for an address (read and verified when the client is built).
+    pub fn fallback_bundle(mut self, path: impl Into<PathBuf>) -> Self {
+        self.fallback_bundle = Some(path.into());
+        self
+    }
+
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = Some(agent.into());
+        self
+    }
+
+    pub fn build(self) -> Result<Client, Error> {
+        let base_url = self
+            .base_url
+            .ok_or_else(|| Error::Config("base_url is required".into()))?
+            .trim_end_matches('/')
+            .to_string();
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            return Err(Error::Config(format!(
+                "base_url '{base_url}' is not an http(s) URL"
+            )));
+        }
+        let default_spec = self.default_spec.unwrap_or_else(|| "stable".to_string());
+        VersionSpec::parse(&default_spec)
+            .map_err(|e| Error::Config(format!("default_spec: {e}")))?;
+        let fallback = match &self.fallback_bundle {
+            None => Vec::new(),
+            Some(path) => {
+                let bytes = std::fs::read(path).map_err(|e| {
+                    Error::Config(format!("fallback bundle {}: {e}", path.display()))
+                })?;
+                Bundle::parse(&bytes)
+                    .map_err(|e| Error::Config(format!("fallback bundle {}: {e}", path.display())))?
+                    .prompt_sets
+            }
+        };
+        let http =
+            reqwest::Client::builder()
+                .timeout(self.timeout.unwrap_or(Duration::from_secs(5)))
+                .user_agent(self.user_agent.unwrap_or_else(|| {
+                    concat!("anvil-sdk-rust/", env!("CARGO_PKG_VERSION")).into()
+                }))
+                .build()
+                .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                fetcher: fetch::Fetcher {
+                    http,
+                    base_url,
+                    bearer: match self.credential {
+                        Some(Credential::ApiKey(k)) | Some(Credential::AccessToken(k)) => Some(k),
+                        None => None,
+                    },
+                    retries: self.retries.unwrap_or(2),
+                },
+                default_spec,
+                cache: cache::Cache::new(self.cache_ttl.unwrap_or(Duration::from_secs(60))),
+                fallback,
+                engine: PromptEngine::default(),
+            }),
+        })
+    }
+}
+
+struct Inner {
+    fetcher: fetch::Fetcher,
+    default_spec: String,
+    cache: cache::Cache,
+    fallback: Vec<BundleSet>,
+    engine: PromptEngine,
+}
+
+/// A handle on one forge; cheap to clone, share it across tasks.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.fetcher.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A set as the cache keeps it: its content and its templates parsed, with its dependencies'.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    pub set: PromptSet,
+    pub partials: SetPartials,
+    pub templates: BTreeMap<String, Arc<anvil_liquid::Template>>,
+}
+
+impl Client {
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// `project/set@spec` (with the default spec when the address has none).
+    fn set_address(&self, address: &str) -> Result<(Address, String), Error> {
+        let a = Address::parse(address).map_err(|e| Error::InvalidAddress {
+            address: address.to_string(),
+            message: e.to_string(),
+        })?;
+        let spec = a
+            .spec
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_else(|| self.inner.default_spec.clone());
+        let key = format!("{}/{}@{spec}", a.project, a.prompt_set);
+        Ok((a, key))
+    }
+
+    /// The set an address names (its prompt part ignored), at the version its spec picks.
+    pub async fn get_set(&self, address: &str) -> Result<PromptSet, Error> {
+        Ok(self.load(address).await?.set.clone())
+    }
+
+    /// The prompt an address names (`project/set@spec/prompt`).
+    pub async fn get_prompt(&self, address: &str) -> Result<Prompt, Error> {
+        let (a, _) = self.set_address(address)?;
+        let slug = a.prompt.clone().ok_or_else(|| Error::InvalidAddress {
+            address: address.to_string(),
+            message: "must name a prompt (project/set@spec/prompt)".into(),
+        })?;
+        let loaded = self.load(address).await?;
+        let content = loaded
+            .set
+            .prompts
+            .get(&slug)
+            .cloned()
+            .ok_or_else(|| missing_prompt(address, &loaded.set, &slug))?;
+        Ok(Prompt {
+            slug,
+            content,
+            resolved_version: loaded.set.resolved_version.clone(),
+            checksum: loaded.set.checksum.clone(),
+            is_fallback: loaded.set.is_fallback,
+        })
+    }
+
+    /// The version an address resolves to.
+    pub async fn resolve(&self, address: &str) -> Result<String, Error> {
+        Ok(self.load(address).await?.set.resolved_version.clone())
+    }
+
+    /// Renders the prompt an address names with `variables` (a JSON object), checking them
+    /// against its parameters as the forge does.
+    pub async fn render(&self, address: &str, variables: Value) -> Result<Rendered, Error> {
+        let (a, _) = self.set_address(address)?;
+        let slug = a.prompt.clone().ok_or_else(|| Error::InvalidAddress {
+            address: address.to_string(),
+            message: "must name a prompt (project/set@spec/prompt)".into(),
+        })?;
+        let Value::Object(vars) = variables else {
+            return Err(Error::InvalidVariables {
+                address: address.to_string(),
+                problems: vec![("variables".into(), "must be a JSON object".into())],
+            });
+        };
+        let loaded = self.load(address).await?;
+        let (Some(template), Some(prompt)) =
+            (loaded.templates.get(&slug), loaded.set.prompts.get(&slug))
+        else {
+            return Err(missing_prompt(address, &loaded.set, &slug));
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let r = self
+            .inner
+            .engine
+            .render(template, &prompt.parameters, &vars, &loaded.partials, now)
+            .map_err(|e| match e {
+                anvil_core::render::RenderError::Variables(issues) => Error::InvalidVariables {
+                    address: address.to_string(),
+                    problems: issues.into_iter().map(|i| (i.field, i.message)).collect(),
+                },
+                anvil_core::render::RenderError::Template(t) => Error::Render {
+                    address: address.to_string(),
+                    message: t.to_string(),
+                },
+            })?;
+        Ok(Rendered {
+            text: r.text,
+            resolved_version: loaded.set.resolved_version.clone(),
+            checksum: loaded.set.checksum.clone(),
+            ignored_variables: r.ignored_variables,
+            is_fallback: loaded.set.is_fallback,
+        })
+    }
+
+    /// The set for an address: fresh from the cache, else from the forge (with its
+    /// dependencies), else (the forge unreachable) a stale cache entry or the fallback bundle.
+    async fn load(&self, address: &str) -> Result<Arc<Loaded>, Error> {
+        let (a, key) = self.set_address(address)?;
+        if let Some(fresh) = self.inner.cache.fresh(&key) {
+            return Ok(fresh);
+        }
+        match fetch::load_set(
+            &self.inner.fetcher,
+            &self.inner.engine,
+            &self.inner.cache,
+            &key,
+        )
+        .await
+        {
+            Ok(loaded) => Ok(loaded),
+            Err(e @ Error::Unreachable { .. }) => {
+                if let Some(stale) = self.inner.cache.any(&key) {
+                    return Ok(Arc::new(Loaded {
+                        set: PromptSet {
+                            is_fallback: true,
+                            ..stale.set.clone()
+                        },
+                        partials: stale.partials.clone(),
+                        templates: stale.templates.clone(),
+                    }));
+                }
+                let spec = key.rsplit_once('@').map(|(_, s)| s).unwrap_or("stable");
+                match fetch::from_bundle(&self.inner.fallback, &self.inner.engine, &a, spec)? {
+                    Some(loaded) => Ok(Arc::new(loaded)),
+                    None => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn missing_prompt(address: &str, set: &PromptSet, slug: &str) -> Error {
+    Error::NotFound {
+        address: address.to_string(),
+        message: format!(
+            "{}@{} has no prompt '{slug}' (prompts: {})",
+            set.address,
+            set.resolved_version,
+            set.prompts.keys().cloned().collect::<Vec<_>>().join(", ")
+        ),
+    }
+}

@@ -1,0 +1,420 @@
+//! The SDK against a real forge started by the test (SQLite, a free port): it renders what
+//! the forge renders, keeps rendering from its cache when the forge is gone, falls back to a
+//! bundle when the forge never answers, and names what is wrong.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use anvil_sdk::{Client, Error};
+use serde_json::{Value, json};
+
+struct Forge {
+    url: String,
+    key: String,
+    dir: std::path::PathBuf,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    done: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Forge {
+    async fn shut_down(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(d) = self.done.take() {
+            let _ = d.await;
+        }
+    }
+}
+
+impl Drop for Forge {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The prompts of the fixture: the constructs prompts use most.
+fn fixture() -> Vec<Value> {
+    vec![
+        json!({"name": "Welcome", "template": "Hello {{ customer_name | capitalize }}!\n{% render 'footer', team: team %}",
+               "parameters": [{"name": "customer_name", "type": "string", "required": true},
+                              {"name": "team", "type": "string"}]}),
+        json!({"name": "Footer", "template": "-- {{ team | default: 'Support' }} {% render 'common/tone/sign' %}",
+               "parameters": [{"name": "team", "type": "string"}]}),
+        json!({"name": "Digest", "template": "{% if items.size > 0 %}{% for i in items %}{{ forloop.index }}. {{ i | upcase | truncate: 12 }}{% unless forloop.last %}, {% endunless %}{% endfor %}{% else %}nothing{% endif %} ({{ items | size }})",
+               "parameters": [{"name": "items", "type": "array", "default": []}]}),
+        json!({"name": "Tiers", "template": "{% case tier %}{% when 'gold' %}Gold{% when 'silver' %}Silver{% else %}Basic{% endcase %}: {{ price | times: 1.2 | round: 2 }} {{ tags | join: '/' | downcase }}",
+               "parameters": [{"name": "tier", "type": "string"}, {"name": "price", "type": "number", "default": 10},
+                              {"name": "tags", "type": "array", "default": ["A", "B"]}]}),
+    ]
+}
+
+/// A forge with `common/tone@1.0.0` (prompt `sign`) and `support/emails@1.0.0` depending on
+/// it, on channel `production`; and an API key.
+async fn forge() -> Forge {
+    let dir = std::env::temp_dir()
+        .join(format!("anvil-sdk-test-{}", std::process::id()))
+        .join(format!("{:x}", rand_suffix()));
+    let config = anvil_server::config::Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.clone(),
+        shutdown_grace_seconds: 1,
+        ..anvil_server::config::Config::default()
+    };
+    let f = anvil_server::Forge::build(config)
+        .await
+        .expect("forge starts");
+    let url = format!("http://{}", f.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let done = tokio::spawn(async move {
+        let _ = f
+            .run_until(async move {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let call = |method: reqwest::Method, path: &str, body: Value| {
+        let (http, url, path) = (http.clone(), url.clone(), path.to_string());
+        async move {
+            let res = http
+                .request(method, format!("{url}/api/v1{path}"))
+                .header("origin", &url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert!(res.status().is_success(), "{path}: {}", res.status());
+            res.json::<Value>().await.unwrap_or(Value::Null)
+        }
+    };
+    use reqwest::Method;
+    call(
+        Method::POST,
+        "/auth/register",
+        json!({"email": "sdk@example.com", "password": "correct horse battery"}),
+    )
+    .await;
+    let common = call(Method::POST, "/projects", json!({"name": "Common"})).await["project"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tone = call(
+        Method::POST,
+        &format!("/projects/{common}/prompt_sets"),
+        json!({"name": "Tone"}),
+    )
+    .await["prompt_set"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    call(
+        Method::POST,
+        &format!("/prompt_sets/{tone}/prompts"),
+        json!({"name": "Sign", "template": "(tone 1.0)"}),
+    )
+    .await;
+    call(
+        Method::POST,
+        &format!("/prompt_sets/{tone}/versions"),
+        json!({"label": "1.0.0"}),
+    )
+    .await;
+    let support =
+        call(Method::POST, "/projects", json!({"name": "Support"})).await["project"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let emails = call(
+        Method::POST,
+        &format!("/projects/{support}/prompt_sets"),
+        json!({"name": "Emails", "dependencies": ["common/tone@^1.0"]}),
+    )
+    .await["prompt_set"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for p in fixture() {
+        call(Method::POST, &format!("/prompt_sets/{emails}/prompts"), p).await;
+    }
+    call(
+        Method::POST,
+        &format!("/prompt_sets/{emails}/versions"),
+        json!({"label": "1.0.0"}),
+    )
+    .await;
+    call(
+        Method::PUT,
+        &format!("/prompt_sets/{emails}/channels/production"),
+        json!({"version": "1.0.0"}),
+    )
+    .await;
+    let key = call(
+        Method::POST,
+        "/api_keys",
+        json!({"name": "sdk", "scopes": ["read"]}),
+    )
+    .await["api_key"]["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    Forge {
+        url,
+        key,
+        dir,
+        stop: Some(stop),
+        done: Some(done),
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64,
+    );
+    h.finish()
+}
+
+fn client(f: &Forge) -> Client {
+    Client::builder()
+        .base_url(&f.url)
+        .api_key(&f.key)
+        .default_spec("production")
+        .build()
+        .unwrap()
+}
+
+async fn forge_render(f: &Forge, address: &str, vars: &Value) -> String {
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/render/{address}", f.url))
+        .bearer_auth(&f.key)
+        .json(&json!({"variables": vars}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{address}");
+    res.json::<Value>().await.unwrap()["rendered"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn every_prompt_renders_exactly_as_the_forge_renders_it() {
+    let f = forge().await;
+    let anvil = client(&f);
+    let cases = [
+        (
+            "welcome",
+            json!({"customer_name": "ada lovelace", "team": "Billing"}),
+        ),
+        ("welcome", json!({"customer_name": "ada"})),
+        ("footer", json!({})),
+        (
+            "digest",
+            json!({"items": ["apples", "a very long pear", "fig"]}),
+        ),
+        ("digest", json!({})),
+        (
+            "tiers",
+            json!({"tier": "gold", "price": 19.99, "tags": ["X", "Y", "Z"]}),
+        ),
+        ("tiers", json!({"tier": "lead"})),
+    ];
+    for (prompt, vars) in cases {
+        let address = format!("support/emails@1.0.0/{prompt}");
+        let ours = anvil.render(&address, vars.clone()).await.unwrap();
+        assert_eq!(
+            ours.text,
+            forge_render(&f, &address, &vars).await,
+            "{address} {vars}"
+        );
+        assert_eq!(ours.resolved_version, "1.0.0");
+        assert!(!ours.is_fallback);
+    }
+    // An address without a spec takes the client's default (production here).
+    let r = anvil
+        .render("support/emails/welcome", json!({"customer_name": "x"}))
+        .await
+        .unwrap();
+    assert_eq!(r.resolved_version, "1.0.0");
+    assert!(r.text.ends_with("(tone 1.0)"), "{}", r.text);
+    let set = anvil.get_set("support/emails@^1").await.unwrap();
+    assert_eq!(set.prompts.len(), 4);
+    assert!(set.checksum.starts_with("sha256:"));
+}
+
+#[tokio::test]
+async fn a_cached_prompt_renders_with_no_forge_and_a_stale_one_says_so() {
+    let mut f = forge().await;
+    let anvil = Client::builder()
+        .base_url(&f.url)
+        .api_key(&f.key)
+        .cache_ttl(Duration::ZERO)
+        .retries(0)
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let vars = json!({"customer_name": "ada"});
+    let exact = anvil
+        .render("support/emails@1.0.0/welcome", vars.clone())
+        .await
+        .unwrap();
+    let by_channel = anvil
+        .render("support/emails@production/welcome", vars.clone())
+        .await
+        .unwrap();
+    f.shut_down().await;
+    // An exact version never expires: served from memory, not a fallback.
+    let again = anvil
+        .render("support/emails@1.0.0/welcome", vars.clone())
+        .await
+        .unwrap();
+    assert_eq!(again, exact);
+    // A channel past its TTL cannot be refreshed: the last answer, marked as a fallback.
+    let stale = anvil
+        .render("support/emails@production/welcome", vars.clone())
+        .await
+        .unwrap();
+    assert_eq!(stale.text, by_channel.text);
+    assert!(stale.is_fallback);
+    // Never fetched and the forge is gone: the error says where it tried.
+    let e = anvil
+        .render("support/emails@^1.0/welcome", vars)
+        .await
+        .unwrap_err();
+    match e {
+        Error::Unreachable { url, .. } => assert_eq!(url, f.url),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_fallback_bundle_serves_when_the_forge_never_answers() {
+    let f = forge().await;
+    // The project's bundle, as `anvil export` would write it.
+    let projects: Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/projects", f.url))
+        .bearer_auth(&f.key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let support = projects["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["slug"] == "support")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bundle = reqwest::Client::new()
+        .get(format!("{}/api/v1/projects/{support}/bundle", f.url))
+        .bearer_auth(&f.key)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let path = f.dir.join("prompts.bundle.json");
+    std::fs::write(&path, &bundle).unwrap();
+    let vars = json!({"customer_name": "ada", "team": "Ops"});
+    let expected = forge_render(&f, "support/emails@production/welcome", &vars).await;
+
+    // A forge that is not there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nowhere = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let offline = Client::builder()
+        .base_url(&nowhere)
+        .api_key(&f.key)
+        .default_spec("production")
+        .retries(1)
+        .fallback_bundle(&path)
+        .build()
+        .unwrap();
+    let r = offline
+        .render("support/emails/welcome", vars.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        r.text, expected,
+        "the bundle renders what the forge renders"
+    );
+    assert!(r.is_fallback);
+    assert_eq!(r.resolved_version, "1.0.0");
+    // A spec the bundle cannot meet is not served from it.
+    let e = offline
+        .render("support/emails@^2/welcome", vars.clone())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Unreachable { .. }), "{e:?}");
+
+    // A tampered bundle is refused when the client is built.
+    let mut v: Value = serde_json::from_slice(&bundle).unwrap();
+    v["prompt_sets"][0]["prompts"]["welcome"]["template"] = json!("Hacked");
+    let tampered = f.dir.join("tampered.bundle.json");
+    std::fs::write(&tampered, serde_json::to_vec(&v).unwrap()).unwrap();
+    let e = Client::builder()
+        .base_url(&nowhere)
+        .fallback_bundle(&tampered)
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("checksum"), "{e}");
+}
+
+#[tokio::test]
+async fn errors_name_the_address_and_the_cause() {
+    let f = forge().await;
+    let anvil = client(&f);
+    let e = anvil
+        .render("support/emails@1.0.0/nope", json!({}))
+        .await
+        .unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains("support/emails@1.0.0/nope")
+            && text.contains("digest, footer, tiers, welcome"),
+        "{text}"
+    );
+    let e = anvil
+        .render("support/emails@1.0.0/welcome", json!({"team": 5}))
+        .await
+        .unwrap_err();
+    match &e {
+        Error::InvalidVariables { problems, .. } => {
+            let fields: Vec<&str> = problems.iter().map(|(f, _)| f.as_str()).collect();
+            assert!(fields.contains(&"variables.customer_name"), "{problems:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let e = anvil
+        .render("support/nope@1.0.0/x", json!({}))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
+    let e = anvil.render("not an address", json!({})).await.unwrap_err();
+    assert!(matches!(e, Error::InvalidAddress { .. }), "{e:?}");
+    let bad_key = Client::builder()
+        .base_url(&f.url)
+        .api_key("ank_live_nope")
+        .build()
+        .unwrap();
+    let e = bad_key
+        .render("support/emails@1.0.0/welcome", json!({}))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Refused { status: 401, .. }), "{e:?}");
+}
