@@ -47,6 +47,22 @@ impl Cache {
         self.lock().get(key).map(|e| e.loaded.clone())
     }
 
+    /// Stores an entry that is already due for a refresh (read from disk at start): served
+    /// only when the forge cannot be asked.
+    pub fn put_stale(&self, key: String, loaded: Arc<Loaded>) {
+        let at = Instant::now()
+            .checked_sub(self.ttl + Duration::from_secs(1))
+            .unwrap_or_else(Instant::now);
+        self.lock().insert(
+            key,
+            Entry {
+                at,
+                exact: false,
+                loaded,
+            },
+        );
+    }
+
     pub fn put(&self, key: String, exact: bool, loaded: Arc<Loaded>) {
         self.lock().insert(
             key,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anvil_core::address::Address;
-use anvil_core::bundle::BundleSet;
+use anvil_core::bundle::{BundleSet, BundleVersion};
 use anvil_core::partials::SetPartials;
 use anvil_core::render::PromptEngine;
 use anvil_core::snapshot::{PinnedDependency, Snapshot, SnapshotPrompt};
@@ -39,6 +39,7 @@ struct SetAnswer {
     #[serde(default)]
     dependencies: Vec<PinnedDependency>,
     prompts: BTreeMap<String, SnapshotPrompt>,
+    version: Option<BundleVersion>,
     resolved_version: Option<String>,
     checksum: String,
     #[serde(default)]
@@ -121,6 +122,22 @@ impl Fetcher {
     }
 }
 
+impl SetAnswer {
+    /// The answer as a bundle entry (what the persisted cache keeps).
+    fn entry(&self) -> Option<BundleSet> {
+        Some(BundleSet {
+            project: self.project.clone(),
+            slug: self.slug.clone(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            version: self.version.clone()?,
+            dependencies: self.dependencies.clone(),
+            prompts: self.prompts.clone(),
+            channels: None,
+        })
+    }
+}
+
 /// The checksum a set's content must have.
 fn verify(address: &str, s: &Snapshot, expected: &str) -> Result<(), Error> {
     if s.checksum() == expected {
@@ -158,9 +175,12 @@ pub(crate) async fn load_set(
     fetcher: &Fetcher,
     engine: &PromptEngine,
     cache: &Cache,
+    store: Option<&crate::persist::Store>,
+    problems: &std::sync::Mutex<Vec<String>>,
     key: &str,
 ) -> Result<Arc<Loaded>, Error> {
     let answer = fetcher.resolve(key).await?;
+    let mut entries: Vec<BundleSet> = answer.entry().into_iter().collect();
     let Some(label) = answer.resolved_version.clone() else {
         return Err(Error::Refused {
             address: key.to_string(),
@@ -208,6 +228,7 @@ pub(crate) async fn load_set(
         };
         verify(&dep_key, &snap, &d.checksum)?;
         parse_templates(engine, key, &name, &d.prompts, &mut partials)?;
+        entries.extend(d.entry());
         queue.extend(d.dependencies);
     }
     let loaded = Arc::new(Loaded {
@@ -230,29 +251,20 @@ pub(crate) async fn load_set(
         .is_some_and(|(_, spec)| matches!(VersionSpec::parse(spec), Ok(VersionSpec::Exact(_))));
     cache.put(key.to_string(), exact, loaded.clone());
     cache.put(format!("{top}@{label}"), true, loaded.clone());
+    if let Some(store) = store
+        && let Err(e) = store.save(key, &label, &entries)
+        && let Ok(mut p) = problems.lock()
+    {
+        p.push(format!("persisting {key}: {e}"));
+    }
     Ok(loaded)
 }
 
-/// The set an address names, from the fallback bundle, if the bundle has it at a version the
-/// spec accepts (its channels count); every dependency must be in the bundle too.
-pub(crate) fn from_bundle(
-    sets: &[BundleSet],
-    engine: &PromptEngine,
-    address: &Address,
-    spec: &str,
-) -> Result<Option<Loaded>, Error> {
-    let Some(entry) = sets
-        .iter()
-        .find(|s| s.project == address.project && s.slug == address.prompt_set)
+/// Whether `spec` picks the version of `entry` (its channels count).
+fn accepts(entry: &BundleSet, spec: &str) -> bool {
+    let (Ok(spec), Ok(label)) = (VersionSpec::parse(spec), Label::parse(&entry.version.label))
     else {
-        return Ok(None);
-    };
-    let shown = format!("{}/{}@{spec}", address.project, address.prompt_set);
-    let Ok(spec) = VersionSpec::parse(spec) else {
-        return Ok(None);
-    };
-    let Ok(label) = Label::parse(&entry.version.label) else {
-        return Ok(None);
+        return false;
     };
     let channels: Vec<(String, Label)> = entry
         .channels
@@ -264,9 +276,27 @@ pub(crate) fn from_bundle(
         label,
         yanked: false,
     }];
-    if anvil_core::version::resolve(&spec, &candidates, &channels).is_err() {
+    anvil_core::version::resolve(&spec, &candidates, &channels).is_ok()
+}
+
+/// The set an address names, from the fallback bundle, if the bundle has it at a version the
+/// spec accepts (its channels count); every dependency must be in the bundle too.
+pub(crate) fn from_bundle(
+    sets: &[BundleSet],
+    engine: &PromptEngine,
+    address: &Address,
+    spec: &str,
+    is_fallback: bool,
+) -> Result<Option<Loaded>, Error> {
+    // The entry the spec accepts: a persisted cache may hold several versions of a set.
+    let Some(entry) = sets
+        .iter()
+        .filter(|s| s.project == address.project && s.slug == address.prompt_set)
+        .find(|s| accepts(s, spec))
+    else {
         return Ok(None);
-    }
+    };
+    let shown = format!("{}/{}@{spec}", address.project, address.prompt_set);
     let top = entry.address();
     let mut partials = SetPartials::new(&top);
     let templates = parse_templates(engine, &shown, &top, &entry.prompts, &mut partials)?;
@@ -297,7 +327,7 @@ pub(crate) fn from_bundle(
             yanked: false,
             dependencies: entry.dependencies.clone(),
             prompts: entry.prompts.clone(),
-            is_fallback: true,
+            is_fallback,
         },
         partials,
         templates,

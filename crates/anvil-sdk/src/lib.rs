@@ -26,13 +26,16 @@
 //! # }
 //! ```
 //!
-//! What this crate does not do yet: persisting the cache to a directory, background
-//! refreshes (an expired spec is fetched on the next call), conditional requests, live
-//! updates over `/events`, and the `frozen` mode.
+//! With a persistence directory, every answer is also written to disk and read back when the
+//! client is built, so a restarted application renders before the forge answers.
+//!
+//! What this crate does not do yet: background refreshes (an expired spec is fetched on the
+//! next call), conditional requests, live updates over `/events`, and the `frozen` mode.
 
 mod cache;
 mod error;
 mod fetch;
+mod persist;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -105,6 +108,7 @@ pub struct ClientBuilder {
     timeout: Option<Duration>,
     retries: Option<u32>,
     fallback_bundle: Option<PathBuf>,
+    persistence_dir: Option<PathBuf>,
     user_agent: Option<String>,
 }
 
@@ -159,6 +163,15 @@ impl ClientBuilder {
         self
     }
 
+    /// A directory to keep the cache in: every answer is written there (atomically), and what
+    /// an earlier run left is read when the client is built, so a restarted application
+    /// renders before the forge answers, or when it never does. Files that do not read or
+    /// verify are reported ([`Client::problems`]) and ignored.
+    pub fn persistence_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.persistence_dir = Some(dir.into());
+        self
+    }
+
     pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
         self.user_agent = Some(agent.into());
         self
@@ -197,8 +210,47 @@ impl ClientBuilder {
                 }))
                 .build()
                 .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+        let ttl = self.cache_ttl.unwrap_or(Duration::from_secs(60));
+        let cache = cache::Cache::new(ttl);
+        let engine = PromptEngine::default();
+        let store = self.persistence_dir.map(persist::Store::new);
+        let mut problems = Vec::new();
+        if let Some(store) = &store {
+            let disk = store.load();
+            problems.extend(disk.problems);
+            for (key, label) in &disk.index {
+                let Ok(a) = Address::parse(key) else {
+                    problems.push(format!("index entry '{key}' is not an address"));
+                    continue;
+                };
+                match fetch::from_bundle(&disk.sets, &engine, &a, label, false) {
+                    Ok(Some(loaded)) => {
+                        let loaded = Arc::new(loaded);
+                        // The version itself never expires, as in memory.
+                        cache.put(
+                            format!("{}@{label}", loaded.set.address),
+                            true,
+                            loaded.clone(),
+                        );
+                        let exact = a
+                            .spec
+                            .as_ref()
+                            .is_some_and(|s| matches!(s, VersionSpec::Exact(_)));
+                        if exact {
+                            cache.put(key.clone(), true, loaded);
+                        } else {
+                            cache.put_stale(key.clone(), loaded);
+                        }
+                    }
+                    Ok(None) => problems.push(format!("{key}: {label} is not on disk whole")),
+                    Err(e) => problems.push(format!("{key}: {e}")),
+                }
+            }
+        }
         Ok(Client {
             inner: Arc::new(Inner {
+                store,
+                problems: std::sync::Mutex::new(problems),
                 fetcher: fetch::Fetcher {
                     http,
                     base_url,
@@ -209,15 +261,18 @@ impl ClientBuilder {
                     retries: self.retries.unwrap_or(2),
                 },
                 default_spec,
-                cache: cache::Cache::new(self.cache_ttl.unwrap_or(Duration::from_secs(60))),
+                cache,
                 fallback,
-                engine: PromptEngine::default(),
+                engine,
             }),
         })
     }
 }
 
 struct Inner {
+    store: Option<persist::Store>,
+    /// Persisted files that could not be used or written.
+    problems: std::sync::Mutex<Vec<String>>,
     fetcher: fetch::Fetcher,
     default_spec: String,
     cache: cache::Cache,
@@ -250,6 +305,15 @@ pub(crate) struct Loaded {
 impl Client {
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
+    }
+
+    /// Persisted cache files that could not be read, verified or written, with why.
+    pub fn problems(&self) -> Vec<String> {
+        self.inner
+            .problems
+            .lock()
+            .map(|p| p.clone())
+            .unwrap_or_default()
     }
 
     /// `project/set@spec` (with the default spec when the address has none).
@@ -358,6 +422,8 @@ impl Client {
             &self.inner.fetcher,
             &self.inner.engine,
             &self.inner.cache,
+            self.inner.store.as_ref(),
+            &self.inner.problems,
             &key,
         )
         .await
@@ -375,7 +441,8 @@ impl Client {
                     }));
                 }
                 let spec = key.rsplit_once('@').map(|(_, s)| s).unwrap_or("stable");
-                match fetch::from_bundle(&self.inner.fallback, &self.inner.engine, &a, spec)? {
+                match fetch::from_bundle(&self.inner.fallback, &self.inner.engine, &a, spec, true)?
+                {
                     Some(loaded) => Ok(Arc::new(loaded)),
                     None => Err(e),
                 }

@@ -418,3 +418,76 @@ async fn errors_name_the_address_and_the_cause() {
         .unwrap_err();
     assert!(matches!(e, Error::Refused { status: 401, .. }), "{e:?}");
 }
+
+#[tokio::test]
+async fn a_restarted_application_renders_from_its_persisted_cache() {
+    let mut f = forge().await;
+    let dir = f.dir.join("sdk-cache");
+    let vars = json!({"customer_name": "ada"});
+    let first = Client::builder()
+        .base_url(&f.url)
+        .api_key(&f.key)
+        .persistence_dir(&dir)
+        .build()
+        .unwrap();
+    let by_channel = first
+        .render("support/emails@production/welcome", vars.clone())
+        .await
+        .unwrap();
+    let exact = first
+        .render("support/emails@1.0.0/footer", json!({}))
+        .await
+        .unwrap();
+    assert!(first.problems().is_empty(), "{:?}", first.problems());
+    drop(first);
+    f.shut_down().await;
+
+    // A new process: the forge is gone, the directory is all it has.
+    let restarted = Client::builder()
+        .base_url(&f.url)
+        .api_key(&f.key)
+        .retries(0)
+        .persistence_dir(&dir)
+        .build()
+        .unwrap();
+    let r = restarted
+        .render("support/emails@1.0.0/footer", json!({}))
+        .await
+        .unwrap();
+    assert_eq!(r.text, exact.text);
+    assert!(!r.is_fallback, "an exact version is the real thing");
+    let r = restarted
+        .render("support/emails@production/welcome", vars)
+        .await
+        .unwrap();
+    assert_eq!(
+        r.text, by_channel.text,
+        "the dependency's partial came from disk too"
+    );
+    assert!(
+        r.is_fallback,
+        "a channel not confirmed by the forge is a fallback"
+    );
+
+    // Damaged files are reported and skipped, never a crash.
+    let sets = dir.join("sets");
+    let one = std::fs::read_dir(&sets)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::write(&one, b"{ not json").unwrap();
+    std::fs::write(dir.join("index.json"), b"[1, 2").unwrap();
+    let damaged = Client::builder()
+        .base_url(&f.url)
+        .persistence_dir(&dir)
+        .build()
+        .unwrap();
+    let problems = damaged.problems();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.contains("index.json")),
+        "{problems:?}"
+    );
+}
