@@ -68,8 +68,13 @@ fn encode(address: &str) -> String {
 
 impl Fetcher {
     /// The resolved set at `key` (`project/set@spec`), retried on connection errors, timeouts
-    /// and 5xx with exponential backoff and jitter, never on a 4xx.
-    async fn resolve(&self, key: &str) -> Result<SetAnswer, Error> {
+    /// and 5xx with exponential backoff and jitter, never on a 4xx. With `etag`, a `304`
+    /// answers `None`: what the caller holds is current.
+    async fn resolve(
+        &self,
+        key: &str,
+        etag: Option<&str>,
+    ) -> Result<Option<(SetAnswer, Option<String>)>, Error> {
         let url = format!("{}/api/v1/resolve/{}", self.base_url, encode(key));
         let mut attempt = 0;
         loop {
@@ -77,13 +82,23 @@ impl Fetcher {
             if let Some(b) = &self.bearer {
                 req = req.bearer_auth(b);
             }
+            if let Some(tag) = etag {
+                req = req.header("if-none-match", tag);
+            }
             let retryable = match req.send().await {
+                Ok(res) if res.status() == reqwest::StatusCode::NOT_MODIFIED => return Ok(None),
                 Ok(res) if res.status().is_success() => {
-                    return res.json::<SetAnswer>().await.map_err(|e| Error::Refused {
+                    let tag = res
+                        .headers()
+                        .get("etag")
+                        .and_then(|v| v.to_str().ok())
+                        .map(String::from);
+                    let answer = res.json::<SetAnswer>().await.map_err(|e| Error::Refused {
                         address: key.to_string(),
                         status: 200,
                         message: format!("the answer is not a prompt set: {e}"),
-                    });
+                    })?;
+                    return Ok(Some((answer, tag)));
                 }
                 Ok(res) if res.status().is_client_error() => {
                     let status = res.status().as_u16();
@@ -179,7 +194,27 @@ pub(crate) async fn load_set(
     problems: &std::sync::Mutex<Vec<String>>,
     key: &str,
 ) -> Result<Arc<Loaded>, Error> {
-    let answer = fetcher.resolve(key).await?;
+    let exact = key
+        .rsplit_once('@')
+        .is_some_and(|(_, spec)| matches!(VersionSpec::parse(spec), Ok(VersionSpec::Exact(_))));
+    // An entry past its TTL is asked about with its entity tag: a 304 keeps it.
+    let previous = cache.any(key);
+    let Some((answer, etag)) = fetcher
+        .resolve(key, previous.as_ref().and_then(|p| p.etag.as_deref()))
+        .await?
+    else {
+        return match previous {
+            Some(p) => {
+                cache.put(key.to_string(), exact, p.clone());
+                Ok(p)
+            }
+            None => Err(Error::Refused {
+                address: key.to_string(),
+                status: 304,
+                message: "not modified, but nothing is cached".into(),
+            }),
+        };
+    };
     let mut entries: Vec<BundleSet> = answer.entry().into_iter().collect();
     let Some(label) = answer.resolved_version.clone() else {
         return Err(Error::Refused {
@@ -219,7 +254,9 @@ pub(crate) async fn load_set(
             });
         }
         let dep_key = format!("{name}@{}", dep.resolved);
-        let d = fetcher.resolve(&dep_key).await?;
+        let Some((d, _)) = fetcher.resolve(&dep_key, None).await? else {
+            continue;
+        };
         let snap = Snapshot {
             name: d.name.clone(),
             description: d.description.clone(),
@@ -245,10 +282,8 @@ pub(crate) async fn load_set(
         },
         partials,
         templates,
+        etag,
     });
-    let exact = key
-        .rsplit_once('@')
-        .is_some_and(|(_, spec)| matches!(VersionSpec::parse(spec), Ok(VersionSpec::Exact(_))));
     cache.put(key.to_string(), exact, loaded.clone());
     cache.put(format!("{top}@{label}"), true, loaded.clone());
     if let Some(store) = store
@@ -331,5 +366,6 @@ pub(crate) fn from_bundle(
         },
         partials,
         templates,
+        etag: None,
     }))
 }

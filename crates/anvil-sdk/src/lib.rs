@@ -4,7 +4,8 @@
 //! checksum verified, and kept in memory; rendering happens here, with the forge's own engine
 //! (`anvil-core`), so a cached prompt renders with no network call and the text is the one
 //! the forge would render. Exact versions never expire; specs and channels (`^1.2`,
-//! `production`) are looked up again after the cache TTL. When the forge cannot be reached,
+//! `production`) are looked up again after the cache TTL, with the answer's entity tag, so an
+//! unchanged set costs a `304` and nothing is fetched again. When the forge cannot be reached,
 //! the last answer for the address (or the fallback bundle) is served, marked `is_fallback`.
 //!
 //! ```no_run
@@ -30,7 +31,7 @@
 //! client is built, so a restarted application renders before the forge answers.
 //!
 //! What this crate does not do yet: background refreshes (an expired spec is fetched on the
-//! next call), conditional requests, live updates over `/events`, and the `frozen` mode.
+//! next call), live updates over `/events`, and the `frozen` mode.
 
 mod cache;
 mod error;
@@ -300,6 +301,8 @@ pub(crate) struct Loaded {
     pub set: PromptSet,
     pub partials: SetPartials,
     pub templates: BTreeMap<String, Arc<anvil_liquid::Template>>,
+    /// The forge's entity tag for the answer, for a conditional refresh.
+    pub etag: Option<String>,
 }
 
 impl Client {
@@ -438,6 +441,7 @@ impl Client {
                         },
                         partials: stale.partials.clone(),
                         templates: stale.templates.clone(),
+                        etag: stale.etag.clone(),
                     }));
                 }
                 let spec = key.rsplit_once('@').map(|(_, s)| s).unwrap_or("stable");

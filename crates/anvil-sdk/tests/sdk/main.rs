@@ -491,3 +491,50 @@ async fn a_restarted_application_renders_from_its_persisted_cache() {
         "{problems:?}"
     );
 }
+
+/// The forge's count of `/resolve` answers with `status`, from its metrics.
+async fn resolves_answered(f: &Forge, status: u16) -> u64 {
+    let text = reqwest::get(format!("{}/metrics", f.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|l| {
+            l.starts_with("anvil_http_requests_total")
+                && l.contains("/resolve/")
+                && l.contains(&format!("status=\"{status}\""))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+#[tokio::test]
+async fn an_expired_spec_is_refreshed_with_its_entity_tag() {
+    let f = forge().await;
+    let anvil = Client::builder()
+        .base_url(&f.url)
+        .api_key(&f.key)
+        .cache_ttl(Duration::ZERO)
+        .build()
+        .unwrap();
+    let vars = json!({"customer_name": "ada"});
+    let first = anvil
+        .render("support/emails@production/welcome", vars.clone())
+        .await
+        .unwrap();
+    let before = resolves_answered(&f, 304).await;
+    for _ in 0..3 {
+        let again = anvil
+            .render("support/emails@production/welcome", vars.clone())
+            .await
+            .unwrap();
+        assert_eq!(again, first);
+    }
+    assert_eq!(
+        resolves_answered(&f, 304).await - before,
+        3,
+        "each refresh of an unchanged set is a 304"
+    );
+}
