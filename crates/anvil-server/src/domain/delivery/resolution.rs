@@ -1,5 +1,5 @@
-//! From an address to a resolved set: the version its spec picks, its prompts parsed, its
-//! answers serialised once.
+//! From an address to a resolved set: the version its spec picks, its prompts parsed, and
+//! its `/resolve` answers as typed values (the HTTP layer serialises each once).
 
 use std::collections::HashMap;
 use std::sync::Arc;
