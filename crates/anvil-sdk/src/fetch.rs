@@ -56,6 +56,15 @@ struct ErrorDetail {
     message: String,
 }
 
+/// The message of the forge's error body (`{"error": {"message": ...}}`), or the status.
+pub(crate) async fn error_message(res: reqwest::Response) -> String {
+    let status = res.status().as_u16();
+    res.json::<ErrorBody>()
+        .await
+        .map(|b| b.error.message)
+        .unwrap_or_else(|_| format!("HTTP {status}"))
+}
+
 /// Characters an address may not carry raw in a path.
 fn encode(address: &str) -> String {
     address
@@ -102,11 +111,7 @@ impl Fetcher {
                 }
                 Ok(res) if res.status().is_client_error() => {
                     let status = res.status().as_u16();
-                    let message = res
-                        .json::<ErrorBody>()
-                        .await
-                        .map(|b| b.error.message)
-                        .unwrap_or_else(|_| format!("HTTP {status}"));
+                    let message = error_message(res).await;
                     return Err(if status == 404 {
                         Error::NotFound {
                             address: key.to_string(),
@@ -149,6 +154,20 @@ impl SetAnswer {
             dependencies: self.dependencies.clone(),
             prompts: self.prompts.clone(),
             channels: None,
+        })
+    }
+}
+
+/// An answer must be the set asked for (`project/set@...`), not some other one.
+fn check_names(key: &str, a: &SetAnswer) -> Result<(), Error> {
+    let asked = key.split_once('@').map(|(set, _)| set).unwrap_or(key);
+    if asked == format!("{}/{}", a.project, a.slug) {
+        Ok(())
+    } else {
+        Err(Error::Refused {
+            address: key.to_string(),
+            status: 200,
+            message: format!("the forge answered {}/{} instead", a.project, a.slug),
         })
     }
 }
@@ -205,6 +224,12 @@ pub(crate) async fn load_set(
     else {
         return match previous {
             Some(p) => {
+                // The forge confirmed it: no longer a fallback, if it was one.
+                let p = if p.set.is_fallback {
+                    Arc::new(p.with_fallback(false))
+                } else {
+                    p
+                };
                 cache.put(key.to_string(), exact, p.clone());
                 Ok(p)
             }
@@ -215,6 +240,7 @@ pub(crate) async fn load_set(
             }),
         };
     };
+    check_names(key, &answer)?;
     let mut entries: Vec<BundleSet> = answer.entry().into_iter().collect();
     let Some(label) = answer.resolved_version.clone() else {
         return Err(Error::Refused {
@@ -257,6 +283,7 @@ pub(crate) async fn load_set(
         let Some((d, _)) = fetcher.resolve(&dep_key, None).await? else {
             continue;
         };
+        check_names(&dep_key, &d)?;
         let snap = Snapshot {
             name: d.name.clone(),
             description: d.description.clone(),

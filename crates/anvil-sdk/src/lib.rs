@@ -30,15 +30,19 @@
 //! With a persistence directory, every answer is also written to disk and read back when the
 //! client is built, so a restarted application renders before the forge answers.
 //!
-//! What this crate does not do yet: background refreshes (an expired spec is fetched on the
-//! next call), live updates over `/events`, and the `frozen` mode.
+//! An expired spec is served at once and refreshed in the background (stale-while-revalidate).
+//! [`Client::subscribe`] follows the forge's event stream, so a channel move or a new version
+//! reaches the cache at once; [`Client::changes`] tells the application when an answer
+//! changed, and [`Client::state`] whether the forge is answering. In [`Mode::Frozen`] the
+//! client serves what it holds and changes only on [`Client::sync`].
 
 mod cache;
 mod error;
 mod fetch;
+mod live;
 mod persist;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,6 +56,42 @@ use anvil_core::version::VersionSpec;
 use serde_json::Value;
 
 pub use error::Error;
+pub use live::{Event, Subscription};
+
+/// Whether the client follows the forge on its own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Refresh expired specs in the background and apply live events (the default).
+    #[default]
+    Accepting,
+    /// Serve what is cached, persisted or bundled; ask the forge only for an address found
+    /// nowhere, and change answers only on [`Client::sync`].
+    Frozen,
+}
+
+/// How the client stands with the forge, as OpenFeature providers report it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// The forge has not been asked anything yet.
+    NotReady,
+    /// The forge answered the last request.
+    Ready,
+    /// The forge could not be reached: answers come from the cache, the persisted cache or
+    /// the fallback bundle, marked `is_fallback`.
+    Stale,
+    /// The forge refused the credential (401/403): a configuration error.
+    Error,
+}
+
+/// An answer that changed: what `project/set@spec` resolved to before and now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub address: String,
+    pub from: String,
+    pub to: String,
+    /// The new answer's checksum.
+    pub checksum: String,
+}
 
 /// A prompt set at the version an address resolved to.
 #[derive(Debug, Clone)]
@@ -111,6 +151,7 @@ pub struct ClientBuilder {
     fallback_bundle: Option<PathBuf>,
     persistence_dir: Option<PathBuf>,
     user_agent: Option<String>,
+    mode: Mode,
 }
 
 impl ClientBuilder {
@@ -173,6 +214,12 @@ impl ClientBuilder {
         self
     }
 
+    /// `Accepting` (the default) or `Frozen`.
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
     pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
         self.user_agent = Some(agent.into());
         self
@@ -203,14 +250,22 @@ impl ClientBuilder {
                     .prompt_sets
             }
         };
-        let http =
-            reqwest::Client::builder()
-                .timeout(self.timeout.unwrap_or(Duration::from_secs(5)))
-                .user_agent(self.user_agent.unwrap_or_else(|| {
-                    concat!("anvil-sdk-rust/", env!("CARGO_PKG_VERSION")).into()
-                }))
-                .build()
-                .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+        let timeout = self.timeout.unwrap_or(Duration::from_secs(5));
+        let agent = self
+            .user_agent
+            .unwrap_or_else(|| concat!("anvil-sdk-rust/", env!("CARGO_PKG_VERSION")).into());
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .user_agent(agent.clone())
+            .build()
+            .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+        // The event stream stays open: only connecting is bounded (reading is watched by
+        // the idle timeout in `live`).
+        let stream_http = reqwest::Client::builder()
+            .connect_timeout(timeout)
+            .user_agent(agent)
+            .build()
+            .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
         let ttl = self.cache_ttl.unwrap_or(Duration::from_secs(60));
         let cache = cache::Cache::new(ttl);
         let engine = PromptEngine::default();
@@ -240,7 +295,8 @@ impl ClientBuilder {
                         if exact {
                             cache.put(key.clone(), true, loaded);
                         } else {
-                            cache.put_stale(key.clone(), loaded);
+                            // Served at once, as not confirmed by the forge, and refreshed.
+                            cache.put_stale(key.clone(), Arc::new(loaded.with_fallback(true)));
                         }
                     }
                     Ok(None) => problems.push(format!("{key}: {label} is not on disk whole")),
@@ -261,10 +317,15 @@ impl ClientBuilder {
                     },
                     retries: self.retries.unwrap_or(2),
                 },
+                stream_http,
                 default_spec,
                 cache,
                 fallback,
                 engine,
+                mode: self.mode,
+                state: tokio::sync::watch::channel(State::NotReady).0,
+                changes: tokio::sync::broadcast::channel(64).0,
+                refreshing: std::sync::Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -275,10 +336,18 @@ struct Inner {
     /// Persisted files that could not be used or written.
     problems: std::sync::Mutex<Vec<String>>,
     fetcher: fetch::Fetcher,
+    /// For the event stream, which has no overall timeout.
+    stream_http: reqwest::Client,
     default_spec: String,
     cache: cache::Cache,
     fallback: Vec<BundleSet>,
     engine: PromptEngine,
+    mode: Mode,
+    state: tokio::sync::watch::Sender<State>,
+    changes: tokio::sync::broadcast::Sender<Change>,
+    /// Keys being refreshed in the background → whether to refresh again when done (an
+    /// event arrived meanwhile).
+    refreshing: std::sync::Mutex<HashMap<String, bool>>,
 }
 
 /// A handle on one forge; cheap to clone, share it across tasks.
@@ -303,6 +372,20 @@ pub(crate) struct Loaded {
     pub templates: BTreeMap<String, Arc<anvil_liquid::Template>>,
     /// The forge's entity tag for the answer, for a conditional refresh.
     pub etag: Option<String>,
+}
+
+impl Loaded {
+    pub(crate) fn with_fallback(&self, is_fallback: bool) -> Loaded {
+        Loaded {
+            set: PromptSet {
+                is_fallback,
+                ..self.set.clone()
+            },
+            partials: self.partials.clone(),
+            templates: self.templates.clone(),
+            etag: self.etag.clone(),
+        }
+    }
 }
 
 impl Client {
@@ -414,40 +497,159 @@ impl Client {
         })
     }
 
-    /// The set for an address: fresh from the cache, else from the forge (with its
-    /// dependencies), else (the forge unreachable) a stale cache entry or the fallback bundle.
-    async fn load(&self, address: &str) -> Result<Arc<Loaded>, Error> {
-        let (a, key) = self.set_address(address)?;
-        if let Some(fresh) = self.inner.cache.fresh(&key) {
-            return Ok(fresh);
+    /// How the client stands with the forge now.
+    pub fn state(&self) -> State {
+        *self.inner.state.borrow()
+    }
+
+    /// The state as it changes (`wait_for`, `changed`).
+    pub fn watch_state(&self) -> tokio::sync::watch::Receiver<State> {
+        self.inner.state.subscribe()
+    }
+
+    /// Every answer that changes from here on: a refresh, a live event or a sync that
+    /// resolved a spec to another version.
+    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<Change> {
+        self.inner.changes.subscribe()
+    }
+
+    /// Asks the forge about every spec and channel held, now (in either mode; in `frozen`
+    /// mode this is the only way answers change). Returns what changed.
+    pub async fn sync(&self) -> Result<Vec<Change>, Error> {
+        let mut changed = Vec::new();
+        for key in self.inner.cache.spec_keys() {
+            if let (_, Some(c)) = self.fetch(&key).await? {
+                changed.push(c);
+            }
         }
-        match fetch::load_set(
+        Ok(changed)
+    }
+
+    pub(crate) fn set_state(&self, new: State) {
+        self.inner.state.send_if_modified(|s| {
+            let differs = *s != new;
+            *s = new;
+            differs
+        });
+    }
+
+    /// Fetches `key` from the forge into the cache, keeping the state and telling
+    /// subscribers of [`Client::changes`] when the answer moved.
+    async fn fetch(&self, key: &str) -> Result<(Arc<Loaded>, Option<Change>), Error> {
+        let before = self.inner.cache.any(key);
+        let result = fetch::load_set(
             &self.inner.fetcher,
             &self.inner.engine,
             &self.inner.cache,
             self.inner.store.as_ref(),
             &self.inner.problems,
-            &key,
+            key,
         )
-        .await
-        {
-            Ok(loaded) => Ok(loaded),
-            Err(e @ Error::Unreachable { .. }) => {
-                if let Some(stale) = self.inner.cache.any(&key) {
-                    return Ok(Arc::new(Loaded {
-                        set: PromptSet {
-                            is_fallback: true,
-                            ..stale.set.clone()
-                        },
-                        partials: stale.partials.clone(),
-                        templates: stale.templates.clone(),
-                        etag: stale.etag.clone(),
-                    }));
+        .await;
+        match result {
+            Ok(loaded) => {
+                self.set_state(State::Ready);
+                let change = before
+                    .filter(|b| {
+                        b.set.resolved_version != loaded.set.resolved_version
+                            || b.set.checksum != loaded.set.checksum
+                    })
+                    .map(|b| Change {
+                        address: key.to_string(),
+                        from: b.set.resolved_version.clone(),
+                        to: loaded.set.resolved_version.clone(),
+                        checksum: loaded.set.checksum.clone(),
+                    });
+                if let Some(c) = &change {
+                    let _ = self.inner.changes.send(c.clone());
                 }
-                let spec = key.rsplit_once('@').map(|(_, s)| s).unwrap_or("stable");
-                match fetch::from_bundle(&self.inner.fallback, &self.inner.engine, &a, spec, true)?
-                {
-                    Some(loaded) => Ok(Arc::new(loaded)),
+                Ok((loaded, change))
+            }
+            Err(e) => {
+                match &e {
+                    Error::Unreachable { .. } => {
+                        self.set_state(State::Stale);
+                        self.inner.cache.mark_fallback(key);
+                    }
+                    Error::Refused {
+                        status: 401 | 403, ..
+                    } => self.set_state(State::Error),
+                    _ => {}
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Refreshes `key` on a task of its own, once at a time per key (a request made while
+    /// one runs makes it run again after, so a change is never missed).
+    pub(crate) fn refresh_in_background(&self, key: String) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        {
+            let Ok(mut running) = self.inner.refreshing.lock() else {
+                return;
+            };
+            if let Some(again) = running.get_mut(&key) {
+                *again = true;
+                return;
+            }
+            running.insert(key.clone(), false);
+        }
+        let client = self.clone();
+        runtime.spawn(async move {
+            loop {
+                let _ = client.fetch(&key).await;
+                let Ok(mut running) = client.inner.refreshing.lock() else {
+                    return;
+                };
+                if running.get(&key) == Some(&true) {
+                    running.insert(key.clone(), false);
+                } else {
+                    running.remove(&key);
+                    return;
+                }
+            }
+        });
+    }
+
+    /// The set for an address: from the cache (a stale entry is served and refreshed in the
+    /// background), else from the fallback bundle (likewise), else from the forge; when the
+    /// forge cannot be reached, the last answer held, marked `is_fallback`.
+    async fn load(&self, address: &str) -> Result<Arc<Loaded>, Error> {
+        let (a, key) = self.set_address(address)?;
+        let accepting = self.inner.mode == Mode::Accepting;
+        let missing = match self.inner.cache.lookup(&key) {
+            cache::Lookup::Fresh(l) => return Ok(l),
+            cache::Lookup::Stale(l) => {
+                if accepting {
+                    self.refresh_in_background(key);
+                }
+                return Ok(l);
+            }
+            cache::Lookup::Invalid => false,
+            cache::Lookup::Missing => true,
+        };
+        let spec = key.rsplit_once('@').map(|(_, s)| s).unwrap_or("stable");
+        let bundled =
+            || fetch::from_bundle(&self.inner.fallback, &self.inner.engine, &a, spec, true);
+        if missing && let Some(b) = bundled()? {
+            let b = Arc::new(b);
+            self.inner.cache.put_stale(key.clone(), b.clone());
+            if accepting {
+                self.refresh_in_background(key);
+            }
+            return Ok(b);
+        }
+        match self.fetch(&key).await {
+            Ok((loaded, _)) => Ok(loaded),
+            Err(e @ Error::Unreachable { .. }) => {
+                if let Some(held) = self.inner.cache.any(&key) {
+                    return Ok(held);
+                }
+                match bundled()? {
+                    Some(b) => Ok(Arc::new(b)),
                     None => Err(e),
                 }
             }

@@ -6,18 +6,60 @@
 
 use std::time::Duration;
 
-use anvil_sdk::{Client, Error};
+use anvil_sdk::{Change, Client, Error, Mode, State};
 use serde_json::{Value, json};
 
 struct Forge {
     url: String,
     key: String,
     dir: std::path::PathBuf,
+    /// Signed in as the owner.
+    http: reqwest::Client,
+    /// `support/emails` and its `welcome` prompt.
+    emails: String,
+    welcome: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     done: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Forge {
+    /// A call to the API as the owner, which must succeed.
+    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let res = self
+            .http
+            .request(method, format!("{}/api/v1{path}", self.url))
+            .header("origin", &self.url)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+        res.json::<Value>().await.unwrap_or(Value::Null)
+    }
+
+    /// Saves a new `welcome` template, cuts `label` and moves production to it.
+    async fn ship_welcome(&self, template: &str, label: &str) {
+        use reqwest::Method;
+        self.call(
+            Method::PATCH,
+            &format!("/prompts/{}", self.welcome),
+            json!({"template": template}),
+        )
+        .await;
+        self.call(
+            Method::POST,
+            &format!("/prompt_sets/{}/versions", self.emails),
+            json!({"label": label}),
+        )
+        .await;
+        self.call(
+            Method::PUT,
+            &format!("/prompt_sets/{}/channels/production", self.emails),
+            json!({"version": label}),
+        )
+        .await;
+    }
+
     async fn shut_down(&mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
@@ -138,8 +180,12 @@ async fn forge() -> Forge {
         .as_str()
         .unwrap()
         .to_string();
+    let mut welcome = String::new();
     for p in fixture() {
-        call(Method::POST, &format!("/prompt_sets/{emails}/prompts"), p).await;
+        let created = call(Method::POST, &format!("/prompt_sets/{emails}/prompts"), p).await;
+        if created["prompt"]["slug"] == "welcome" {
+            welcome = created["prompt"]["id"].as_str().unwrap().to_string();
+        }
     }
     call(
         Method::POST,
@@ -166,6 +212,9 @@ async fn forge() -> Forge {
         url,
         key,
         dir,
+        http,
+        emails,
+        welcome,
         stop: Some(stop),
         done: Some(done),
     }
@@ -279,7 +328,16 @@ async fn a_cached_prompt_renders_with_no_forge_and_a_stale_one_says_so() {
         .await
         .unwrap();
     assert_eq!(again, exact);
-    // A channel past its TTL cannot be refreshed: the last answer, marked as a fallback.
+    // A channel past its TTL is served at once while it is refreshed in the background; the
+    // refresh cannot reach the forge, so the client says it is stale and from then on marks
+    // the answer as a fallback.
+    let mut state = anvil.watch_state();
+    let first = anvil
+        .render("support/emails@production/welcome", vars.clone())
+        .await
+        .unwrap();
+    assert_eq!(first.text, by_channel.text);
+    state.wait_for(|s| *s == State::Stale).await.unwrap();
     let stale = anvil
         .render("support/emails@production/welcome", vars.clone())
         .await
@@ -526,15 +584,276 @@ async fn an_expired_spec_is_refreshed_with_its_entity_tag() {
         .unwrap();
     let before = resolves_answered(&f, 304).await;
     for _ in 0..3 {
+        assert_eq!(anvil.sync().await.unwrap(), vec![]);
         let again = anvil
             .render("support/emails@production/welcome", vars.clone())
             .await
             .unwrap();
         assert_eq!(again, first);
     }
-    assert_eq!(
-        resolves_answered(&f, 304).await - before,
-        3,
+    assert!(
+        resolves_answered(&f, 304).await - before >= 3,
         "each refresh of an unchanged set is a 304"
     );
+    assert_eq!(anvil.state(), State::Ready);
+}
+
+/// Waits for the next change the client reports (a guard against hanging, not a deadline the
+/// behaviour is measured by).
+async fn next_change(changes: &mut tokio::sync::broadcast::Receiver<Change>) -> Change {
+    tokio::time::timeout(Duration::from_secs(30), changes.recv())
+        .await
+        .expect("a change is reported")
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_expired_channel_is_served_at_once_and_refreshed_in_the_background() {
+    let f = forge().await;
+    let anvil = Client::builder()
+        .base_url(&f.url)
+        .api_key(&f.key)
+        .cache_ttl(Duration::ZERO)
+        .build()
+        .unwrap();
+    let vars = json!({"customer_name": "ada"});
+    let address = "support/emails@production/welcome";
+    assert_eq!(anvil.state(), State::NotReady);
+    let old = anvil.render(address, vars.clone()).await.unwrap();
+    assert_eq!(anvil.state(), State::Ready);
+    f.ship_welcome("Hi {{ customer_name }}, v2", "1.1.0").await;
+    let mut changes = anvil.changes();
+    // The expired answer serves while the refresh runs.
+    let served = anvil.render(address, vars.clone()).await.unwrap();
+    assert_eq!(served.text, old.text);
+    let change = next_change(&mut changes).await;
+    assert_eq!(
+        (
+            change.address.as_str(),
+            change.from.as_str(),
+            change.to.as_str()
+        ),
+        ("support/emails@production", "1.0.0", "1.1.0")
+    );
+    let new = anvil.render(address, vars).await.unwrap();
+    assert_eq!(new.text, "Hi ada, v2");
+    assert_eq!(new.resolved_version, "1.1.0");
+}
+
+#[tokio::test]
+async fn a_channel_move_reaches_a_subscribed_client_without_polling() {
+    let f = forge().await;
+    // A TTL of an hour: only the event stream can make the client ask again.
+    let anvil = Client::builder()
+        .base_url(&f.url)
+        .api_key(&f.key)
+        .cache_ttl(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    let vars = json!({"customer_name": "ada"});
+    let address = "support/emails@production/welcome";
+    anvil.render(address, vars.clone()).await.unwrap();
+    let mut live = anvil.subscribe("support").await.unwrap();
+    let mut changes = anvil.changes();
+    f.ship_welcome("Hello again {{ customer_name }}", "1.1.0")
+        .await;
+    let change = next_change(&mut changes).await;
+    assert_eq!(change.to, "1.1.0");
+    let r = anvil.render(address, vars).await.unwrap();
+    assert_eq!(r.text, "Hello again ada");
+    assert!(!r.is_fallback);
+    // The application sees the events too, typed.
+    let mut kinds = Vec::new();
+    while !kinds.contains(&"channel.moved".to_string()) {
+        let e = tokio::time::timeout(Duration::from_secs(30), live.next())
+            .await
+            .unwrap()
+            .unwrap();
+        if e.kind == "channel.moved" {
+            assert_eq!(e.payload["to"], "1.1.0");
+        }
+        kinds.push(e.kind);
+    }
+    assert!(kinds.contains(&"version.created".to_string()), "{kinds:?}");
+    // A project that does not exist is refused, not retried forever.
+    let e = anvil.subscribe("nope").await.err().unwrap();
+    assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn a_frozen_client_changes_only_on_sync() {
+    let f = forge().await;
+    let anvil = Client::builder()
+        .base_url(&f.url)
+        .api_key(&f.key)
+        .mode(Mode::Frozen)
+        .cache_ttl(Duration::ZERO)
+        .build()
+        .unwrap();
+    let vars = json!({"customer_name": "ada"});
+    let address = "support/emails@production/welcome";
+    let old = anvil.render(address, vars.clone()).await.unwrap();
+    let mut live = anvil.subscribe("support").await.unwrap();
+    f.ship_welcome("Frozen out {{ customer_name }}", "1.1.0")
+        .await;
+    // The event arrives, and the frozen client ignores it, as it ignores its expired TTL.
+    loop {
+        let e = tokio::time::timeout(Duration::from_secs(30), live.next())
+            .await
+            .unwrap()
+            .unwrap();
+        if e.kind == "channel.moved" {
+            break;
+        }
+    }
+    let still = anvil.render(address, vars.clone()).await.unwrap();
+    assert_eq!(still, old);
+    let changed = anvil.sync().await.unwrap();
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert_eq!(changed[0].to, "1.1.0");
+    let new = anvil.render(address, vars).await.unwrap();
+    assert_eq!(new.text, "Frozen out ada");
+}
+
+/// A forge stand-in on a raw socket that answers each request with what `answer` says for
+/// its number (0, 1, ...), counting them: for faults the real forge does not make.
+async fn fault_forge(
+    answer: impl Fn(usize) -> (u16, String) + Send + Sync + 'static,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    let answer = std::sync::Arc::new(answer);
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let (seen, answer) = (seen.clone(), answer.clone());
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 16384];
+                let mut got = Vec::new();
+                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    let Ok(n) = sock.read(&mut buf).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    got.extend_from_slice(&buf[..n]);
+                }
+                let (status, body) = answer(seen.fetch_add(1, Ordering::SeqCst));
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = sock.write_all(head.as_bytes()).await;
+                let _ = sock.write_all(body.as_bytes()).await;
+            });
+        }
+    });
+    (url, count)
+}
+
+#[tokio::test]
+async fn a_tampered_answer_is_refused_and_faults_are_retried_only_when_worth_it() {
+    use std::sync::atomic::Ordering;
+    let f = forge().await;
+    let real = reqwest::Client::new()
+        .get(format!("{}/api/v1/resolve/support/emails@1.0.0", f.url))
+        .bearer_auth(&f.key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let tone = reqwest::Client::new()
+        .get(format!("{}/api/v1/resolve/common/tone@1.0.0", f.url))
+        .bearer_auth(&f.key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let builder = |url: &str| {
+        Client::builder()
+            .base_url(url)
+            .api_key("ank_live_x")
+            .retries(2)
+    };
+    // A template changed on the way: the checksum no longer matches, nothing is served.
+    let mut v: Value = serde_json::from_str(&real).unwrap();
+    v["prompts"]["footer"]["template"] = json!("-- Mallory");
+    let tampered = v.to_string();
+    let (url, _) = fault_forge(move |_| (200, tampered.clone())).await;
+    let e = builder(&url)
+        .build()
+        .unwrap()
+        .render("support/emails@1.0.0/footer", json!({}))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Checksum { .. }), "{e:?}");
+
+    // Another set than the one asked for is refused too.
+    let other = tone.clone();
+    let (url, _) = fault_forge(move |_| (200, other.clone())).await;
+    let e = builder(&url)
+        .build()
+        .unwrap()
+        .get_set("support/emails@1.0.0")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("instead"), "{e}");
+
+    // Two 503s, then the real answer: retried, and served.
+    let body = tone.clone();
+    let (url, count) = fault_forge(move |n| {
+        if n < 2 {
+            (503, "{}".into())
+        } else {
+            (200, body.clone())
+        }
+    })
+    .await;
+    let r = builder(&url)
+        .build()
+        .unwrap()
+        .get_set("common/tone@1.0.0")
+        .await
+        .unwrap();
+    assert_eq!(r.resolved_version, "1.0.0");
+    assert_eq!(count.load(Ordering::SeqCst), 3);
+
+    // A 404 is an answer: asked once.
+    let (url, count) = fault_forge(|_| {
+        (
+            404,
+            json!({"error": {"code": "not_found", "message": "prompt set not found"}}).to_string(),
+        )
+    })
+    .await;
+    let e = builder(&url)
+        .build()
+        .unwrap()
+        .get_set("support/gone@1.0.0")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+
+    // 503 every time: three attempts, then unreachable, naming the URL.
+    let (url, count) = fault_forge(|_| (503, "{}".into())).await;
+    let e = builder(&url)
+        .build()
+        .unwrap()
+        .get_set("support/emails@1.0.0")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::Unreachable { url: u, .. } if *u == url),
+        "{e:?}"
+    );
+    assert_eq!(count.load(Ordering::SeqCst), 3);
 }

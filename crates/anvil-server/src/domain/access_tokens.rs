@@ -22,6 +22,20 @@ pub struct ProjectReader {
     pub project_id: String,
 }
 
+impl ProjectReader {
+    /// Whether `selector` (a project id or slug) names the token's own project.
+    pub async fn is_project(&self, db: &DatabaseConnection, selector: &str) -> Result<bool> {
+        if selector == self.project_id {
+            return Ok(true);
+        }
+        Ok(project::Entity::find_by_id(self.project_id.clone())
+            .filter(project::Column::OrganisationId.eq(self.organisation_id.clone()))
+            .one(db)
+            .await?
+            .is_some_and(|p| p.slug == selector))
+    }
+}
+
 fn new_token() -> String {
     const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let mut rng = rand::rng();

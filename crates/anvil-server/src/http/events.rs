@@ -75,7 +75,11 @@ pub async fn stream(
     };
     let audience = match &auth {
         DeliveryAuth::Token(reader, _) => {
-            if q.project.as_ref().is_some_and(|p| p != &reader.project_id) {
+            let other = match q.project.as_deref() {
+                Some(p) => !reader.is_project(&state.db, p).await?,
+                None => false,
+            };
+            if other {
                 return Err(Error::NotFound("project not found".into()).into());
             }
             Audience::token(reader)

@@ -328,6 +328,20 @@ async fn members_see_content_owners_also_membership_and_tokens_their_project() {
             .bearer_auth(&token),
     )
     .await;
+    // A token may name its own project by id or slug (as an SDK does), no other.
+    for (project, status) in [
+        (r.project_id.as_str(), 200),
+        ("support", 200),
+        ("elsewhere", 404),
+    ] {
+        let res = reqwest::Client::new()
+            .get(events_url(&app, &format!("?project={project}&since=0")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), status, "{project}");
+    }
     let member_types: Vec<String> = member
         .drain(QUIET)
         .await
