@@ -1,11 +1,16 @@
-//! `anvil`: runs the forge (`serve`, `migrate`, `config`).
+//! `anvil`: runs the forge (`serve`, `migrate`, `admin`, `config`) and talks to one (`login`,
+//! `get`, `render`, `publish`, `pull`, `push`, ...; see `client`).
+
+mod client;
+mod forge;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anvil_server::config::{self, Config, LogFormat, Overrides};
-use anvil_server::{Forge, db, server, telemetry};
 use clap::{Parser, Subcommand, ValueEnum};
+
+use client::Output;
+use forge::ForgeCommand;
 
 // The request path allocates many small, short-lived values across threads; mimalloc serves
 // them faster than glibc's allocator (see BENCHMARKS.md, delivery).
@@ -16,188 +21,147 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[command(
     name = "anvil",
     version,
-    about = "Anvil: a self-hosted prompt registry"
+    about = "Anvil: a self-hosted prompt registry",
+    after_help = "Client commands use the forge and key of `anvil login`, or ANVIL_URL and ANVIL_API_KEY.\nExit codes: 0 ok, 1 server or network error, 2 usage error, 3 not found, 4 validation error."
 )]
 struct Cli {
-    /// Configuration file (default: ./anvil.toml when present).
+    /// The forge's configuration file (default: ./anvil.toml when present).
     #[arg(long, global = true, env = "ANVIL_CONFIG")]
     config: Option<PathBuf>,
+    /// Print results as JSON (one document, or one per line for `watch`).
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum LogFormatArg {
-    Human,
-    Json,
+enum OnConflict {
+    Fail,
+    Skip,
+    Rename,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the forge: migrate the database, then serve the API.
-    Serve {
-        /// Address to listen on, e.g. 127.0.0.1:4000 (env ANVIL_BIND).
-        #[arg(long)]
-        bind: Option<std::net::SocketAddr>,
-        /// Directory for the SQLite database and generated files (env ANVIL_DATA_DIR).
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
-        #[arg(long, value_enum)]
-        log_format: Option<LogFormatArg>,
+    #[command(flatten)]
+    Forge(ForgeCommand),
+    /// Check an API key against a forge and store both (0600, in the user's config directory);
+    /// the key is read from standard input or ANVIL_API_KEY.
+    Login {
+        /// The forge's URL (or ANVIL_URL).
+        url: Option<String>,
     },
-    /// Apply pending database migrations and exit.
-    Migrate {
+    /// Who the stored key belongs to, and where.
+    Whoami,
+    /// Show a prompt set (project/set@spec) or one prompt (project/set@spec/prompt).
+    Get { address: String },
+    /// Render a prompt; standard output is exactly the rendered text.
+    Render {
+        address: String,
+        /// A variable, read by its parameter's type (strings as they are, others as JSON).
+        #[arg(long = "var", value_name = "NAME=VALUE")]
+        vars: Vec<String>,
+        /// A JSON object of variables (--var wins).
+        #[arg(long = "vars", value_name = "FILE")]
+        vars_file: Option<PathBuf>,
+    },
+    /// The versions and channels of a set (project/set).
+    Versions { set: String },
+    /// What changed between two versions of a set (labels, or `working`).
+    Diff {
+        set: String,
+        from: String,
+        to: String,
+    },
+    /// Cut a version of a set's working copy, and optionally move a channel to it.
+    Publish {
+        set: String,
+        /// The label (default: the forge's suggestion from the change).
         #[arg(long)]
-        data_dir: Option<PathBuf>,
-    },
-    /// Operator commands that act directly on the database.
-    Admin {
-        #[arg(long, global = true)]
-        data_dir: Option<PathBuf>,
-        #[command(subcommand)]
-        command: AdminCommand,
-    },
-    /// Print configuration.
-    Config {
-        /// Print a commented example anvil.toml with every default.
+        label: Option<String>,
         #[arg(long)]
-        default: bool,
+        description: Option<String>,
+        /// Move this channel (production, staging, ...) to the new version.
+        #[arg(long)]
+        channel: Option<String>,
     },
+    /// Write a bundle: a project's (support) or a set's (support/emails[@version]).
+    Export {
+        address: String,
+        /// The file to write (`-` for standard output).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Import a bundle file.
+    Import {
+        file: PathBuf,
+        /// Report what would happen; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, value_enum, default_value = "fail")]
+        on_conflict: OnConflict,
+        /// The project (slug) the bundle's own project goes into.
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// Write sets as a directory for Git (anvil.set.toml + one .liquid per prompt): a project,
+    /// a set's working copy (project/set), or a version (project/set@1.2.0).
+    Pull { address: String, dir: PathBuf },
+    /// Make the working copies on the forge what a pulled directory says (after showing the
+    /// changes and asking; --yes to skip). Never cuts a version.
+    Push {
+        dir: PathBuf,
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Refresh a cache directory the SDKs read at start (for offline use), adding ADDRESSES.
+    Sync {
+        dir: PathBuf,
+        addresses: Vec<String>,
+    },
+    /// Print a project's events as they happen.
+    Watch { project: String },
 }
 
-#[derive(Subcommand)]
-enum AdminCommand {
-    /// Create a confirmed account; the password is read from standard input.
-    CreateUser {
-        #[arg(long)]
-        email: String,
-        #[arg(long)]
-        name: Option<String>,
-        /// Make the account an owner of this organisation (by slug), creating it if needed.
-        #[arg(long)]
-        owner_of: Option<String>,
-    },
-    /// Set a new password (read from standard input) and end every session of the account.
-    ResetPassword {
-        #[arg(long)]
-        email: String,
-    },
-}
-
-/// One line from standard input (the password), without its line ending.
-fn read_password() -> Result<String, String> {
-    eprint!("password: ");
-    let mut line = String::new();
-    std::io::stdin()
-        .read_line(&mut line)
-        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
-    Ok(line.trim_end_matches(['\r', '\n']).to_string())
-}
-
-fn describe(e: anvil_server::domain::Error) -> String {
-    match e {
-        anvil_server::domain::Error::Validation(errors) => errors
-            .iter()
-            .map(|f| format!("{}: {}", f.field, f.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
-    }
-}
-
-fn load(cli_config: Option<&std::path::Path>, overrides: &Overrides) -> Result<Config, String> {
-    Config::load(cli_config, overrides).map_err(|e| format!("configuration: {e}"))
-}
-
-async fn run(cli: Cli) -> Result<(), String> {
-    match cli.command {
-        Command::Serve {
-            bind,
-            data_dir,
-            log_format,
+async fn client(command: Command, out: Output) -> client::Outcome {
+    use client::{credentials, live, read, tree, write};
+    match command {
+        Command::Forge(_) => Ok(()),
+        Command::Login { url } => credentials::login(url, out).await,
+        Command::Whoami => credentials::whoami(out).await,
+        Command::Get { address } => read::get(&address, out).await,
+        Command::Render {
+            address,
+            vars,
+            vars_file,
+        } => read::render(&address, &vars, vars_file, out).await,
+        Command::Versions { set } => read::versions(&set, out).await,
+        Command::Diff { set, from, to } => read::diff(&set, &from, &to, out).await,
+        Command::Publish {
+            set,
+            label,
+            description,
+            channel,
+        } => write::publish(&set, label, description, channel, out).await,
+        Command::Export { address, output } => write::export(&address, &output, out).await,
+        Command::Import {
+            file,
+            dry_run,
+            on_conflict,
+            project,
         } => {
-            let overrides = Overrides {
-                bind,
-                data_dir,
-                log_format: log_format.map(|f| match f {
-                    LogFormatArg::Human => LogFormat::Human,
-                    LogFormatArg::Json => LogFormat::Json,
-                }),
+            let on_conflict = match on_conflict {
+                OnConflict::Fail => "fail",
+                OnConflict::Skip => "skip",
+                OnConflict::Rename => "rename",
             };
-            let config = load(cli.config.as_deref(), &overrides)?;
-            telemetry::init(config.log_format);
-            let forge = Forge::build(config).await.map_err(|e| e.to_string())?;
-            let backend = db::backend_name(&forge.state().db);
-            if let Some(addr) = forge.local_addr() {
-                tracing::info!(%addr, backend, "Anvil forge listening");
-                println!("Anvil forge listening on http://{addr} ({backend})");
-            }
-            forge
-                .run_until(server::shutdown_signal())
-                .await
-                .map_err(|e| e.to_string())
+            write::import(&file, dry_run, on_conflict, project, out).await
         }
-        Command::Migrate { data_dir } => {
-            let overrides = Overrides {
-                data_dir,
-                ..Overrides::default()
-            };
-            let config = load(cli.config.as_deref(), &overrides)?;
-            telemetry::init(config.log_format);
-            let conn = db::connect(&config).await.map_err(|e| e.to_string())?;
-            db::migrate(&conn).await.map_err(|e| e.to_string())?;
-            println!("migrations applied ({})", db::backend_name(&conn));
-            Ok(())
-        }
-        Command::Admin { data_dir, command } => {
-            let overrides = Overrides {
-                data_dir,
-                ..Overrides::default()
-            };
-            let config = load(cli.config.as_deref(), &overrides)?;
-            let conn = db::connect(&config).await.map_err(|e| e.to_string())?;
-            db::migrate(&conn).await.map_err(|e| e.to_string())?;
-            match command {
-                AdminCommand::CreateUser {
-                    email,
-                    name,
-                    owner_of,
-                } => {
-                    let password = read_password()?;
-                    let (user, org) = anvil_server::domain::admin::create_user(
-                        &conn,
-                        &email,
-                        name,
-                        password,
-                        owner_of.as_deref(),
-                    )
-                    .await
-                    .map_err(describe)?;
-                    match org {
-                        Some(o) => println!("created {} (owner of {})", user.email, o.slug),
-                        None => println!("created {}", user.email),
-                    }
-                }
-                AdminCommand::ResetPassword { email } => {
-                    let password = read_password()?;
-                    let user = anvil_server::domain::admin::reset_password(&conn, &email, password)
-                        .await
-                        .map_err(describe)?;
-                    println!("password reset for {}; all sessions ended", user.email);
-                }
-            }
-            Ok(())
-        }
-        Command::Config { default } => {
-            if default {
-                print!("{}", config::DEFAULT_TOML);
-                Ok(())
-            } else {
-                let config = load(cli.config.as_deref(), &Overrides::default())?;
-                println!("{config:#?}");
-                Ok(())
-            }
-        }
+        Command::Pull { address, dir } => tree::pull(&address, &dir, out).await,
+        Command::Push { dir, yes } => tree::push(&dir, yes, out).await,
+        Command::Sync { dir, addresses } => live::sync(&dir, &addresses, out).await,
+        Command::Watch { project } => live::watch(&project, out).await,
     }
 }
 
@@ -210,11 +174,22 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("anvil: {e}");
-            ExitCode::FAILURE
+    match cli.command {
+        Command::Forge(command) => {
+            match runtime.block_on(forge::run(cli.config.as_deref(), command)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("anvil: {e}");
+                    ExitCode::FAILURE
+                }
+            }
         }
+        command => match runtime.block_on(client(command, Output::new(cli.json))) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(f) => {
+                eprintln!("anvil: {}", f.message());
+                f.exit_code()
+            }
+        },
     }
 }

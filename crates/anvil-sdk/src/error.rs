@@ -15,6 +15,14 @@ pub enum Error {
         /// (variable, what is wrong with it)
         problems: Vec<(String, String)>,
     },
+    /// The forge refused a request as invalid (400/422), naming each field.
+    #[error("{address}: {message}{}", problems.iter().map(|(f, m)| format!("\n  {f}: {m}")).collect::<String>())]
+    Invalid {
+        address: String,
+        message: String,
+        /// (field, what is wrong with it)
+        problems: Vec<(String, String)>,
+    },
     #[error("{address}: {message}")]
     Render { address: String, message: String },
     #[error("the forge at {url} cannot be reached: {message}")]

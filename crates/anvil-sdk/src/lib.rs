@@ -36,6 +36,7 @@
 //! changed, and [`Client::state`] whether the forge is answering. In [`Mode::Frozen`] the
 //! client serves what it holds and changes only on [`Client::sync`].
 
+pub mod api;
 mod cache;
 mod error;
 mod fetch;
@@ -94,7 +95,7 @@ pub struct Change {
 }
 
 /// A prompt set at the version an address resolved to.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct PromptSet {
     /// `project/set`.
     pub address: String,
@@ -112,7 +113,7 @@ pub struct PromptSet {
 }
 
 /// One prompt of a resolved set.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Prompt {
     pub slug: String,
     pub content: SnapshotPrompt,
@@ -122,7 +123,7 @@ pub struct Prompt {
 }
 
 /// A rendered prompt.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Rendered {
     pub text: String,
     pub resolved_version: String,

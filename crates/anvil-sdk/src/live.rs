@@ -27,7 +27,7 @@ const IDLE: Duration = Duration::from_secs(60);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// One event of the forge (`domain.md` lists the types and their payloads).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 pub struct Event {
     pub id: i64,
     /// `version.created`, `channel.moved`, ...

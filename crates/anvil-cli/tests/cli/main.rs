@@ -227,3 +227,5 @@ fn flags_beat_environment_beats_the_file() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("bnid"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+mod client;
