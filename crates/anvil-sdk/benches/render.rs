@@ -66,10 +66,18 @@ async fn forge(prompt: Value) -> (String, String) {
     .await;
     let project = call("/projects", json!({"name": "Support"})).await;
     let p = project["project"]["id"].as_str().unwrap();
-    let set = call(&format!("/projects/{p}/prompt_sets"), json!({"name": "Emails"})).await;
+    let set = call(
+        &format!("/projects/{p}/prompt_sets"),
+        json!({"name": "Emails"}),
+    )
+    .await;
     let s = set["prompt_set"]["id"].as_str().unwrap();
     call(&format!("/prompt_sets/{s}/prompts"), prompt).await;
-    call(&format!("/prompt_sets/{s}/versions"), json!({"label": "1.0.0"})).await;
+    call(
+        &format!("/prompt_sets/{s}/versions"),
+        json!({"label": "1.0.0"}),
+    )
+    .await;
     let key = call("/api_keys", json!({"name": "bench", "scopes": ["read"]})).await;
     (url, key["api_key"]["key"].as_str().unwrap().to_string())
 }
@@ -100,7 +108,10 @@ fn render(c: &mut Criterion) {
         unreachable!()
     };
     let direct = engine.render(&parsed, &params, &map, &partials, 0).unwrap();
-    assert_eq!(direct.text, warm.text, "the SDK renders what the engine renders");
+    assert_eq!(
+        direct.text, warm.text,
+        "the SDK renders what the engine renders"
+    );
 
     let http = reqwest::Client::new();
     let render_url = format!("{url}/api/v1/render/{ADDRESS}");
@@ -132,7 +143,12 @@ fn render(c: &mut Criterion) {
             rt.block_on(async {
                 let start = Instant::now();
                 for _ in 0..iters {
-                    black_box(anvil.render(ADDRESS, black_box(vars.clone())).await.unwrap());
+                    black_box(
+                        anvil
+                            .render(ADDRESS, black_box(vars.clone()))
+                            .await
+                            .unwrap(),
+                    );
                 }
                 start.elapsed()
             })

@@ -307,6 +307,7 @@ impl ClientBuilder {
         }
         Ok(Client {
             inner: Arc::new(Inner {
+                addresses: std::sync::RwLock::new(HashMap::new()),
                 store,
                 problems: std::sync::Mutex::new(problems),
                 fetcher: fetch::Fetcher {
@@ -332,7 +333,17 @@ impl ClientBuilder {
     }
 }
 
+/// Parsed addresses kept, beyond which new ones are parsed on every call.
+const MAX_ADDRESSES: usize = 4096;
+
+/// An address as parsed once, with its cache key.
+struct Parsed {
+    address: Address,
+    key: String,
+}
+
 struct Inner {
+    addresses: std::sync::RwLock<HashMap<String, Arc<Parsed>>>,
     store: Option<persist::Store>,
     /// Persisted files that could not be used or written.
     problems: std::sync::Mutex<Vec<String>>,
@@ -403,8 +414,17 @@ impl Client {
             .unwrap_or_default()
     }
 
-    /// `project/set@spec` (with the default spec when the address has none).
-    fn set_address(&self, address: &str) -> Result<(Address, String), Error> {
+    /// The address parsed, with its cache key `project/set@spec` (the default spec when it
+    /// has none). Applications render the same few addresses over and over, so parsed ones
+    /// are kept (up to [`MAX_ADDRESSES`]): a cached render does not parse at all.
+    fn set_address(&self, address: &str) -> Result<Arc<Parsed>, Error> {
+        let held = match self.inner.addresses.read() {
+            Ok(m) => m.get(address).cloned(),
+            Err(_) => None,
+        };
+        if let Some(p) = held {
+            return Ok(p);
+        }
         let a = Address::parse(address).map_err(|e| Error::InvalidAddress {
             address: address.to_string(),
             message: e.to_string(),
@@ -415,22 +435,30 @@ impl Client {
             .map(ToString::to_string)
             .unwrap_or_else(|| self.inner.default_spec.clone());
         let key = format!("{}/{}@{spec}", a.project, a.prompt_set);
-        Ok((a, key))
+        let parsed = Arc::new(Parsed { address: a, key });
+        if let Ok(mut m) = self.inner.addresses.write()
+            && m.len() < MAX_ADDRESSES
+        {
+            m.insert(address.to_string(), parsed.clone());
+        }
+        Ok(parsed)
     }
 
     /// The set an address names (its prompt part ignored), at the version its spec picks.
     pub async fn get_set(&self, address: &str) -> Result<PromptSet, Error> {
-        Ok(self.load(address).await?.set.clone())
+        let parsed = self.set_address(address)?;
+        Ok(self.load(&parsed).await?.set.clone())
     }
 
     /// The prompt an address names (`project/set@spec/prompt`).
     pub async fn get_prompt(&self, address: &str) -> Result<Prompt, Error> {
-        let (a, _) = self.set_address(address)?;
+        let parsed = self.set_address(address)?;
+        let a = &parsed.address;
         let slug = a.prompt.clone().ok_or_else(|| Error::InvalidAddress {
             address: address.to_string(),
             message: "must name a prompt (project/set@spec/prompt)".into(),
         })?;
-        let loaded = self.load(address).await?;
+        let loaded = self.load(&parsed).await?;
         let content = loaded
             .set
             .prompts
@@ -448,13 +476,15 @@ impl Client {
 
     /// The version an address resolves to.
     pub async fn resolve(&self, address: &str) -> Result<String, Error> {
-        Ok(self.load(address).await?.set.resolved_version.clone())
+        let parsed = self.set_address(address)?;
+        Ok(self.load(&parsed).await?.set.resolved_version.clone())
     }
 
     /// Renders the prompt an address names with `variables` (a JSON object), checking them
     /// against its parameters as the forge does.
     pub async fn render(&self, address: &str, variables: Value) -> Result<Rendered, Error> {
-        let (a, _) = self.set_address(address)?;
+        let parsed = self.set_address(address)?;
+        let a = &parsed.address;
         let slug = a.prompt.clone().ok_or_else(|| Error::InvalidAddress {
             address: address.to_string(),
             message: "must name a prompt (project/set@spec/prompt)".into(),
@@ -465,7 +495,7 @@ impl Client {
                 problems: vec![("variables".into(), "must be a JSON object".into())],
             });
         };
-        let loaded = self.load(address).await?;
+        let loaded = self.load(&parsed).await?;
         let (Some(template), Some(prompt)) =
             (loaded.templates.get(&slug), loaded.set.prompts.get(&slug))
         else {
@@ -618,14 +648,14 @@ impl Client {
     /// The set for an address: from the cache (a stale entry is served and refreshed in the
     /// background), else from the fallback bundle (likewise), else from the forge; when the
     /// forge cannot be reached, the last answer held, marked `is_fallback`.
-    async fn load(&self, address: &str) -> Result<Arc<Loaded>, Error> {
-        let (a, key) = self.set_address(address)?;
+    async fn load(&self, parsed: &Parsed) -> Result<Arc<Loaded>, Error> {
+        let (a, key) = (&parsed.address, &parsed.key);
         let accepting = self.inner.mode == Mode::Accepting;
-        let missing = match self.inner.cache.lookup(&key) {
+        let missing = match self.inner.cache.lookup(key) {
             cache::Lookup::Fresh(l) => return Ok(l),
             cache::Lookup::Stale(l) => {
                 if accepting {
-                    self.refresh_in_background(key);
+                    self.refresh_in_background(key.clone());
                 }
                 return Ok(l);
             }
@@ -634,19 +664,19 @@ impl Client {
         };
         let spec = key.rsplit_once('@').map(|(_, s)| s).unwrap_or("stable");
         let bundled =
-            || fetch::from_bundle(&self.inner.fallback, &self.inner.engine, &a, spec, true);
+            || fetch::from_bundle(&self.inner.fallback, &self.inner.engine, a, spec, true);
         if missing && let Some(b) = bundled()? {
             let b = Arc::new(b);
             self.inner.cache.put_stale(key.clone(), b.clone());
             if accepting {
-                self.refresh_in_background(key);
+                self.refresh_in_background(key.clone());
             }
             return Ok(b);
         }
-        match self.fetch(&key).await {
+        match self.fetch(key).await {
             Ok((loaded, _)) => Ok(loaded),
             Err(e @ Error::Unreachable { .. }) => {
-                if let Some(held) = self.inner.cache.any(&key) {
+                if let Some(held) = self.inner.cache.any(key) {
                     return Ok(held);
                 }
                 match bundled()? {
