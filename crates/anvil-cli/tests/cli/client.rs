@@ -17,6 +17,8 @@ struct Forge {
     rt: tokio::runtime::Runtime,
     http: reqwest::Client,
     _dir: TempDir,
+    /// With `ANVIL_TEST_POSTGRES_URL`: the forge's own database, dropped with it.
+    _postgres: Option<anvil_server::db::scratch::ScratchDatabase>,
 }
 
 struct TempDir(PathBuf);
@@ -50,9 +52,15 @@ impl Forge {
             .enable_all()
             .build()
             .unwrap();
+        let postgres = rt
+            .block_on(anvil_server::db::scratch::ScratchDatabase::from_env())
+            .unwrap();
         let config = anvil_server::config::Config {
             bind: "127.0.0.1:0".parse().unwrap(),
             data_dir: dir.clone(),
+            database_url: postgres
+                .as_ref()
+                .map(|p| anvil_server::config::Secret::new(p.url.clone())),
             shutdown_grace_seconds: 1,
             ..anvil_server::config::Config::default()
         };
@@ -75,6 +83,7 @@ impl Forge {
             rt,
             http,
             _dir: TempDir(dir),
+            _postgres: postgres,
         };
         use reqwest::Method;
         forge.call(

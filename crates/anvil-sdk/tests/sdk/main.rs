@@ -20,6 +20,8 @@ struct Forge {
     welcome: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     done: Option<tokio::task::JoinHandle<()>>,
+    /// With `ANVIL_TEST_POSTGRES_URL`: the forge's own database, dropped with it.
+    _postgres: Option<anvil_server::db::scratch::ScratchDatabase>,
 }
 
 impl Forge {
@@ -98,9 +100,15 @@ async fn forge() -> Forge {
     let dir = std::env::temp_dir()
         .join(format!("anvil-sdk-test-{}", std::process::id()))
         .join(format!("{:x}", rand_suffix()));
+    let postgres = anvil_server::db::scratch::ScratchDatabase::from_env()
+        .await
+        .unwrap();
     let config = anvil_server::config::Config {
         bind: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.clone(),
+        database_url: postgres
+            .as_ref()
+            .map(|p| anvil_server::config::Secret::new(p.url.clone())),
         shutdown_grace_seconds: 1,
         ..anvil_server::config::Config::default()
     };
@@ -217,6 +225,7 @@ async fn forge() -> Forge {
         welcome,
         stop: Some(stop),
         done: Some(done),
+        _postgres: postgres,
     }
 }
 

@@ -10,6 +10,7 @@ use sea_orm_migration::MigratorTrait;
 use crate::config::Config;
 
 pub mod migrations;
+pub mod scratch;
 
 pub use migrations::Migrator;
 

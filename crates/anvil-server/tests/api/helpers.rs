@@ -4,9 +4,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anvil_server::config::{Config, Secret};
+use anvil_server::db::scratch::ScratchDatabase;
 use anvil_server::http::AppState;
 use anvil_server::{Forge, domain};
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 pub struct TestApp {
@@ -15,7 +16,7 @@ pub struct TestApp {
     /// A client with its own cookie jar (a browser).
     pub client: reqwest::Client,
     data_dir: PathBuf,
-    postgres: Option<(String, String)>,
+    postgres: Option<ScratchDatabase>,
     /// The PostgreSQL URL this forge uses, for a second instance on the same database.
     database_url: Option<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -29,47 +30,26 @@ pub fn browser() -> reqwest::Client {
         .expect("client builds")
 }
 
-/// Creates a fresh PostgreSQL database next to the one `base` names; returns its URL and name.
-async fn create_pg_database(base: &str) -> (String, String) {
-    let name = format!("anvil_test_{}", domain::ids::new_id().replace('-', ""));
-    let admin = Database::connect(base)
-        .await
-        .expect("connect to PostgreSQL");
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create test database");
-    let _ = admin.close().await;
-    let (prefix, _) = base.rsplit_once('/').expect("URL has a database path");
-    (format!("{prefix}/{name}"), name)
-}
-
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let data_dir = std::env::temp_dir().join(format!("anvil-test-{}", domain::ids::new_id()));
-    let postgres = match std::env::var("ANVIL_TEST_POSTGRES_URL") {
-        Ok(base) if !base.is_empty() => {
-            let (url, name) = create_pg_database(&base).await;
-            Some((base, name, url))
-        }
-        _ => None,
-    };
+    let postgres = ScratchDatabase::from_env()
+        .await
+        .expect("create a PostgreSQL test database");
     let mut config = Config {
         bind: "127.0.0.1:0".parse().expect("address"),
         data_dir: data_dir.clone(),
-        database_url: postgres
-            .as_ref()
-            .map(|(_, _, url)| Secret::new(url.clone())),
+        database_url: postgres.as_ref().map(|p| Secret::new(p.url.clone())),
         shutdown_grace_seconds: 1,
         ..Config::default()
     };
     configure(&mut config);
-    let database_url = postgres.as_ref().map(|(_, _, url)| url.clone());
+    let database_url = postgres.as_ref().map(|p| p.url.clone());
     let mut app = start(config).await;
-    app.postgres = postgres.map(|(base, name, _)| (base, name));
+    app.postgres = postgres;
     app.database_url = database_url;
     app
 }
@@ -172,27 +152,8 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.data_dir);
-        if let Some((base, name)) = self.postgres.take() {
-            // The server's runtime is going away with the test; drop the database from a
-            // runtime of its own (FORCE ends the pool's remaining connections).
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime");
-                rt.block_on(async {
-                    if let Ok(admin) = Database::connect(&base).await {
-                        let _ = admin
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                            ))
-                            .await;
-                        let _ = admin.close().await;
-                    }
-                });
-            })
-            .join();
-        }
+        // Dropping the scratch database ends the pool's remaining connections.
+        self.postgres.take();
     }
 }
 
