@@ -209,7 +209,7 @@ pub(crate) async fn load_set(
     fetcher: &Fetcher,
     engine: &PromptEngine,
     cache: &Cache,
-    store: Option<&crate::persist::Store>,
+    store: Option<&Arc<crate::persist::Store>>,
     problems: &std::sync::Mutex<Vec<String>>,
     key: &str,
 ) -> Result<Arc<Loaded>, Error> {
@@ -313,11 +313,18 @@ pub(crate) async fn load_set(
     });
     cache.put(key.to_string(), exact, loaded.clone());
     cache.put(format!("{top}@{label}"), true, loaded.clone());
-    if let Some(store) = store
-        && let Err(e) = store.save(key, &label, &entries)
-        && let Ok(mut p) = problems.lock()
-    {
-        p.push(format!("persisting {key}: {e}"));
+    if let Some(store) = store {
+        // File writes block: off the async threads.
+        let (store, owned_key, owned_label) = (store.clone(), key.to_string(), label.clone());
+        let saved =
+            tokio::task::spawn_blocking(move || store.save(&owned_key, &owned_label, &entries))
+                .await
+                .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+        if let Err(e) = saved
+            && let Ok(mut p) = problems.lock()
+        {
+            p.push(format!("persisting {key}: {e}"));
+        }
     }
     Ok(loaded)
 }

@@ -122,6 +122,17 @@ pub struct Prompt {
     pub is_fallback: bool,
 }
 
+/// What an address resolves to.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Resolution {
+    /// `project/set@spec`, the default spec filled in.
+    pub address: String,
+    pub resolved_version: String,
+    pub checksum: String,
+    pub yanked: bool,
+    pub is_fallback: bool,
+}
+
 /// A rendered prompt.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Rendered {
@@ -270,7 +281,9 @@ impl ClientBuilder {
         let ttl = self.cache_ttl.unwrap_or(Duration::from_secs(60));
         let cache = cache::Cache::new(ttl);
         let engine = PromptEngine::default();
-        let store = self.persistence_dir.map(persist::Store::new);
+        let store = self
+            .persistence_dir
+            .map(|d| Arc::new(persist::Store::new(d)));
         let mut problems = Vec::new();
         if let Some(store) = &store {
             let disk = store.load();
@@ -344,7 +357,7 @@ struct Parsed {
 
 struct Inner {
     addresses: std::sync::RwLock<HashMap<String, Arc<Parsed>>>,
-    store: Option<persist::Store>,
+    store: Option<Arc<persist::Store>>,
     /// Persisted files that could not be used or written.
     problems: std::sync::Mutex<Vec<String>>,
     fetcher: fetch::Fetcher,
@@ -474,10 +487,17 @@ impl Client {
         })
     }
 
-    /// The version an address resolves to.
-    pub async fn resolve(&self, address: &str) -> Result<String, Error> {
+    /// The version an address resolves to, with its checksum.
+    pub async fn resolve(&self, address: &str) -> Result<Resolution, Error> {
         let parsed = self.set_address(address)?;
-        Ok(self.load(&parsed).await?.set.resolved_version.clone())
+        let set = &self.load(&parsed).await?.set;
+        Ok(Resolution {
+            address: parsed.key.clone(),
+            resolved_version: set.resolved_version.clone(),
+            checksum: set.checksum.clone(),
+            yanked: set.yanked,
+            is_fallback: set.is_fallback,
+        })
     }
 
     /// Renders the prompt an address names with `variables` (a JSON object), checking them

@@ -77,6 +77,9 @@ pub(crate) struct SseParser {
     id: Option<String>,
     /// The previous byte was a CR, so an LF right after it ends nothing more.
     after_cr: bool,
+    /// The stream's last event id, as EventSource keeps it: set when a message ends, also by
+    /// a message with an `id:` and no data (the forge starts a fresh stream with one).
+    last_id: Option<String>,
 }
 
 /// One dispatched event: its `id:` and `data:`.
@@ -110,8 +113,16 @@ impl SseParser {
         Ok(out)
     }
 
+    /// The last event id seen.
+    pub fn last_id(&self) -> Option<&str> {
+        self.last_id.as_deref()
+    }
+
     fn line_done(&mut self, line: &str, out: &mut Vec<RawEvent>) {
         if line.is_empty() {
+            if self.id.is_some() {
+                self.last_id = self.id.clone();
+            }
             if !self.data.is_empty() {
                 let mut data = std::mem::take(&mut self.data);
                 if data.ends_with('\n') {
@@ -259,11 +270,13 @@ impl Client {
                 let Ok(events) = parser.feed(&chunk) else {
                     break;
                 };
+                if let Some(id) = parser.last_id() {
+                    last_id = Some(id.to_string());
+                }
                 for raw in events {
                     let Ok(event) = serde_json::from_str::<Event>(&raw.data) else {
                         continue;
                     };
-                    last_id = raw.id.or_else(|| Some(event.id.to_string()));
                     if event.kind.starts_with("version.") || event.kind.starts_with("channel.") {
                         self.invalidate(&project);
                     }
@@ -301,6 +314,10 @@ mod tests {
             p.feed(b"ta: {\"a\":\r\ndata: 1}\r\n\r\nid:8\rdata:z\r\r")
                 .unwrap(),
         );
+        assert_eq!(p.last_id(), Some("8"));
+        // An id-only message moves the last id without dispatching anything.
+        assert!(p.feed(b"id: 12\n\n").unwrap().is_empty());
+        assert_eq!(p.last_id(), Some("12"));
         assert_eq!(
             got,
             vec![

@@ -33,11 +33,16 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 pub(crate) struct Store {
     dir: PathBuf,
+    /// One save at a time: the index is read, changed and written back.
+    saving: std::sync::Mutex<()>,
 }
 
 impl Store {
     pub fn new(dir: PathBuf) -> Store {
-        Store { dir }
+        Store {
+            dir,
+            saving: std::sync::Mutex::new(()),
+        }
     }
 
     /// Reads what an earlier run left. Never fails: what cannot be read is reported.
@@ -84,6 +89,7 @@ impl Store {
     /// Saves the sets of one answer and what `key` resolved to. A failure to write is
     /// returned for the caller to report; the answer is served either way.
     pub fn save(&self, key: &str, label: &str, sets: &[BundleSet]) -> std::io::Result<()> {
+        let _one = self.saving.lock().unwrap_or_else(|p| p.into_inner());
         let sets_dir = self.dir.join("sets");
         std::fs::create_dir_all(&sets_dir)?;
         for s in sets {

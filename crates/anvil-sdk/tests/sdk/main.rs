@@ -62,6 +62,16 @@ impl Forge {
         .await;
     }
 
+    /// Stops the forge and starts it again on the same address and data (a deploy).
+    async fn restart(&mut self) {
+        self.shut_down().await;
+        let bind = self.url.trim_start_matches("http://").parse().unwrap();
+        let db = self._postgres.as_ref().map(|p| p.url.clone());
+        let (_, stop, done) = run(bind, &self.dir, db.as_deref()).await;
+        self.stop = Some(stop);
+        self.done = Some(done);
+    }
+
     async fn shut_down(&mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
@@ -103,27 +113,13 @@ async fn forge() -> Forge {
     let postgres = anvil_server::db::scratch::ScratchDatabase::from_env()
         .await
         .unwrap();
-    let config = anvil_server::config::Config {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.clone(),
-        database_url: postgres
-            .as_ref()
-            .map(|p| anvil_server::config::Secret::new(p.url.clone())),
-        shutdown_grace_seconds: 1,
-        ..anvil_server::config::Config::default()
-    };
-    let f = anvil_server::Forge::build(config)
-        .await
-        .expect("forge starts");
-    let url = format!("http://{}", f.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let done = tokio::spawn(async move {
-        let _ = f
-            .run_until(async move {
-                let _ = stopped.await;
-            })
-            .await;
-    });
+    let (addr, stop, done) = run(
+        "127.0.0.1:0".parse().unwrap(),
+        &dir,
+        postgres.as_ref().map(|p| p.url.as_str()),
+    )
+    .await;
+    let url = format!("http://{addr}");
     let http = reqwest::Client::builder()
         .cookie_store(true)
         .build()
@@ -227,6 +223,39 @@ async fn forge() -> Forge {
         done: Some(done),
         _postgres: postgres,
     }
+}
+
+/// Starts a forge on `bind` with the data directory (and database) given; its address, and
+/// what stops it.
+async fn run(
+    bind: std::net::SocketAddr,
+    dir: &std::path::Path,
+    database_url: Option<&str>,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let config = anvil_server::config::Config {
+        bind,
+        data_dir: dir.to_path_buf(),
+        database_url: database_url.map(|u| anvil_server::config::Secret::new(u.to_string())),
+        shutdown_grace_seconds: 1,
+        ..anvil_server::config::Config::default()
+    };
+    let f = anvil_server::Forge::build(config)
+        .await
+        .expect("forge starts");
+    let addr = f.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let done = tokio::spawn(async move {
+        let _ = f
+            .run_until(async move {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    (addr, stop, done)
 }
 
 fn rand_suffix() -> u64 {
@@ -687,6 +716,44 @@ async fn a_channel_move_reaches_a_subscribed_client_without_polling() {
     // A project that does not exist is refused, not retried forever.
     let e = anvil.subscribe("nope").await.err().unwrap();
     assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn a_subscription_reconnects_after_the_forge_restarts_and_misses_nothing() {
+    let mut f = forge().await;
+    let anvil = Client::builder()
+        .base_url(&f.url)
+        .api_key(&f.key)
+        .cache_ttl(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    let vars = json!({"customer_name": "ada"});
+    let address = "support/emails@production/welcome";
+    anvil.render(address, vars.clone()).await.unwrap();
+    let mut live = anvil.subscribe("support").await.unwrap();
+    let mut changes = anvil.changes();
+    // The forge goes away (the stream ends) and comes back; the move happens right after,
+    // before the subscription is back: it arrives by replay from the last event id.
+    f.restart().await;
+    f.ship_welcome("After the deploy {{ customer_name }}", "1.1.0")
+        .await;
+    let change = next_change(&mut changes).await;
+    assert_eq!(change.to, "1.1.0");
+    assert_eq!(
+        anvil.render(address, vars).await.unwrap().text,
+        "After the deploy ada"
+    );
+    let mut kinds = Vec::new();
+    while kinds.last().map(String::as_str) != Some("channel.moved") {
+        let e = tokio::time::timeout(Duration::from_secs(30), live.next())
+            .await
+            .unwrap()
+            .unwrap();
+        kinds.push(e.kind);
+    }
+    assert!(kinds.contains(&"version.created".to_string()), "{kinds:?}");
+    let r = anvil.resolve("support/emails").await.unwrap();
+    assert_eq!(r.address, "support/emails@stable");
 }
 
 #[tokio::test]

@@ -184,6 +184,22 @@ impl Audience {
     }
 }
 
+/// The id of the newest committed event (0 before the first): where a stream opened without
+/// `since` starts, so a client that reconnects before any event reached it still resumes
+/// from there.
+pub async fn head(db: &DatabaseConnection) -> Result<i64> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT last_id FROM event_counter WHERE id = 1",
+        ))
+        .await?;
+    Ok(match row {
+        Some(r) => r.try_get::<i64>("", "last_id")?,
+        None => 0,
+    })
+}
+
 /// The next events of `audience`'s organisation after id `after`, oldest first, at most
 /// [`REPLAY_BATCH`] (fewer means the replay has reached the end of the table). Returned
 /// unfiltered by visibility so the caller advances past what it may not see.

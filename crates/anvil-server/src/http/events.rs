@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -46,7 +46,7 @@ pub struct EventsQuery {
     path = "/api/v1/events",
     tag = "delivery",
     summary = "Stream events",
-    description = "Server-Sent Events of the caller's organisation: `id:` is the event id, `event:` its type, `data:` the event envelope (an `Event`). Send `Last-Event-ID` (or `?since=`) to replay what was missed first. A heartbeat comment comes every 15 seconds (configurable). Members and API keys see content events, owners and admins also membership and credential events; a project access token sees its project's version and channel events. The stream ends when its credential is revoked, and on server shutdown.",
+    description = "Server-Sent Events of the caller's organisation: `id:` is the event id, `event:` its type, `data:` the event envelope (an `Event`). Send `Last-Event-ID` (or `?since=`) to replay what was missed first; a stream opened without either starts with a message that carries only an `id:` (the newest event's), so a client that reconnects before any event arrived resumes from there. A heartbeat comment comes every 15 seconds (configurable). Members and API keys see content events, owners and admins also membership and credential events; a project access token sees its project's version and channel events. The stream ends when its credential is revoked, and on server shutdown.",
     params(EventsQuery),
     responses((status = 200, description = "The event stream", content_type = "text/event-stream", body = Envelope)),
 )]
@@ -105,6 +105,13 @@ pub async fn stream(
     // Subscribe before the replay reads the table: whatever commits in between arrives on
     // the broadcast, and ids already sent are skipped.
     let live = state.feed.subscribe();
+    // Without `since`, the stream starts at the newest event: announced to the client as an
+    // id-only message (which EventSource adopts as its last event id without dispatching), so
+    // a reconnect before any event arrived still replays what it missed.
+    let start = match since {
+        Some(_) => None,
+        None => Some(event_stream::head(&state.db).await?),
+    };
     let heartbeat = Duration::from_secs(state.config.events_heartbeat_seconds);
     let events = Subscription {
         db: state.db.clone(),
@@ -112,11 +119,14 @@ pub async fn stream(
         live,
         stopping: state.stopping.subscribe(),
         pending: VecDeque::new(),
-        last: since.unwrap_or(0),
+        last: since.or(start).unwrap_or(0),
         replaying: since.is_some(),
         ended: false,
     };
-    Ok(Sse::new(events.into_stream())
+    let announce = futures_util::stream::iter(
+        start.map(|id| Ok::<_, Infallible>(Event::default().id(id.to_string()))),
+    );
+    Ok(Sse::new(announce.chain(events.into_stream()))
         .keep_alive(KeepAlive::new().interval(heartbeat).text("heartbeat"))
         .into_response())
 }

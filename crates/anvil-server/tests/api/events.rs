@@ -24,6 +24,8 @@ struct Stream {
     >,
     buffer: String,
     comments: Vec<String>,
+    /// The id of the last id-only message (where a fresh stream says it starts).
+    announced: Option<i64>,
 }
 
 impl Stream {
@@ -44,6 +46,7 @@ impl Stream {
             body: Box::pin(res.bytes_stream()),
             buffer: String::new(),
             comments: Vec::new(),
+            announced: None,
         }
     }
 
@@ -72,6 +75,9 @@ impl Stream {
                     } else if let Some(v) = line.strip_prefix("data:") {
                         data.push_str(v.trim_start());
                     }
+                }
+                if let (Some(id), None, true) = (id, &event, data.is_empty()) {
+                    self.announced = Some(id);
                 }
                 if let (Some(id), Some(event)) = (id, event) {
                     return Some(Message {
@@ -188,6 +194,41 @@ async fn replay_then_live_then_resume_with_no_gap_and_no_duplicate() {
         ids.len() as i64,
         total,
         "every event of the organisation, once"
+    );
+}
+
+#[tokio::test]
+async fn a_fresh_stream_says_where_it_starts_so_an_early_reconnect_loses_nothing() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let mut fresh = open_as(&app, &r, &r.owner, "").await;
+    assert!(
+        fresh.drain(QUIET).await.is_empty(),
+        "no replay without since"
+    );
+    let start = fresh.announced.expect("an id-only message first");
+    let newest = app
+        .count(&format!("events WHERE organisation_id = '{}'", r.org_id))
+        .await;
+    assert!(
+        start >= newest,
+        "it starts at the newest event ({start}, {newest})"
+    );
+    drop(fresh);
+    // Gone before any event reached it; what happened meanwhile replays from that id.
+    edit_welcome(&app, &r, "One {{ customer_name }}").await;
+    edit_welcome(&app, &r, "Two {{ customer_name }}").await;
+    let mut back = Stream::open(
+        r.owner
+            .get(events_url(&app, ""))
+            .header("x-anvil-organisation", &r.org_id)
+            .header("last-event-id", start.to_string()),
+    )
+    .await;
+    let missed = back.drain(QUIET).await;
+    assert_eq!(
+        missed.iter().map(|m| m.event.as_str()).collect::<Vec<_>>(),
+        vec!["prompt.updated", "prompt.updated"]
     );
 }
 
