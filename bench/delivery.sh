@@ -273,18 +273,6 @@ ${WRK[*]} \$NGINX/<database>-render.json    # the forge's render body as a stati
 # each run follows a 1 s warm-up (${WARMUP[*]} ...); nginx and the forge alternate, $ROUNDS rounds each
 EOF
 python3 bench/delivery/report.py "$RESULTS" >"$WORK/section.md"
-python3 - "$WORK/section.md" <<'PY'
-import re, pathlib, sys
-path = pathlib.Path("BENCHMARKS.md")
-section = pathlib.Path(sys.argv[1]).read_text()
-text = path.read_text() if path.exists() else "# Benchmarks\n"
-begin, end = "<!-- delivery:begin -->", "<!-- delivery:end -->"
-block = f"{begin}\n{section}{end}"
-if begin in text:
-    text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
-else:
-    text = text.rstrip("\n") + "\n\n" + block + "\n"
-path.write_text(text)
-PY
+python3 bench/section.py delivery "$WORK/section.md"
 sed -n '/^| database/,/^$/p' "$WORK/section.md"
 echo "BENCHMARKS.md updated"

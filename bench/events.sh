@@ -93,14 +93,8 @@ subscriber. The one-subscriber run is the baseline of the same invocation.
 Targets: p99 under 100 ms and under 50 KB per idle subscriber at 1,000 subscribers.
 p99 at 1,000 subscribers is {many['p99_ms'] / one['p99_ms'] if one['p99_ms'] else float('nan'):.1f}x the one-subscriber baseline.
 """
-path = pathlib.Path("BENCHMARKS.md")
-text = path.read_text()
-begin, end = "<!-- events:begin -->", "<!-- events:end -->"
-block = f"{begin}\n{section}{end}"
-if begin in text:
-    text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
-else:
-    text = text.rstrip("\n") + "\n\n" + block + "\n"
-path.write_text(text)
+sys.path.insert(0, "bench")
+from section import write
+write("events", section)
 print(section)
 PY

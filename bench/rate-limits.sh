@@ -36,14 +36,8 @@ cost that grows with the number of keys seen, as the old sweep under a global lo
 
 Keys held after the flood: {held:,} of at most {bound:,}. Result: {ok}.
 """
-path = pathlib.Path("BENCHMARKS.md")
-text = path.read_text()
-begin, end = "<!-- rate-limits:begin -->", "<!-- rate-limits:end -->"
-block = f"{begin}\n{section}{end}"
-if begin in text:
-    text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
-else:
-    text = text.rstrip("\n") + "\n\n" + block + "\n"
-path.write_text(text)
+sys.path.insert(0, "bench")
+from section import write
+write("rate-limits", section)
 print(section)
 PY

@@ -65,16 +65,5 @@ section="## Resolve misses
 | database | spec | miss p50 | miss p99 | hit p50 | miss / hit | target | result |
 |---|---|---|---|---|---|---|---|
 ${rows}"
-python3 - "$section" <<'PY'
-import pathlib, re, sys
-path = pathlib.Path("BENCHMARKS.md")
-text = path.read_text()
-begin, end = "<!-- resolve-miss:begin -->", "<!-- resolve-miss:end -->"
-block = f"{begin}\n{sys.argv[1]}{end}"
-if begin in text:
-    text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
-else:
-    text = text.rstrip("\n") + "\n\n" + block + "\n"
-path.write_text(text)
-PY
+printf '%s' "$section" | python3 bench/section.py resolve-miss -
 echo "BENCHMARKS.md updated"

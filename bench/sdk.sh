@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo bench -p anvil-sdk --bench render -- --warm-up-time 2 "$@"
 python3 - <<'PY'
-import json, pathlib, re, subprocess
+import json, pathlib, re, subprocess, sys
 root = pathlib.Path("target/criterion/sdk_render_welcome")
 mean = lambda name: json.loads((root / name / "new" / "estimates.json").read_text())["mean"]["point_estimate"]
 engine, sdk, trip = mean("engine"), mean("sdk_cached"), mean("loopback_round_trip")
@@ -28,14 +28,8 @@ section = f"""## SDK render
 SDK overhead over the engine: {fmt(max(over, 0))} (target ≤ 2 µs: {"pass" if over <= 2000 else "FAIL"}). Round trip / SDK: {ratio:.1f}x (target ≥ 20x: {"pass" if ratio >= 20 else "FAIL"}).
 
 """
-path = pathlib.Path("BENCHMARKS.md")
-text = path.read_text()
-begin, end = "<!-- sdk-render:begin -->", "<!-- sdk-render:end -->"
-block = f"{begin}\n{section}{end}"
-if begin in text:
-    text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
-else:
-    text = text.rstrip("\n") + "\n\n" + block + "\n"
-path.write_text(text)
+sys.path.insert(0, "bench")
+from section import write
+write("sdk-render", section)
 print(section)
 PY

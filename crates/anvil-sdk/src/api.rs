@@ -2,9 +2,6 @@
 //! tools such as the `anvil` CLI: the client's credential, timeout and error handling, with
 //! retries for reads only (a write is never sent twice).
 
-use std::time::Duration;
-
-use rand::Rng;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -135,9 +132,7 @@ impl Api<'_> {
                     message: retryable,
                 });
             }
-            let base = 100u64 << attempt.min(6);
-            let jitter = rand::rng().random_range(0.75..1.25);
-            tokio::time::sleep(Duration::from_millis((base as f64 * jitter) as u64)).await;
+            crate::fetch::pause_before_retry(attempt).await;
             attempt += 1;
         }
     }

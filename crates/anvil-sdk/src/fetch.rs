@@ -56,6 +56,14 @@ struct ErrorDetail {
     message: String,
 }
 
+/// Exponential backoff with jitter before retry number `attempt + 1`: 100 ms, 200 ms, ...
+/// (up to 6.4 s), each ±25%, so clients that failed together do not retry together.
+pub(crate) async fn pause_before_retry(attempt: u32) {
+    let base = 100u64 << attempt.min(6);
+    let jitter = rand::rng().random_range(0.75..1.25);
+    tokio::time::sleep(Duration::from_millis((base as f64 * jitter) as u64)).await;
+}
+
 /// The message of the forge's error body (`{"error": {"message": ...}}`), or the status.
 pub(crate) async fn error_message(res: reqwest::Response) -> String {
     let status = res.status().as_u16();
@@ -134,9 +142,7 @@ impl Fetcher {
                     message: retryable,
                 });
             }
-            let base = 100u64 << attempt.min(6);
-            let jitter = rand::rng().random_range(0.75..1.25);
-            tokio::time::sleep(Duration::from_millis((base as f64 * jitter) as u64)).await;
+            pause_before_retry(attempt).await;
             attempt += 1;
         }
     }

@@ -205,6 +205,15 @@ pub async fn set_id(
     id_of(&v["prompt_set"])
 }
 
+/// The id of the project with `slug`.
+pub async fn project_id(anvil: &anvil_sdk::Client, slug: &str) -> Result<String, Failure> {
+    let p = anvil
+        .api()
+        .get(&format!("/projects/by_slug/{slug}"))
+        .await?;
+    id_of(&p["project"])
+}
+
 pub fn id_of(v: &Value) -> Result<String, Failure> {
     v["id"]
         .as_str()

@@ -346,11 +346,7 @@ pub async fn pull(address: &str, dir: &Path, out: Output) -> Outcome {
     let mut trees = Vec::new();
     match address.split_once('/') {
         None => {
-            let p = anvil
-                .api()
-                .get(&format!("/projects/by_slug/{address}"))
-                .await?;
-            let id = id_of(&p["project"])?;
+            let id = super::project_id(&anvil, address).await?;
             let sets = anvil
                 .api()
                 .get_all(&format!("/projects/{id}/prompt_sets"), "prompt_sets")

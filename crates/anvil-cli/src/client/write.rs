@@ -6,7 +6,7 @@ use anvil_sdk::api::{Body, Method};
 use serde_json::{Value, json};
 
 use super::read::query;
-use super::{Failure, Outcome, Output, id_of, set_address, set_id, text};
+use super::{Failure, Outcome, Output, set_address, set_id, text};
 
 /// `anvil publish SET [--label L] [--description D] [--channel C]`: cuts a version of the
 /// working copy (the forge suggests the label when none is given) and moves a channel to it.
@@ -74,11 +74,7 @@ pub async fn export(address: &str, file: &Path, out: Output) -> Outcome {
     let bar = out.progress(1, &format!("exporting {address}"));
     let bytes = match address.split_once('/') {
         None => {
-            let p = anvil
-                .api()
-                .get(&format!("/projects/by_slug/{address}"))
-                .await?;
-            let id = id_of(&p["project"])?;
+            let id = super::project_id(&anvil, address).await?;
             anvil
                 .api()
                 .get_bytes(&format!("/projects/{id}/bundle"))

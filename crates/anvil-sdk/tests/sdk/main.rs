@@ -645,6 +645,23 @@ async fn next_change(changes: &mut tokio::sync::broadcast::Receiver<Change>) -> 
         .unwrap()
 }
 
+/// The subscription's events up to and including the first of `kind` (with a guard against
+/// hanging).
+async fn events_until(live: &mut anvil_sdk::Subscription, kind: &str) -> Vec<anvil_sdk::Event> {
+    let mut seen = Vec::new();
+    while seen
+        .last()
+        .is_none_or(|e: &anvil_sdk::Event| e.kind != kind)
+    {
+        let e = tokio::time::timeout(Duration::from_secs(30), live.next())
+            .await
+            .expect("the event arrives")
+            .expect("the stream is open");
+        seen.push(e);
+    }
+    seen
+}
+
 #[tokio::test]
 async fn an_expired_channel_is_served_at_once_and_refreshed_in_the_background() {
     let f = forge().await;
@@ -701,18 +718,9 @@ async fn a_channel_move_reaches_a_subscribed_client_without_polling() {
     assert_eq!(r.text, "Hello again ada");
     assert!(!r.is_fallback);
     // The application sees the events too, typed.
-    let mut kinds = Vec::new();
-    while !kinds.contains(&"channel.moved".to_string()) {
-        let e = tokio::time::timeout(Duration::from_secs(30), live.next())
-            .await
-            .unwrap()
-            .unwrap();
-        if e.kind == "channel.moved" {
-            assert_eq!(e.payload["to"], "1.1.0");
-        }
-        kinds.push(e.kind);
-    }
-    assert!(kinds.contains(&"version.created".to_string()), "{kinds:?}");
+    let seen = events_until(&mut live, "channel.moved").await;
+    assert_eq!(seen.last().unwrap().payload["to"], "1.1.0");
+    assert!(seen.iter().any(|e| e.kind == "version.created"), "{seen:?}");
     // A project that does not exist is refused, not retried forever.
     let e = anvil.subscribe("nope").await.err().unwrap();
     assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
@@ -743,15 +751,8 @@ async fn a_subscription_reconnects_after_the_forge_restarts_and_misses_nothing()
         anvil.render(address, vars).await.unwrap().text,
         "After the deploy ada"
     );
-    let mut kinds = Vec::new();
-    while kinds.last().map(String::as_str) != Some("channel.moved") {
-        let e = tokio::time::timeout(Duration::from_secs(30), live.next())
-            .await
-            .unwrap()
-            .unwrap();
-        kinds.push(e.kind);
-    }
-    assert!(kinds.contains(&"version.created".to_string()), "{kinds:?}");
+    let seen = events_until(&mut live, "channel.moved").await;
+    assert!(seen.iter().any(|e| e.kind == "version.created"), "{seen:?}");
     let r = anvil.resolve("support/emails").await.unwrap();
     assert_eq!(r.address, "support/emails@stable");
 }
@@ -773,15 +774,7 @@ async fn a_frozen_client_changes_only_on_sync() {
     f.ship_welcome("Frozen out {{ customer_name }}", "1.1.0")
         .await;
     // The event arrives, and the frozen client ignores it, as it ignores its expired TTL.
-    loop {
-        let e = tokio::time::timeout(Duration::from_secs(30), live.next())
-            .await
-            .unwrap()
-            .unwrap();
-        if e.kind == "channel.moved" {
-            break;
-        }
-    }
+    events_until(&mut live, "channel.moved").await;
     let still = anvil.render(address, vars.clone()).await.unwrap();
     assert_eq!(still, old);
     let changed = anvil.sync().await.unwrap();
