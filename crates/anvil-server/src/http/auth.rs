@@ -80,7 +80,7 @@ pub(crate) fn session_cookie(state: &AppState, s: &NewSession) -> HeaderValue {
     HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-fn clear_cookie(state: &AppState) -> HeaderValue {
+pub(crate) fn clear_cookie(state: &AppState) -> HeaderValue {
     let secure = if state.config.secure_cookies() {
         "; Secure"
     } else {
@@ -256,7 +256,7 @@ impl FromRequestParts<AppState> for Caller {
 /// Rejects cross-site state-changing requests made with a cookie (`Sec-Fetch-Site`, or for
 /// browsers without it `Origin` against `public_url` when set: scheme, host and port; else
 /// against `Host`).
-fn same_origin(headers: &HeaderMap, public_url: Option<&str>) -> Result<(), ApiError> {
+pub(crate) fn same_origin(headers: &HeaderMap, public_url: Option<&str>) -> Result<(), ApiError> {
     let forbidden = || {
         ApiError::from(domain::Error::Forbidden(
             "cross-site request refused".to_string(),

@@ -39,6 +39,7 @@ pub mod search;
 pub mod templates;
 pub mod tokens;
 pub mod versions;
+pub mod web;
 pub mod webhooks;
 pub mod wire;
 
@@ -246,6 +247,7 @@ pub fn router(state: AppState) -> Router {
     let cors = cors_layer(&state.config);
     let router = api
         .merge(openapi::routes())
+        .merge(web::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(state.clone(), limits::limit))

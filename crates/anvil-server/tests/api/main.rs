@@ -28,4 +28,5 @@ mod search;
 mod templates;
 mod tokens;
 mod versions;
+mod web;
 mod webhooks;
