@@ -224,3 +224,87 @@ async fn the_dashboard_escapes_what_users_write_and_hides_other_organisations() 
     assert!(!html.contains("xss"));
     assert_eq!(page(&app, &stranger, "/o/no-such-org").await.0, 404);
 }
+
+#[tokio::test]
+async fn project_and_set_pages_show_sets_prompts_channels_and_versions() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let (s, _) = app
+        .call(
+            &r,
+            &r.owner,
+            reqwest::Method::POST,
+            &format!("/api/v1/prompt_sets/{}/versions", r.set_id),
+            Some(json!({"label": "1.0.0", "description": "First <cut>"})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, _) = app
+        .call(
+            &r,
+            &r.owner,
+            reqwest::Method::PUT,
+            &format!("/api/v1/prompt_sets/{}/channels/production", r.set_id),
+            Some(json!({"version": "1.0.0"})),
+        )
+        .await;
+    assert!(s == 200 || s == 201, "{s}");
+    let org = app
+        .call(
+            &r,
+            &r.owner,
+            reqwest::Method::GET,
+            "/api/v1/organisation",
+            None,
+        )
+        .await
+        .1["organisation"]["slug"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, _, html) = page(&app, &r.member, &format!("/o/{org}/support")).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&format!("href=\"/o/{org}/support/emails\"")),
+        "{html}"
+    );
+    assert!(
+        html.contains("support/emails") && html.contains("live"),
+        "{html}"
+    );
+    let (status, _, html) = page(&app, &r.member, &format!("/o/{org}/support/emails")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("support/emails/welcome"), "{html}");
+    assert!(
+        html.contains("customer_name"),
+        "the parameters are listed: {html}"
+    );
+    assert!(
+        html.contains("channel-production") && html.contains("1.0.0"),
+        "{html}"
+    );
+    assert!(html.contains("First &#60;cut&#62;"), "{html}");
+    // Breadcrumbs: Organisation › Project › Set.
+    assert!(
+        html.contains(&format!("<a href=\"/o/{org}/support\">Support</a>")),
+        "{html}"
+    );
+    assert_no_off_site_urls(&html);
+    // Nothing of it for someone outside the organisation, nor for a set that does not exist.
+    let stranger = browser();
+    app.register(&stranger, "stranger@example.com").await;
+    for path in [
+        format!("/o/{org}/support"),
+        format!("/o/{org}/support/emails"),
+    ] {
+        let (status, _, html) = page(&app, &stranger, &path).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(!html.contains("welcome"));
+    }
+    assert_eq!(
+        page(&app, &r.member, &format!("/o/{org}/support/nope"))
+            .await
+            .0,
+        404
+    );
+}

@@ -5,8 +5,10 @@
 //! forms pass the same-origin check the API makes for cookies, and, once signed in, carry the
 //! session's CSRF token ([`csrf`]).
 //!
-//! What exists: the landing page, sign-up, sign-in, sign-out, and an organisation's dashboard
-//! (its projects). Everything else the UI contract names is not built yet.
+//! What exists: the landing page, sign-up, sign-in, sign-out, an organisation's dashboard (its
+//! projects), a project's prompt sets, and a set's prompts, channels and versions, read-only.
+//! Everything else the UI contract names (editing, the editor, settings, live updates, the
+//! command palette) is not built yet.
 
 pub mod assets;
 pub mod csrf;
@@ -31,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/sign_up", get(pages::sign_up_form).post(pages::sign_up))
         .route("/sign_out", post(pages::sign_out))
         .route("/o/{org}", get(pages::dashboard))
+        .route("/o/{org}/{project}", get(pages::project_page))
+        .route("/o/{org}/{project}/{set}", get(pages::set_page))
         .route("/assets/{file}", get(assets::serve))
         .layer(axum::middleware::map_response(secure))
 }

@@ -12,11 +12,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::{Visitor, assets, csrf};
+use crate::domain::access::OrgContext;
 use crate::domain::access::{Actor, Credential};
 use crate::domain::accounts::{self, NewSession, Registration};
+use crate::domain::delivery::Reader;
 use crate::domain::page::Page;
-use crate::domain::records::{project, session, user};
-use crate::domain::{self, access, organisations, projects, tokens};
+use crate::domain::records::{project, prompt_set, session, user, version};
+use crate::domain::{
+    self, access, channels, organisations, projects, prompt_sets, prompts, tokens, versions,
+};
 use crate::http::AppState;
 use crate::http::auth::{clear_cookie, client_info, same_origin, session_cookie};
 
@@ -342,49 +346,196 @@ pub async fn sign_out(
 #[template(path = "dashboard.html")]
 struct Dashboard {
     layout: Layout,
+    org_slug: String,
     organisation_name: String,
     projects: Vec<project::Model>,
 }
 
-/// `/o/{org}`: the organisation's projects. Signed out: to the sign-in page; an organisation
-/// the user is not a member of is a 404, as one that does not exist.
-pub async fn dashboard(
-    State(state): State<AppState>,
-    Visitor(who): Visitor,
-    headers: HeaderMap,
-    Path(org): Path<String>,
-) -> Response {
-    let Some((session, user)) = &who else {
-        return Redirect::to("/sign_in").into_response();
+/// The signed-in member's context in `org` and the page's layout with the organisation in
+/// its breadcrumbs; else the response to send: to the sign-in page when signed out, a 404
+/// for an organisation the user is not a member of (as for one that does not exist).
+async fn member_page(
+    state: &AppState,
+    who: &Option<(session::Model, user::Model)>,
+    headers: &HeaderMap,
+    org: &str,
+) -> Result<(OrgContext, Layout), Response> {
+    let Some((session, user)) = who else {
+        return Err(Redirect::to("/sign_in").into_response());
     };
     let actor = Actor {
         user_id: user.id.clone(),
         credential: Credential::Session {
             session_id: session.id.clone(),
         },
-        client: client_info(&state, &headers, None),
+        client: client_info(state, headers, None),
     };
-    let ctx = match access::org_context(&state.db, &actor, Some(&org)).await {
-        Ok(c) => c,
-        Err(domain::Error::NotFound(_) | domain::Error::Forbidden(_)) => {
-            return not_found(&state, who.as_ref());
-        }
-        Err(e) => return server_error(e),
-    };
-    let projects = match projects::list(&state.db, &ctx, &Page::first(200)).await {
-        Ok(p) => p.items,
-        Err(e) => return server_error(e),
-    };
-    let mut layout = Layout::new(&state, &ctx.organisation.name, who.as_ref());
+    let ctx = access::org_context(&state.db, &actor, Some(org))
+        .await
+        .map_err(|e| failure(state, who, e))?;
+    let mut layout = Layout::new(state, &ctx.organisation.name, who.as_ref());
     layout.organisation = Some(ctx.organisation.slug.clone());
     layout.crumbs = vec![(
         ctx.organisation.name.clone(),
         format!("/o/{}", ctx.organisation.slug),
     )];
+    Ok((ctx, layout))
+}
+
+/// A domain error as a page: what is missing or not the user's is a 404, anything else a 500.
+fn failure(
+    state: &AppState,
+    who: &Option<(session::Model, user::Model)>,
+    e: domain::Error,
+) -> Response {
+    match e {
+        domain::Error::NotFound(_) | domain::Error::Forbidden(_) => not_found(state, who.as_ref()),
+        other => server_error(other),
+    }
+}
+
+/// `/o/{org}`: the organisation's projects.
+pub async fn dashboard(
+    State(state): State<AppState>,
+    Visitor(who): Visitor,
+    headers: HeaderMap,
+    Path(org): Path<String>,
+) -> Response {
+    let (ctx, layout) = match member_page(&state, &who, &headers, &org).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    let projects = match projects::list(&state.db, &ctx, &Page::first(200)).await {
+        Ok(p) => p.items,
+        Err(e) => return failure(&state, &who, e),
+    };
     Dashboard {
         layout,
+        org_slug: ctx.organisation.slug.clone(),
         organisation_name: ctx.organisation.name.clone(),
         projects,
+    }
+    .into_response()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "project.html")]
+struct ProjectPage {
+    layout: Layout,
+    org_slug: String,
+    project: project::Model,
+    sets: Vec<prompt_set::Model>,
+}
+
+/// `/o/{org}/{project}`: its prompt sets with their status.
+pub async fn project_page(
+    State(state): State<AppState>,
+    Visitor(who): Visitor,
+    headers: HeaderMap,
+    Path((org, project)): Path<(String, String)>,
+) -> Response {
+    let (ctx, mut layout) = match member_page(&state, &who, &headers, &org).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    let found = match projects::get(&state.db, &ctx, &project, true).await {
+        Ok(p) => p,
+        Err(e) => return failure(&state, &who, e),
+    };
+    let sets = match prompt_sets::list(&state.db, &ctx, &found.id, &Page::first(200)).await {
+        Ok(s) => s.items,
+        Err(e) => return failure(&state, &who, e),
+    };
+    layout.title = found.name.clone();
+    layout.crumbs.push((
+        found.name.clone(),
+        format!("/o/{}/{}", ctx.organisation.slug, found.slug),
+    ));
+    ProjectPage {
+        layout,
+        org_slug: ctx.organisation.slug.clone(),
+        project: found,
+        sets,
+    }
+    .into_response()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "prompt_set.html")]
+struct SetPage {
+    layout: Layout,
+    set: prompt_set::Model,
+    /// `project/set`
+    address: String,
+    /// (name, slug, parameter names)
+    prompts: Vec<(String, String, String)>,
+    /// (name, version label, protected)
+    channels: Vec<(String, String, bool)>,
+    versions: Vec<version::Model>,
+}
+
+/// `/o/{org}/{project}/{set}`: its prompts, channels and versions.
+pub async fn set_page(
+    State(state): State<AppState>,
+    Visitor(who): Visitor,
+    headers: HeaderMap,
+    Path((org, project, set)): Path<(String, String, String)>,
+) -> Response {
+    let (ctx, mut layout) = match member_page(&state, &who, &headers, &org).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    let (found_project, found) =
+        match prompt_sets::by_address(&state.db, &ctx, &project, &set).await {
+            Ok(x) => x,
+            Err(e) => return failure(&state, &who, e),
+        };
+    let all = Page::first(200);
+    let prompts = match prompts::list(&state.db, &ctx, &found.id, &all).await {
+        Ok(p) => p.items,
+        Err(e) => return failure(&state, &who, e),
+    };
+    let reader = Reader::Member(Box::new(ctx.clone()));
+    let versions = match versions::list(&state.db, &reader, &found.id, &all).await {
+        Ok(v) => v.items,
+        Err(e) => return failure(&state, &who, e),
+    };
+    let channels = match channels::list(&state.db, &reader, &found.id).await {
+        Ok(c) => c,
+        Err(e) => return failure(&state, &who, e),
+    };
+    let org_slug = ctx.organisation.slug.clone();
+    layout.title = found.name.clone();
+    layout.crumbs.push((
+        found_project.name.clone(),
+        format!("/o/{org_slug}/{}", found_project.slug),
+    ));
+    layout.crumbs.push((
+        found.name.clone(),
+        format!("/o/{org_slug}/{}/{}", found_project.slug, found.slug),
+    ));
+    SetPage {
+        layout,
+        address: format!("{}/{}", found_project.slug, found.slug),
+        prompts: prompts
+            .into_iter()
+            .map(|p| {
+                let names: Vec<String> = p
+                    .parameters
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|x| x["name"].as_str().map(String::from))
+                    .collect();
+                (p.name, p.slug, names.join(", "))
+            })
+            .collect(),
+        channels: channels
+            .into_iter()
+            .map(|c| (c.channel.name, c.label, c.channel.protected))
+            .collect(),
+        versions,
+        set: found,
     }
     .into_response()
 }
