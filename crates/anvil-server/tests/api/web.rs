@@ -308,3 +308,71 @@ async fn project_and_set_pages_show_sets_prompts_channels_and_versions() {
         404
     );
 }
+
+#[tokio::test]
+async fn a_prompt_page_shows_templates_as_text_and_how_to_use_them() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let (s, _) = app
+        .call(
+            &r,
+            &r.owner,
+            reqwest::Method::POST,
+            &format!("/api/v1/prompt_sets/{}/prompts", r.set_id),
+            Some(json!({"name": "Hostile", "slug": "hostile",
+                        "template": "<script>alert(1)</script>{{ '<img src=x onerror=alert(1)>' }} {{ who }}",
+                        "parameters": [{"name": "who", "type": "string", "required": true, "description": "<b>bold</b>"}]})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let org = app
+        .call(
+            &r,
+            &r.owner,
+            reqwest::Method::GET,
+            "/api/v1/organisation",
+            None,
+        )
+        .await
+        .1["organisation"]["slug"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, headers, html) =
+        page(&app, &r.member, &format!("/o/{org}/support/emails/hostile")).await;
+    assert_eq!(status, 200);
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+    assert!(
+        html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("<script>alert") && !html.contains("<img") && !html.contains("<b>bold"),
+        "{html}"
+    );
+    // Snippets for the SDKs, the CLI and curl, with the required parameter filled in.
+    assert!(html.contains("support/emails@production/hostile"), "{html}");
+    assert!(
+        html.contains("anvil render support/emails@production/hostile --var who=..."),
+        "{html}"
+    );
+    assert!(html.contains("data-copy=\"address\""));
+    assert_no_off_site_urls(&html);
+    // The set's page links to it; a prompt that does not exist is a 404.
+    let (_, _, set_html) = page(&app, &r.member, &format!("/o/{org}/support/emails")).await;
+    assert!(
+        set_html.contains(&format!("href=\"/o/{org}/support/emails/hostile\"")),
+        "{set_html}"
+    );
+    assert_eq!(
+        page(&app, &r.member, &format!("/o/{org}/support/emails/nope"))
+            .await
+            .0,
+        404
+    );
+}

@@ -6,7 +6,8 @@
 //! session's CSRF token ([`csrf`]).
 //!
 //! What exists: the landing page, sign-up, sign-in, sign-out, an organisation's dashboard (its
-//! projects), a project's prompt sets, and a set's prompts, channels and versions, read-only.
+//! projects), a project's prompt sets, a set's prompts, channels and versions, and a prompt's
+//! working copy with snippets to use it, read-only.
 //! Everything else the UI contract names (editing, the editor, settings, live updates, the
 //! command palette) is not built yet.
 
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/o/{org}", get(pages::dashboard))
         .route("/o/{org}/{project}", get(pages::project_page))
         .route("/o/{org}/{project}/{set}", get(pages::set_page))
+        .route("/o/{org}/{project}/{set}/{prompt}", get(pages::prompt_page))
         .route("/assets/{file}", get(assets::serve))
         .layer(axum::middleware::map_response(secure))
 }

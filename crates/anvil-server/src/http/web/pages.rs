@@ -467,6 +467,8 @@ struct SetPage {
     set: prompt_set::Model,
     /// `project/set`
     address: String,
+    /// This page's path, which its prompts' pages extend.
+    set_path: String,
     /// (name, slug, parameter names)
     prompts: Vec<(String, String, String)>,
     /// (name, version label, protected)
@@ -517,6 +519,7 @@ pub async fn set_page(
     SetPage {
         layout,
         address: format!("{}/{}", found_project.slug, found.slug),
+        set_path: format!("/o/{org_slug}/{}/{}", found_project.slug, found.slug),
         prompts: prompts
             .into_iter()
             .map(|p| {
@@ -536,6 +539,133 @@ pub async fn set_page(
             .collect(),
         versions,
         set: found,
+    }
+    .into_response()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "prompt.html")]
+struct PromptPage {
+    layout: Layout,
+    prompt: crate::domain::records::prompt::Model,
+    /// (name, type, required, default, description)
+    parameters: Vec<(String, String, bool, String, String)>,
+    /// `project/set@production/prompt`
+    address: String,
+    /// (heading, code)
+    snippets: Vec<(String, String)>,
+}
+
+/// Copy-paste snippets that render `address` with placeholder values for the required
+/// parameters, in the surface `distribution.md` gives the SDKs, the CLI and the API.
+fn snippets(address: &str, params: &[anvil_core::params::Parameter]) -> Vec<(String, String)> {
+    use anvil_core::params::ParamType;
+    let mut vars = serde_json::Map::new();
+    for p in params.iter().filter(|p| p.required) {
+        let example = match p.kind {
+            ParamType::String => serde_json::json!("..."),
+            ParamType::Number | ParamType::Integer => serde_json::json!(1),
+            ParamType::Boolean => serde_json::json!(true),
+            ParamType::Array => serde_json::json!([]),
+            ParamType::Object => serde_json::json!({}),
+        };
+        vars.insert(p.name.clone(), example);
+    }
+    let vars = serde_json::Value::Object(vars);
+    let cli_vars: String = vars
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| match v {
+            serde_json::Value::String(s) => format!(" --var {k}={s}"),
+            other => format!(" --var '{k}={other}'"),
+        })
+        .collect();
+    vec![
+        (
+            "Rust (anvil-sdk)".into(),
+            format!(
+                "let text = anvil.render(\"{address}\", serde_json::json!({vars})).await?.text;"
+            ),
+        ),
+        (
+            "TypeScript (@anvil/sdk)".into(),
+            format!("const text = await anvil.render(\"{address}\", {vars});"),
+        ),
+        ("CLI".into(), format!("anvil render {address}{cli_vars}")),
+        (
+            "curl".into(),
+            format!(
+                "curl -X POST \"$ANVIL_URL/api/v1/render/{address}\" \\\n  -H \"Authorization: Bearer $ANVIL_API_KEY\" \\\n  -H 'Content-Type: application/json' \\\n  -d '{}'",
+                serde_json::json!({"variables": vars})
+            ),
+        ),
+    ]
+}
+
+/// `/o/{org}/{project}/{set}/{prompt}`: the working copy of a prompt, read-only, with how to
+/// use it.
+pub async fn prompt_page(
+    State(state): State<AppState>,
+    Visitor(who): Visitor,
+    headers: HeaderMap,
+    Path((org, project, set, prompt)): Path<(String, String, String, String)>,
+) -> Response {
+    let (ctx, mut layout) = match member_page(&state, &who, &headers, &org).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    let (found_project, found_set) =
+        match prompt_sets::by_address(&state.db, &ctx, &project, &set).await {
+            Ok(x) => x,
+            Err(e) => return failure(&state, &who, e),
+        };
+    let (_, found) = match prompts::by_address(&state.db, &ctx, &project, &set, &prompt).await {
+        Ok(x) => x,
+        Err(e) => return failure(&state, &who, e),
+    };
+    let params: Vec<anvil_core::params::Parameter> =
+        serde_json::from_value(found.parameters.clone()).unwrap_or_default();
+    let org_slug = ctx.organisation.slug.clone();
+    let set_path = format!("/o/{org_slug}/{}/{}", found_project.slug, found_set.slug);
+    layout.title = found.name.clone();
+    layout.crumbs.push((
+        found_project.name.clone(),
+        format!("/o/{org_slug}/{}", found_project.slug),
+    ));
+    layout
+        .crumbs
+        .push((found_set.name.clone(), set_path.clone()));
+    layout
+        .crumbs
+        .push((found.name.clone(), format!("{set_path}/{}", found.slug)));
+    let address = format!(
+        "{}/{}@production/{}",
+        found_project.slug, found_set.slug, found.slug
+    );
+    PromptPage {
+        layout,
+        snippets: snippets(&address, &params),
+        parameters: params
+            .iter()
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    serde_json::to_value(p.kind)
+                        .ok()
+                        .and_then(|v| v.as_str().map(String::from))
+                        .unwrap_or_default(),
+                    p.required,
+                    p.default
+                        .as_ref()
+                        .map(|d| d.to_string())
+                        .unwrap_or_default(),
+                    p.description.clone(),
+                )
+            })
+            .collect(),
+        address,
+        prompt: found,
     }
     .into_response()
 }

@@ -10,6 +10,18 @@
       if (search) { e.preventDefault(); search.focus(); }
     }
   });
+  // Copy buttons: `data-copy` names the element whose text goes to the clipboard.
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest ? e.target.closest("[data-copy]") : null;
+    if (!b || !navigator.clipboard) { return; }
+    var from = document.getElementById(b.getAttribute("data-copy"));
+    if (!from) { return; }
+    navigator.clipboard.writeText(from.textContent).then(function () {
+      var label = b.textContent;
+      b.textContent = "Copied";
+      setTimeout(function () { b.textContent = label; }, 1500);
+    });
+  });
   var summary = document.querySelector("[data-error-summary]");
   if (summary) { summary.focus(); }
 })();
