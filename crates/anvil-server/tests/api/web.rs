@@ -376,3 +376,78 @@ async fn a_prompt_page_shows_templates_as_text_and_how_to_use_them() {
         404
     );
 }
+
+/// The CSRF token a page's forms carry.
+fn csrf_of(html: &str) -> String {
+    html.split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .and_then(|p| p.split('"').next())
+        .expect("a form with the token")
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_account_page_lists_sessions_and_signs_them_out() {
+    let app = spawn_app().await;
+    let (here, there) = (browser(), browser());
+    app.register(&here, "ada@example.com").await;
+    let res = there
+        .post(app.url("/sign_in"))
+        .form(&[
+            ("email", "ada@example.com"),
+            ("password", "correct horse battery"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let (status, _, html) = page(&app, &here, "/account").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("ada@example.com") && html.contains("this browser"),
+        "{html}"
+    );
+    assert_eq!(
+        html.matches("/account/sessions/").count(),
+        1,
+        "the other session: {html}"
+    );
+    let other = html
+        .split("/account/sessions/")
+        .nth(1)
+        .and_then(|p| p.split('/').next())
+        .unwrap()
+        .to_string();
+    let token = csrf_of(&html);
+    // Without the token nothing happens.
+    let res = here
+        .post(app.url(&format!("/account/sessions/{other}/end")))
+        .form(&[("_csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(page(&app, &there, "/account").await.0, 200);
+    let res = here
+        .post(app.url(&format!("/account/sessions/{other}/end")))
+        .form(&[("_csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let (status, headers, _) = page(&app, &there, "/account").await;
+    assert_eq!(
+        (status.as_u16(), location(&headers)),
+        (303, "/sign_in"),
+        "signed out there"
+    );
+    // Everywhere, this browser included.
+    let res = here
+        .post(app.url("/account/sign_out_everywhere"))
+        .form(&[("_csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(page(&app, &here, "/account").await.0, 303);
+}

@@ -7,10 +7,12 @@
 //!
 //! What exists: the landing page, sign-up, sign-in, sign-out, an organisation's dashboard (its
 //! projects), a project's prompt sets, a set's prompts, channels and versions, and a prompt's
-//! working copy with snippets to use it, read-only.
+//! working copy with snippets to use it, read-only; and the account page (sessions, signing
+//! one or all of them out).
 //! Everything else the UI contract names (editing, the editor, settings, live updates, the
 //! command palette) is not built yet.
 
+mod account;
 pub mod assets;
 pub mod csrf;
 mod pages;
@@ -33,6 +35,12 @@ pub fn routes() -> Router<AppState> {
         .route("/sign_in", get(pages::sign_in_form).post(pages::sign_in))
         .route("/sign_up", get(pages::sign_up_form).post(pages::sign_up))
         .route("/sign_out", post(pages::sign_out))
+        .route("/account", get(account::page))
+        .route("/account/sessions/{id}/end", post(account::end_session))
+        .route(
+            "/account/sign_out_everywhere",
+            post(account::sign_out_everywhere),
+        )
         .route("/o/{org}", get(pages::dashboard))
         .route("/o/{org}/{project}", get(pages::project_page))
         .route("/o/{org}/{project}/{set}", get(pages::set_page))

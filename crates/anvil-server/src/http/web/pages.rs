@@ -26,18 +26,22 @@ use crate::http::auth::{clear_cookie, client_info, same_origin, session_cookie};
 
 /// What the layout shows around every page.
 pub struct Layout {
-    title: String,
-    css: String,
-    js: String,
-    email: Option<String>,
-    organisation: Option<String>,
-    csrf: String,
+    pub(super) title: String,
+    pub(super) css: String,
+    pub(super) js: String,
+    pub(super) email: Option<String>,
+    pub(super) organisation: Option<String>,
+    pub(super) csrf: String,
     /// (label, link)
-    crumbs: Vec<(String, String)>,
+    pub(super) crumbs: Vec<(String, String)>,
 }
 
 impl Layout {
-    fn new(state: &AppState, title: &str, who: Option<&(session::Model, user::Model)>) -> Layout {
+    pub(super) fn new(
+        state: &AppState,
+        title: &str,
+        who: Option<&(session::Model, user::Model)>,
+    ) -> Layout {
         Layout {
             title: title.to_string(),
             css: assets::url("anvil.css"),
@@ -313,6 +317,28 @@ pub struct CsrfForm {
     csrf: String,
 }
 
+/// Checks a signed-in form (this origin, the session's token); `Some` is the refusal to send.
+pub(super) fn checked(
+    state: &AppState,
+    headers: &HeaderMap,
+    session_id: &str,
+    form: &CsrfForm,
+) -> Option<Response> {
+    if same_origin(headers, state.config.public_url.as_deref()).is_err() {
+        return Some(cross_site());
+    }
+    if !csrf::verify(&state.secret_key, session_id, &form.csrf) {
+        return Some(
+            (
+                StatusCode::FORBIDDEN,
+                "The form has expired; reload the page and try again.",
+            )
+                .into_response(),
+        );
+    }
+    None
+}
+
 /// Ends this session: only with the session's CSRF token, from this origin.
 pub async fn sign_out(
     State(state): State<AppState>,
@@ -320,18 +346,11 @@ pub async fn sign_out(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if same_origin(&headers, state.config.public_url.as_deref()).is_err() {
-        return cross_site();
-    }
     let Some((session, user)) = who else {
         return Redirect::to("/").into_response();
     };
-    if !csrf::verify(&state.secret_key, &session.id, &form.csrf) {
-        return (
-            StatusCode::FORBIDDEN,
-            "The form has expired; reload the page and try again.",
-        )
-            .into_response();
+    if let Some(res) = checked(&state, &headers, &session.id, &form) {
+        return res;
     }
     if let Err(e) = accounts::end_session(&state.db, &user.id, &session.id).await {
         return server_error(e);
@@ -383,7 +402,7 @@ async fn member_page(
 }
 
 /// A domain error as a page: what is missing or not the user's is a 404, anything else a 500.
-fn failure(
+pub(super) fn failure(
     state: &AppState,
     who: &Option<(session::Model, user::Model)>,
     e: domain::Error,
