@@ -132,12 +132,7 @@ async fn sign_up_sign_in_and_sign_out_through_the_forms() {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
-    let token = html
-        .split("name=\"_csrf\" value=\"")
-        .nth(1)
-        .and_then(|p| p.split('"').next())
-        .unwrap()
-        .to_string();
+    let token = csrf_of(&html);
     let res = b
         .post(app.url("/sign_out"))
         .form(&[("_csrf", token.as_str())])
@@ -249,19 +244,7 @@ async fn project_and_set_pages_show_sets_prompts_channels_and_versions() {
         )
         .await;
     assert!(s == 200 || s == 201, "{s}");
-    let org = app
-        .call(
-            &r,
-            &r.owner,
-            reqwest::Method::GET,
-            "/api/v1/organisation",
-            None,
-        )
-        .await
-        .1["organisation"]["slug"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let org = org_slug(&app, &r).await;
     let (status, _, html) = page(&app, &r.member, &format!("/o/{org}/support")).await;
     assert_eq!(status, 200);
     assert!(
@@ -325,19 +308,7 @@ async fn a_prompt_page_shows_templates_as_text_and_how_to_use_them() {
         )
         .await;
     assert_eq!(s, 201);
-    let org = app
-        .call(
-            &r,
-            &r.owner,
-            reqwest::Method::GET,
-            "/api/v1/organisation",
-            None,
-        )
-        .await
-        .1["organisation"]["slug"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let org = org_slug(&app, &r).await;
     let (status, headers, html) =
         page(&app, &r.member, &format!("/o/{org}/support/emails/hostile")).await;
     assert_eq!(status, 200);
@@ -375,6 +346,20 @@ async fn a_prompt_page_shows_templates_as_text_and_how_to_use_them() {
             .0,
         404
     );
+}
+
+/// The slug of the registry's organisation (pages are addressed by it).
+async fn org_slug(app: &TestApp, r: &crate::helpers::Registry) -> String {
+    let (_, body) = app
+        .call(
+            r,
+            &r.owner,
+            reqwest::Method::GET,
+            "/api/v1/organisation",
+            None,
+        )
+        .await;
+    body["organisation"]["slug"].as_str().unwrap().to_string()
 }
 
 /// The CSRF token a page's forms carry.

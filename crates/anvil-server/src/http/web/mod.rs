@@ -84,11 +84,13 @@ impl FromRequestParts<AppState> for Visitor {
         let Some(token) = super::auth::session_token(&parts.headers) else {
             return Ok(Visitor(None));
         };
-        Ok(Visitor(
-            accounts::authenticate(&state.db, &token)
-                .await
-                .ok()
-                .flatten(),
-        ))
+        match accounts::authenticate(&state.db, &token).await {
+            Ok(found) => Ok(Visitor(found)),
+            Err(e) => {
+                // The page then shows the signed-out view; the failure must not vanish.
+                tracing::error!(error = %e, "reading the session failed");
+                Ok(Visitor(None))
+            }
+        }
     }
 }
