@@ -17,6 +17,21 @@ pub struct TemplateError {
     pub message: String,
 }
 
+/// `line 3, column 7: unknown tag 'endfor'`, or the bare message when it has no position.
+impl std::fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line > 0 {
+            write!(
+                f,
+                "line {}, column {}: {}",
+                self.line, self.column, self.message
+            )
+        } else {
+            f.write_str(&self.message)
+        }
+    }
+}
+
 impl From<&LiquidError> for TemplateError {
     fn from(e: &LiquidError) -> Self {
         TemplateError {

@@ -109,12 +109,7 @@ fn check(
         .unwrap_or_default();
     let validation = engine.validate(&template, &parameters);
     if let Some(e) = validation.errors.first() {
-        let message = if e.line > 0 {
-            format!("line {}, column {}: {}", e.line, e.column, e.message)
-        } else {
-            e.message.clone()
-        };
-        errors.push(FieldError::new("template", message));
+        errors.push(FieldError::new("template", e.to_string()));
     }
     if errors.is_empty() {
         Ok((name, slug, validation))
@@ -496,9 +491,20 @@ pub fn snapshot(
     }
 }
 
+/// An unsaved template and its parameters, previewed in place of the saved ones (the editor
+/// renders as the user types, before anything is saved).
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Draft {
+    pub template: String,
+    #[serde(default)]
+    pub parameters: Vec<anvil_core::params::Parameter>,
+}
+
 /// Renders a prompt of the working copy (the editor's preview) through the same path as
 /// `POST /render/{address}`: variables checked against its parameters, strict rendering,
-/// `{% render %}` reaching the set's other prompts and its dependencies.
+/// `{% render %}` reaching the set's other prompts and its dependencies. With a `draft`, its
+/// template and parameters stand in for the saved ones; nothing is written.
 pub async fn render(
     db: &DatabaseConnection,
     engine: &PromptEngine,
@@ -506,6 +512,7 @@ pub async fn render(
     ctx: &OrgContext,
     id: &str,
     variables: &serde_json::Map<String, Value>,
+    draft: Option<&Draft>,
 ) -> Result<(
     std::sync::Arc<super::delivery::Resolved>,
     super::delivery::Rendered,
@@ -523,6 +530,31 @@ pub async fn render(
     let reader = super::delivery::Reader::Member(Box::new(ctx.clone()));
     let resolved = super::delivery::resolve(db, engine, cache, &reader, &address).await?;
     let ready = resolved.prompt(&p.slug)?.clone();
-    let rendered = super::delivery::render(engine, &resolved, &ready, variables)?;
+    let rendered = match draft {
+        None => super::delivery::render(engine, &resolved, &ready, variables)?,
+        Some(d) => {
+            anvil_core::params::validate_schema(&d.parameters).map_err(|issues| {
+                Error::Validation(
+                    issues
+                        .into_iter()
+                        .map(|i| FieldError::new(&format!("draft.{}", i.field), i.message))
+                        .collect(),
+                )
+            })?;
+            let template = engine.parse(&d.template).map_err(|e| {
+                Error::invalid(
+                    "draft.template",
+                    anvil_core::render::TemplateError::from(&e).to_string(),
+                )
+            })?;
+            super::delivery::render_template(
+                engine,
+                &resolved,
+                &template,
+                &d.parameters,
+                variables,
+            )?
+        }
+    };
     Ok((resolved, rendered))
 }

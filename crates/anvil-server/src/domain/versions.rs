@@ -6,7 +6,7 @@
 use anvil_core::diff::SetDiff;
 use anvil_core::render::PromptEngine;
 use anvil_core::snapshot::{self, Snapshot};
-use anvil_core::version::{Candidate, Label};
+use anvil_core::version::{Candidate, Change, Label};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -197,7 +197,7 @@ fn check_releasable(
         if let Some(e) = v.errors.first() {
             errors.push(FieldError::new(
                 &format!("prompts.{slug}.template"),
-                format!("line {}, column {}: {}", e.line, e.column, e.message),
+                e.to_string(),
             ));
         } else if let Some(missing) = v.partials.iter().find(|name| !partials.resolves(top, name)) {
             errors.push(FieldError::new(
@@ -233,32 +233,65 @@ fn highest_unyanked(versions: &[VersionRow]) -> Option<(&VersionRow, Label)> {
 }
 
 /// The label the server suggests for `snap`: 1.0.0 first, then a bump of the highest
-/// unyanked version by the size of the change (skipping labels that are taken).
+/// unyanked version by the size of the change (skipping labels that are taken); with the
+/// size of that change (none for the first version).
 async fn suggest<C: ConnectionTrait>(
     conn: &C,
     versions: &[VersionRow],
     snap: &Snapshot,
-) -> Result<Label> {
+) -> Result<(Label, Option<Change>)> {
+    let taken = |label: &Label| {
+        versions
+            .iter()
+            .any(|v| Label::parse(&v.label).ok().as_ref() == Some(label))
+    };
     let Some((base, base_label)) = highest_unyanked(versions) else {
         let mut label = Label::parse("1.0.0").map_err(Error::Internal)?;
-        while versions
-            .iter()
-            .any(|v| Label::parse(&v.label).ok().as_ref() == Some(&label))
-        {
-            label = label.bump(anvil_core::version::Change::Major);
+        while taken(&label) {
+            label = label.bump(Change::Major);
         }
-        return Ok(label);
+        return Ok((label, None));
     };
     let base = find_by_id(conn, &base.id).await?;
     let change = snapshot::classify_change(&snapshot_of(&base)?, snap);
     let mut label = base_label.bump(change);
-    while versions
-        .iter()
-        .any(|v| Label::parse(&v.label).ok().as_ref() == Some(&label))
-    {
+    while taken(&label) {
         label = label.bump(change);
     }
-    Ok(label)
+    Ok((label, Some(change)))
+}
+
+/// What cutting a version now would do, for the dialog that asks first.
+pub struct Suggestion {
+    /// The label a cut without one would get.
+    pub label: Label,
+    /// How big the change is since `base` (none for the first version).
+    pub change: Option<Change>,
+    /// The highest unyanked version, which the change is measured against.
+    pub base: Option<String>,
+    /// Whether the working copy is the same as `base` (a cut would be refused).
+    pub unchanged: bool,
+}
+
+/// The label a cut would suggest now, and what it is measured against; writes nothing.
+pub async fn suggestion(
+    db: &DatabaseConnection,
+    ctx: &OrgContext,
+    set_id: &str,
+) -> Result<Suggestion> {
+    let set = prompt_sets::get(db, ctx, set_id).await?;
+    let snap = working_snapshot(db, &set).await?;
+    let versions = rows_of(db, &set.id).await?;
+    let highest = highest_unyanked(&versions).map(|(v, _)| (v.label.clone(), v.checksum.clone()));
+    let (label, change) = suggest(db, &versions, &snap).await?;
+    Ok(Suggestion {
+        label,
+        change,
+        unchanged: highest
+            .as_ref()
+            .is_some_and(|(_, checksum)| *checksum == snap.checksum()),
+        base: highest.map(|(label, _)| label),
+    })
 }
 
 /// A version as the import or a cut writes it.
@@ -382,7 +415,7 @@ pub async fn cut(
             }
             let label = match given {
                 Some(l) => l,
-                None => suggest(txn, &versions, &snap).await?,
+                None => suggest(txn, &versions, &snap).await?.0,
             };
             let model = insert(
                 txn,

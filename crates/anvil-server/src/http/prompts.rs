@@ -336,13 +336,17 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// The variables to render with. The body may also be wrapped: `{"render": {...}}`.
+/// The variables to render with, and optionally an unsaved template and parameters to render
+/// in place of the saved ones (the editor's preview). The body may also be wrapped:
+/// `{"render": {...}}`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Variables {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub variables: serde_json::Map<String, Value>,
+    #[serde(default)]
+    pub draft: Option<prompts::Draft>,
 }
 
 #[utoipa::path(
@@ -370,6 +374,7 @@ pub async fn render(
         &ctx,
         &id,
         &b.variables,
+        b.draft.as_ref(),
     )
     .await?;
     let prompt = resolved.prompt_by_id(&id);

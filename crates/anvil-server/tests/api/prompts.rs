@@ -442,3 +442,67 @@ async fn the_working_copy_renders_with_checked_variables_and_composition() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn the_editor_previews_an_unsaved_draft_without_saving_it() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let path = format!("/api/v1/prompts/{}/render", r.welcome_id);
+    let draft = |template: &str| {
+        json!({"variables": {"customer_name": "Ada"},
+               "draft": {"template": template,
+                         "parameters": [{"name": "customer_name", "type": "string", "required": true}]}})
+    };
+    // The draft reaches the set's other prompts as a saved prompt would.
+    let (status, body) = app
+        .call(
+            &r,
+            &r.member,
+            reqwest::Method::POST,
+            &path,
+            Some(draft("Hey {{ customer_name }} {% render 'footer' %}")),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["rendered"], "Hey Ada -- Support");
+    // A draft that does not parse names the draft's template, with the position.
+    let (status, body) = app
+        .call(
+            &r,
+            &r.member,
+            reqwest::Method::POST,
+            &path,
+            Some(draft("Hey {% iff x %}")),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["details"][0]["field"], "draft.template");
+    assert!(
+        body["error"]["details"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("line 1, column "),
+        "{body}"
+    );
+    // Its variables are checked against the draft's parameters, not the saved ones.
+    let (status, body) = app
+        .call(
+            &r,
+            &r.member,
+            reqwest::Method::POST,
+            &path,
+            Some(json!({"variables": {}, "draft": {"template": "{{ who }}",
+                        "parameters": [{"name": "who", "type": "string", "required": true}]}})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["details"][0]["field"], "variables.who");
+    // Nothing was saved.
+    let (_, body) = app
+        .read(&r, &r.member, &format!("/api/v1/prompts/{}", r.welcome_id))
+        .await;
+    assert_eq!(
+        body["prompt"]["template"],
+        "Hello {{ customer_name }}!\n{% render 'footer', team: team %}"
+    );
+}

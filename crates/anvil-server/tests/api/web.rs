@@ -27,7 +27,7 @@ fn assert_no_off_site_urls(html: &str) {
         for part in html.split(attr).skip(1) {
             let url = part.split('"').next().unwrap();
             assert!(
-                url.starts_with('/') || url.starts_with('#'),
+                url.starts_with('/') || url.starts_with('#') || url.starts_with("data:"),
                 "{attr}{url} leaves the origin"
             );
         }
@@ -435,4 +435,338 @@ async fn the_account_page_lists_sessions_and_signs_them_out() {
         .unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(page(&app, &here, "/account").await.0, 303);
+}
+
+/// Posts a form as `client` with the CSRF token of the page at `from`.
+async fn post_form(
+    app: &TestApp,
+    client: &reqwest::Client,
+    from: &str,
+    to: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, reqwest::header::HeaderMap, String) {
+    let (status, _, html) = page(app, client, from).await;
+    assert_eq!(status, 200, "GET {from}: {html}");
+    let token = csrf_of(&html);
+    let mut form: Vec<(&str, &str)> = vec![("_csrf", token.as_str())];
+    form.extend_from_slice(fields);
+    let res = client.post(app.url(to)).form(&form).send().await.unwrap();
+    let (status, headers) = (res.status(), res.headers().clone());
+    (status, headers, res.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn projects_sets_and_prompts_are_created_through_the_forms_by_who_may() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let org = org_slug(&app, &r).await;
+    let dashboard = format!("/o/{org}");
+    let new_project = format!("/o/{org}/-/new");
+
+    // Only admins and owners are offered (and allowed) a new project.
+    let (_, _, member_view) = page(&app, &r.member, &dashboard).await;
+    assert!(!member_view.contains(&new_project), "{member_view}");
+    let (_, _, owner_view) = page(&app, &r.owner, &dashboard).await;
+    assert!(owner_view.contains(&new_project), "{owner_view}");
+    let before = app.count("projects").await;
+    let (status, _, html) = post_form(
+        &app,
+        &r.member,
+        &dashboard,
+        &new_project,
+        &[("name", "Billing")],
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(html.contains("only admins and owners"), "{html}");
+    let forged = r
+        .owner
+        .post(app.url(&new_project))
+        .form(&[("_csrf", "forged"), ("name", "Billing")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    assert_eq!(app.count("projects").await, before, "nothing was created");
+
+    // A refused form comes back with the problem under its field and the input kept.
+    let (status, _, html) = post_form(
+        &app,
+        &r.owner,
+        &new_project,
+        &new_project,
+        &[("name", " "), ("description", "keeps <this>")],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("class=\"error\""), "{html}");
+    assert!(html.contains("keeps &#60;this&#62;"), "{html}");
+
+    let (status, headers, _) = post_form(
+        &app,
+        &r.owner,
+        &new_project,
+        &new_project,
+        &[("name", "Billing")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(location(&headers), format!("/o/{org}/billing"));
+
+    // Members create sets and prompts.
+    let new_set = format!("/o/{org}/billing/-/new");
+    let (status, headers, _) =
+        post_form(&app, &r.member, &new_set, &new_set, &[("name", "Invoices")]).await;
+    assert_eq!(status, 303);
+    assert_eq!(location(&headers), format!("/o/{org}/billing/invoices"));
+    let new_prompt = format!("/o/{org}/billing/invoices/-/new");
+    let (status, headers, _) = post_form(
+        &app,
+        &r.member,
+        &new_prompt,
+        &new_prompt,
+        &[("name", "Reminder"), ("slug", "reminder")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let editor = format!("/o/{org}/billing/invoices/reminder");
+    assert_eq!(location(&headers), editor);
+
+    // The editor starts from the entity tag the API gives, so its first save is not refused.
+    let (status, headers, html) = page(&app, &r.member, &editor).await;
+    assert_eq!(status, 200);
+    let id = html
+        .split("data-prompt-id=\"")
+        .nth(1)
+        .and_then(|p| p.split('"').next())
+        .unwrap()
+        .to_string();
+    let res = r
+        .member
+        .get(app.url(&format!("/api/v1/prompts/{id}")))
+        .send()
+        .await
+        .unwrap();
+    let etag = res.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .replace('"', "&#34;");
+    assert!(
+        html.contains(&format!("data-etag=\"{etag}\"")),
+        "{etag} in {html}"
+    );
+    // Its CSP allows CodeMirror's <style> elements by this response's nonce, and no more.
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    let nonce = html
+        .split("name=\"anvil-style-nonce\" content=\"")
+        .nth(1)
+        .and_then(|p| p.split('"').next())
+        .unwrap();
+    assert!(
+        csp.contains(&format!("style-src 'self' 'nonce-{nonce}';")),
+        "{csp}"
+    );
+    assert!(csp.contains("script-src 'self';"), "{csp}");
+    let (_, again, _) = page(&app, &r.member, &editor).await;
+    assert_ne!(
+        again["content-security-policy"], headers["content-security-policy"],
+        "a fresh nonce per response"
+    );
+
+    // Someone else's organisation: its forms are not found.
+    let stranger = browser();
+    app.register(&stranger, "stranger@example.com").await;
+    assert_eq!(page(&app, &stranger, &new_set).await.0, 404);
+    assert_eq!(
+        page(&app, &r.member, &format!("/o/{org}/nope/-/new"))
+            .await
+            .0,
+        404
+    );
+}
+
+#[tokio::test]
+async fn versions_are_cut_and_channels_moved_through_the_forms_with_their_diffs() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let org = org_slug(&app, &r).await;
+    let set = format!("/o/{org}/support/emails");
+    let cut = format!("{set}/-/cut");
+
+    let (status, _, html) = page(&app, &r.member, &cut).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("value=\"1.0.0\""), "{html}");
+    assert!(html.contains("the first version"), "{html}");
+    let (status, headers, _) = post_form(
+        &app,
+        &r.member,
+        &cut,
+        &cut,
+        &[("label", "1.0.0"), ("description", "First")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(location(&headers), format!("{set}/v/1.0.0"));
+    let (_, _, html) = page(&app, &r.member, &cut).await;
+    assert!(html.contains("Nothing changed since"), "{html}");
+
+    // The next cut shows what it freezes, and suggests the label from the change.
+    app.edit_welcome(
+        &r,
+        json!({"template": "Hi {{ customer_name }}!\n{% render 'footer', team: team %}"}),
+    )
+    .await;
+    let (_, _, html) = page(&app, &r.member, &cut).await;
+    assert!(
+        html.contains("<span class=\"del\">Hello {{ customer_name }}!</span>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<span class=\"ins\">Hi {{ customer_name }}!</span>"),
+        "{html}"
+    );
+    let next = html
+        .split("id=\"label\" name=\"label\" class=\"mono\" value=\"")
+        .nth(1)
+        .and_then(|p| p.split('"').next())
+        .unwrap()
+        .to_string();
+    assert_ne!(next, "1.0.0");
+    let (status, _, _) = post_form(&app, &r.member, &cut, &cut, &[("label", &next)]).await;
+    assert_eq!(status, 303);
+
+    // production: created at 1.0.0, then moved, each through its confirmation.
+    let channel = format!("{set}/-/channels/production");
+    let (status, _, html) = page(&app, &r.member, &format!("{channel}?to=1.0.0")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Create production"), "{html}");
+    let (status, headers, _) = post_form(
+        &app,
+        &r.member,
+        &format!("{channel}?to=1.0.0"),
+        &channel,
+        &[("to", "1.0.0")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(location(&headers), set);
+    let confirm = format!("{channel}?to={next}");
+    let (_, _, html) = page(&app, &r.member, &confirm).await;
+    assert!(
+        html.contains(&format!("Move production to {next}")),
+        "{html}"
+    );
+    assert!(
+        html.contains("<span class=\"del\">Hello {{ customer_name }}!</span>"),
+        "the diff it will ship: {html}"
+    );
+    let (status, _, _) = post_form(&app, &r.member, &confirm, &channel, &[("to", &next)]).await;
+    assert_eq!(status, 303);
+    let (_, body) = app
+        .read(
+            &r,
+            &r.member,
+            &format!("/api/v1/prompt_sets/{}/channels/production", r.set_id),
+        )
+        .await;
+    assert_eq!(body["channel"]["version"], next.as_str(), "{body}");
+    let (status, _, html) =
+        post_form(&app, &r.member, &confirm, &channel, &[("to", "9.9.9")]).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("has no version 9.9.9"), "{html}");
+    assert_eq!(
+        page(&app, &r.member, &format!("{channel}?to=9.9.9"))
+            .await
+            .0,
+        404,
+        "no confirmation for a version that does not exist"
+    );
+
+    // The set page's live fragment, the version page, the diff view.
+    let (status, _, fragment) = page(&app, &r.member, &format!("{set}?fragment=releases")).await;
+    assert_eq!(status, 200);
+    assert!(
+        fragment.trim_start().starts_with("<div id=\"releases\""),
+        "{fragment}"
+    );
+    assert!(!fragment.contains("<html"), "{fragment}");
+    assert!(fragment.contains(&next), "{fragment}");
+    let (status, _, html) = page(&app, &r.member, &format!("{set}/v/1.0.0")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("support/emails@1.0.0/welcome"), "{html}");
+    assert!(html.contains("Hello {{ customer_name }}!"), "{html}");
+    let (status, _, html) =
+        page(&app, &r.member, &format!("{set}/diff?from=1.0.0&to={next}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("<span class=\"ins\">Hi {{ customer_name }}!</span>"),
+        "{html}"
+    );
+    assert_eq!(
+        page(&app, &r.member, &format!("{set}/diff?from=1.0.0&to=7.0.0"))
+            .await
+            .0,
+        404
+    );
+
+    // Restoring 1.0.0 brings its text back into the working copy.
+    let version = format!("{set}/v/1.0.0");
+    let (status, _, _) = post_form(
+        &app,
+        &r.member,
+        &version,
+        &format!("{version}/restore"),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (_, body) = app
+        .read(&r, &r.member, &format!("/api/v1/prompts/{}", r.welcome_id))
+        .await;
+    assert_eq!(
+        body["prompt"]["template"],
+        "Hello {{ customer_name }}!\n{% render 'footer', team: team %}"
+    );
+}
+
+#[tokio::test]
+async fn assets_are_sent_precompressed_by_what_the_browser_accepts() {
+    let app = spawn_app().await;
+    let (_, _, html) = page(&app, &browser(), "/").await;
+    let js = html
+        .split("src=\"")
+        .map(|p| p.split('"').next().unwrap())
+        .find(|u| u.starts_with("/assets/htmx."))
+        .expect("htmx is on every page")
+        .to_string();
+    // reqwest is built without decompression here, so bodies arrive as sent.
+    let raw = reqwest::Client::new();
+    for (accept, coding) in [
+        ("gzip, deflate, br", Some("br")),
+        ("gzip", Some("gzip")),
+        ("br;q=0, gzip", Some("gzip")),
+        ("identity", None),
+    ] {
+        let res = raw
+            .get(app.url(&js))
+            .header("accept-encoding", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(
+            res.headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap()),
+            coding,
+            "{accept}"
+        );
+        assert_eq!(res.headers()["vary"], "accept-encoding");
+        let len = res.bytes().await.unwrap().len();
+        if coding.is_some() {
+            assert!(len < 25_000, "{accept}: {len} bytes");
+        } else {
+            assert!(len > 40_000, "{accept}: {len} bytes");
+        }
+    }
 }

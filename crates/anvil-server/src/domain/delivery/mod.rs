@@ -13,7 +13,7 @@ mod rendering;
 mod resolution;
 
 pub use cache::DeliveryCache;
-pub use rendering::{Rendered, render, render_error};
+pub use rendering::{Rendered, render, render_error, render_template};
 pub use resolution::{ReadyPrompt, Resolved, resolve};
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};

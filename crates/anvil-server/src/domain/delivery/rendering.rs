@@ -22,10 +22,28 @@ pub fn render(
     prompt: &ReadyPrompt,
     variables: &Map<String, Value>,
 ) -> Result<Rendered> {
+    render_template(
+        engine,
+        resolved,
+        &prompt.template,
+        &prompt.parameters,
+        variables,
+    )
+}
+
+/// Renders `template` with `parameters` as if it were a prompt of the resolved set (its
+/// partials within reach): how the editor previews a template not saved yet.
+pub fn render_template(
+    engine: &PromptEngine,
+    resolved: &Resolved,
+    template: &anvil_liquid::Template,
+    parameters: &[anvil_core::params::Parameter],
+    variables: &Map<String, Value>,
+) -> Result<Rendered> {
     let r = engine
         .render(
-            &prompt.template,
-            &prompt.parameters,
+            template,
+            parameters,
             variables,
             &resolved.partials,
             now().unix_timestamp(),

@@ -80,7 +80,7 @@ pub async fn end_session(
     let Some((session, user)) = &who else {
         return Redirect::to("/sign_in").into_response();
     };
-    if let Some(res) = checked(&state, &headers, &session.id, &form) {
+    if let Some(res) = checked(&state, &headers, &session.id, &form.csrf) {
         return res;
     }
     match accounts::end_session(&state.db, &user.id, &id).await {
@@ -99,7 +99,7 @@ pub async fn sign_out_everywhere(
     let Some((session, user)) = &who else {
         return Redirect::to("/sign_in").into_response();
     };
-    if let Some(res) = checked(&state, &headers, &session.id, &form) {
+    if let Some(res) = checked(&state, &headers, &session.id, &form.csrf) {
         return res;
     }
     match accounts::end_all_sessions(&state.db, &user.id).await {

@@ -5,17 +5,18 @@
 //! forms pass the same-origin check the API makes for cookies, and, once signed in, carry the
 //! session's CSRF token ([`csrf`]).
 //!
-//! What exists: the landing page, sign-up, sign-in, sign-out, an organisation's dashboard (its
-//! projects), a project's prompt sets, a set's prompts, channels and versions, and a prompt's
-//! working copy with snippets to use it, read-only; and the account page (sessions, signing
-//! one or all of them out).
-//! Everything else the UI contract names (editing, the editor, settings, live updates, the
-//! command palette) is not built yet.
+//! What exists: the landing page, sign-up, sign-in, sign-out and the account page; an
+//! organisation's projects, a project's sets, a set's prompts, channels and versions, with
+//! forms to create each ([`content`]); the prompt editor ([`pages::prompt_page`] with the
+//! bundled CodeMirror editor in `assets/editor.js`); cutting versions, moving channels, version
+//! pages, restore and diffs ([`releases`]). `docs/web.md` lists what is not built yet.
 
 mod account;
 pub mod assets;
+mod content;
 pub mod csrf;
 mod pages;
+mod releases;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -42,8 +43,41 @@ pub fn routes() -> Router<AppState> {
             post(account::sign_out_everywhere),
         )
         .route("/o/{org}", get(pages::dashboard))
+        .route(
+            "/o/{org}/-/new",
+            get(content::new_project_form).post(content::new_project),
+        )
         .route("/o/{org}/{project}", get(pages::project_page))
+        .route(
+            "/o/{org}/{project}/-/new",
+            get(content::new_set_form).post(content::new_set),
+        )
         .route("/o/{org}/{project}/{set}", get(pages::set_page))
+        .route(
+            "/o/{org}/{project}/{set}/-/new",
+            get(content::new_prompt_form).post(content::new_prompt),
+        )
+        .route(
+            "/o/{org}/{project}/{set}/-/cut",
+            get(releases::cut_form).post(releases::cut),
+        )
+        .route(
+            "/o/{org}/{project}/{set}/-/channels",
+            get(releases::new_channel),
+        )
+        .route(
+            "/o/{org}/{project}/{set}/-/channels/{channel}",
+            get(releases::move_form).post(releases::move_channel),
+        )
+        .route("/o/{org}/{project}/{set}/diff", get(releases::diff_page))
+        .route(
+            "/o/{org}/{project}/{set}/v/{label}",
+            get(releases::version_page),
+        )
+        .route(
+            "/o/{org}/{project}/{set}/v/{label}/restore",
+            post(releases::restore),
+        )
         .route("/o/{org}/{project}/{set}/{prompt}", get(pages::prompt_page))
         .route("/assets/{file}", get(assets::serve))
         .layer(axum::middleware::map_response(secure))
@@ -52,13 +86,31 @@ pub fn routes() -> Router<AppState> {
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// A page whose scripts add `<style>` elements (CodeMirror's themes do, through style-mod)
+/// carries a fresh nonce for them in this response extension; its CSP then allows styles
+/// with that nonce, and nothing else inline. Scripts stay `'self'` only on every page.
+#[derive(Clone)]
+pub struct StyleNonce(pub String);
+
+impl StyleNonce {
+    /// A fresh nonce: 128 random bits.
+    pub fn fresh() -> StyleNonce {
+        StyleNonce(crate::domain::secrets::new_token()[..32].to_string())
+    }
+}
+
 /// The security headers of every page and asset.
 async fn secure(mut res: Response) -> Response {
+    let csp = match res.extensions().get::<StyleNonce>() {
+        Some(StyleNonce(n)) => HeaderValue::from_str(&CSP.replace(
+            "style-src 'self';",
+            &format!("style-src 'self' 'nonce-{n}';"),
+        ))
+        .unwrap_or(HeaderValue::from_static(CSP)),
+        None => HeaderValue::from_static(CSP),
+    };
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    h.insert(header::CONTENT_SECURITY_POLICY, csp);
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,

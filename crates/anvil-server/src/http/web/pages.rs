@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -29,11 +29,18 @@ pub struct Layout {
     pub(super) title: String,
     pub(super) css: String,
     pub(super) js: String,
+    pub(super) htmx: String,
     pub(super) email: Option<String>,
     pub(super) organisation: Option<String>,
     pub(super) csrf: String,
     /// (label, link)
     pub(super) crumbs: Vec<(String, String)>,
+    /// Scripts and stylesheets of this page only (the editor's), after the shared ones.
+    pub(super) scripts: Vec<String>,
+    pub(super) styles: Vec<String>,
+    /// The nonce this page's scripts give the `<style>` elements they add (see
+    /// [`super::StyleNonce`]).
+    pub(super) style_nonce: Option<String>,
 }
 
 impl Layout {
@@ -46,26 +53,30 @@ impl Layout {
             title: title.to_string(),
             css: assets::url("anvil.css"),
             js: assets::url("anvil.js"),
+            htmx: assets::url("htmx.min.js"),
             email: who.map(|(_, u)| u.email.clone()),
             organisation: None,
             csrf: who
                 .map(|(s, _)| csrf::token(&state.secret_key, &s.id))
                 .unwrap_or_default(),
             crumbs: Vec::new(),
+            scripts: Vec::new(),
+            styles: Vec::new(),
+            style_nonce: None,
         }
     }
 }
 
 /// A form's problems: one line at the top, and per field.
 #[derive(Default)]
-struct Problems {
-    summary: String,
+pub(super) struct Problems {
+    pub(super) summary: String,
     /// (field, message)
-    errors: Vec<(String, String)>,
+    pub(super) errors: Vec<(String, String)>,
 }
 
 impl Problems {
-    fn of(e: domain::Error) -> Problems {
+    pub(super) fn of(e: domain::Error) -> Problems {
         match e {
             domain::Error::Validation(errors) => Problems {
                 summary: "Please fix these and try again:".into(),
@@ -89,7 +100,7 @@ impl Problems {
         }
     }
 
-    fn field(&self, name: &str) -> Option<&str> {
+    pub(super) fn field(&self, name: &str) -> Option<&str> {
         self.errors
             .iter()
             .find(|(f, _)| f == name)
@@ -314,7 +325,7 @@ pub async fn sign_up(
 #[derive(Deserialize)]
 pub struct CsrfForm {
     #[serde(default, rename = "_csrf")]
-    csrf: String,
+    pub(super) csrf: String,
 }
 
 /// Checks a signed-in form (this origin, the session's token); `Some` is the refusal to send.
@@ -322,12 +333,12 @@ pub(super) fn checked(
     state: &AppState,
     headers: &HeaderMap,
     session_id: &str,
-    form: &CsrfForm,
+    token: &str,
 ) -> Option<Response> {
     if same_origin(headers, state.config.public_url.as_deref()).is_err() {
         return Some(cross_site());
     }
-    if !csrf::verify(&state.secret_key, session_id, &form.csrf) {
+    if !csrf::verify(&state.secret_key, session_id, token) {
         return Some(
             (
                 StatusCode::FORBIDDEN,
@@ -349,7 +360,7 @@ pub async fn sign_out(
     let Some((session, user)) = who else {
         return Redirect::to("/").into_response();
     };
-    if let Some(res) = checked(&state, &headers, &session.id, &form) {
+    if let Some(res) = checked(&state, &headers, &session.id, &form.csrf) {
         return res;
     }
     if let Err(e) = accounts::end_session(&state.db, &user.id, &session.id).await {
@@ -368,12 +379,13 @@ struct Dashboard {
     org_slug: String,
     organisation_name: String,
     projects: Vec<project::Model>,
+    can_create: bool,
 }
 
 /// The signed-in member's context in `org` and the page's layout with the organisation in
 /// its breadcrumbs; else the response to send: to the sign-in page when signed out, a 404
 /// for an organisation the user is not a member of (as for one that does not exist).
-async fn member_page(
+pub(super) async fn member_page(
     state: &AppState,
     who: &Option<(session::Model, user::Model)>,
     headers: &HeaderMap,
@@ -399,6 +411,37 @@ async fn member_page(
         format!("/o/{}", ctx.organisation.slug),
     )];
     Ok((ctx, layout))
+}
+
+/// A signed-in form posted in `org`: [`member_page`] once the form passed [`checked`].
+pub(super) async fn member_post(
+    state: &AppState,
+    who: &Option<(session::Model, user::Model)>,
+    headers: &HeaderMap,
+    org: &str,
+    token: &str,
+) -> Result<(OrgContext, Layout), Response> {
+    let Some((session, _)) = who else {
+        return Err(Redirect::to("/sign_in").into_response());
+    };
+    if let Some(res) = checked(state, headers, &session.id, token) {
+        return Err(res);
+    }
+    member_page(state, who, headers, org).await
+}
+
+/// The status of a form that failed with `e` (shown again with its problems).
+pub(super) fn status_of(e: &domain::Error) -> StatusCode {
+    match e {
+        domain::Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        domain::Error::Forbidden(_) => StatusCode::FORBIDDEN,
+        domain::Error::NotFound(_) => StatusCode::NOT_FOUND,
+        domain::Error::Conflict { .. } => StatusCode::CONFLICT,
+        domain::Error::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+        domain::Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        domain::Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        domain::Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
 }
 
 /// A domain error as a page: what is missing or not the user's is a 404, anything else a 500.
@@ -433,6 +476,7 @@ pub async fn dashboard(
         org_slug: ctx.organisation.slug.clone(),
         organisation_name: ctx.organisation.name.clone(),
         projects,
+        can_create: ctx.require(access::Action::ManageProjects).is_ok(),
     }
     .into_response()
 }
@@ -444,6 +488,7 @@ struct ProjectPage {
     org_slug: String,
     project: project::Model,
     sets: Vec<prompt_set::Model>,
+    can_create: bool,
 }
 
 /// `/o/{org}/{project}`: its prompt sets with their status.
@@ -475,6 +520,7 @@ pub async fn project_page(
         org_slug: ctx.organisation.slug.clone(),
         project: found,
         sets,
+        can_create: ctx.require(access::Action::EditContent).is_ok(),
     }
     .into_response()
 }
@@ -493,6 +539,27 @@ struct SetPage {
     /// (name, version label, protected)
     channels: Vec<(String, String, bool)>,
     versions: Vec<version::Model>,
+    /// Labels a channel may be moved to (not yanked).
+    movable: Vec<String>,
+    can_edit: bool,
+}
+
+/// The set page's channels and versions alone, which the page swaps in when a live event
+/// says they changed.
+#[derive(Template, WebTemplate)]
+#[template(path = "prompt_set.html", block = "releases")]
+struct SetReleases {
+    set: prompt_set::Model,
+    address: String,
+    set_path: String,
+    channels: Vec<(String, String, bool)>,
+    versions: Vec<version::Model>,
+    movable: Vec<String>,
+}
+
+#[derive(Deserialize)]
+pub struct SetQuery {
+    fragment: Option<String>,
 }
 
 /// `/o/{org}/{project}/{set}`: its prompts, channels and versions.
@@ -501,6 +568,7 @@ pub async fn set_page(
     Visitor(who): Visitor,
     headers: HeaderMap,
     Path((org, project, set)): Path<(String, String, String)>,
+    Query(query): Query<SetQuery>,
 ) -> Response {
     let (ctx, mut layout) = match member_page(&state, &who, &headers, &org).await {
         Ok(x) => x,
@@ -526,19 +594,37 @@ pub async fn set_page(
         Err(e) => return failure(&state, &who, e),
     };
     let org_slug = ctx.organisation.slug.clone();
+    let address = format!("{}/{}", found_project.slug, found.slug);
+    let set_path = format!("/o/{org_slug}/{}/{}", found_project.slug, found.slug);
+    let channels: Vec<(String, String, bool)> = channels
+        .into_iter()
+        .map(|c| (c.channel.name, c.label, c.channel.protected))
+        .collect();
+    let movable = super::releases::movable(&versions);
+    if query.fragment.as_deref() == Some("releases") {
+        return SetReleases {
+            set: found,
+            address,
+            set_path,
+            channels,
+            versions,
+            movable,
+        }
+        .into_response();
+    }
     layout.title = found.name.clone();
     layout.crumbs.push((
         found_project.name.clone(),
         format!("/o/{org_slug}/{}", found_project.slug),
     ));
-    layout.crumbs.push((
-        found.name.clone(),
-        format!("/o/{org_slug}/{}/{}", found_project.slug, found.slug),
-    ));
+    layout.crumbs.push((found.name.clone(), set_path.clone()));
     SetPage {
         layout,
-        address: format!("{}/{}", found_project.slug, found.slug),
-        set_path: format!("/o/{org_slug}/{}/{}", found_project.slug, found.slug),
+        can_edit: ctx.require(access::Action::EditContent).is_ok()
+            && prompt_sets::ensure_editable(&found).is_ok(),
+        movable,
+        address,
+        set_path,
         prompts: prompts
             .into_iter()
             .map(|p| {
@@ -552,10 +638,7 @@ pub async fn set_page(
                 (p.name, p.slug, names.join(", "))
             })
             .collect(),
-        channels: channels
-            .into_iter()
-            .map(|c| (c.channel.name, c.label, c.channel.protected))
-            .collect(),
+        channels,
         versions,
         set: found,
     }
@@ -567,6 +650,19 @@ pub async fn set_page(
 struct PromptPage {
     layout: Layout,
     prompt: crate::domain::records::prompt::Model,
+    /// The quoted entity tag the editor sends as `If-Match`.
+    etag: String,
+    /// The parameters as JSON, which the editor's table starts from.
+    parameters_json: String,
+    /// Whether the working copy may be edited (the set is live and the role may edit).
+    editable: bool,
+    set_name: String,
+    set_status: String,
+    set_path: String,
+    /// The set's prompts: (name, slug)
+    siblings: Vec<(String, String)>,
+    /// (name, version label, protected)
+    channels: Vec<(String, String, bool)>,
     /// (name, type, required, default, description)
     parameters: Vec<(String, String, bool, String, String)>,
     /// `project/set@production/prompt`
@@ -577,7 +673,10 @@ struct PromptPage {
 
 /// Copy-paste snippets that render `address` with placeholder values for the required
 /// parameters, in the surface `distribution.md` gives the SDKs, the CLI and the API.
-fn snippets(address: &str, params: &[anvil_core::params::Parameter]) -> Vec<(String, String)> {
+pub(super) fn snippets(
+    address: &str,
+    params: &[anvil_core::params::Parameter],
+) -> Vec<(String, String)> {
     use anvil_core::params::ParamType;
     let mut vars = serde_json::Map::new();
     for p in params.iter().filter(|p| p.required) {
@@ -645,8 +744,25 @@ pub async fn prompt_page(
     };
     let params: Vec<anvil_core::params::Parameter> =
         serde_json::from_value(found.parameters.clone()).unwrap_or_default();
+    let siblings = match prompts::list(&state.db, &ctx, &found_set.id, &Page::first(200)).await {
+        Ok(p) => p.items.into_iter().map(|p| (p.name, p.slug)).collect(),
+        Err(e) => return failure(&state, &who, e),
+    };
+    let reader = Reader::Member(Box::new(ctx.clone()));
+    let channels = match channels::list(&state.db, &reader, &found_set.id).await {
+        Ok(c) => c
+            .into_iter()
+            .map(|c| (c.channel.name, c.label, c.channel.protected))
+            .collect(),
+        Err(e) => return failure(&state, &who, e),
+    };
+    let editable = ctx.require(access::Action::EditContent).is_ok()
+        && prompt_sets::ensure_editable(&found_set).is_ok();
     let org_slug = ctx.organisation.slug.clone();
     let set_path = format!("/o/{org_slug}/{}/{}", found_project.slug, found_set.slug);
+    layout.scripts.push(assets::url("editor.js"));
+    let nonce = super::StyleNonce::fresh();
+    layout.style_nonce = Some(nonce.0.clone());
     layout.title = found.name.clone();
     layout.crumbs.push((
         found_project.name.clone(),
@@ -662,8 +778,16 @@ pub async fn prompt_page(
         "{}/{}@production/{}",
         found_project.slug, found_set.slug, found.slug
     );
-    PromptPage {
+    let page = PromptPage {
         layout,
+        etag: prompts::etag(&found),
+        parameters_json: serde_json::to_string(&params).unwrap_or_else(|_| "[]".into()),
+        editable,
+        set_name: found_set.name.clone(),
+        set_status: found_set.status.clone(),
+        set_path,
+        siblings,
+        channels,
         snippets: snippets(&address, &params),
         parameters: params
             .iter()
@@ -685,6 +809,6 @@ pub async fn prompt_page(
             .collect(),
         address,
         prompt: found,
-    }
-    .into_response()
+    };
+    (axum::Extension(nonce), page).into_response()
 }

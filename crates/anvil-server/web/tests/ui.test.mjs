@@ -1,0 +1,285 @@
+// The web UI in a real browser against a real forge: the editor flow from sign-up to a
+// channel move, a stale save, live updates between two sessions, keyboard use, and axe-core.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { launch, missing, shots, startForge, watchedPage } from "./forge.mjs";
+
+const skip = missing();
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+let forge;
+let browser;
+
+before(async () => {
+  if (skip) return;
+  forge = await startForge();
+  browser = await launch();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (forge) await forge.stop();
+});
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(shots, name + ".png"), fullPage: true });
+}
+
+/// Runs axe-core in the page (evaluated over the DevTools protocol, so the page's CSP stays
+/// on) and fails on serious or critical violations.
+async function accessible(page, what) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(
+    bad.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`),
+    [],
+    `axe-core found serious problems on ${what}`,
+  );
+}
+
+async function signUp(page, email) {
+  await page.goto(forge.url + "/sign_up");
+  await page.fill("#name", "Ada Lovelace");
+  await page.fill("#email", email);
+  await page.fill("#password", "correct horse battery staple");
+  await page.click("button[type=submit]");
+  await page.waitForURL(/\/o\/[^/]+$/);
+  return new URL(page.url()).pathname; // /o/{org}
+}
+
+async function editorReady(page) {
+  await page.waitForSelector("#editor .cm-content");
+}
+
+/// Replaces the editor's text as a user would: select all, then type.
+async function typeTemplate(page, text) {
+  await page.click("#editor .cm-content");
+  await page.keyboard.press("Control+a");
+  await page.keyboard.press("Delete");
+  await page.keyboard.insertText(text);
+}
+
+async function save(page) {
+  await page.keyboard.press("Control+s");
+  await page.waitForFunction(() => !["Saving…", "Unsaved changes"].includes(document.getElementById("save-status").textContent));
+  assert.equal(await page.textContent("#save-status"), "Saved");
+}
+
+test("the editor flow: sign up, create, a parse error at its line, declare, preview, save, cut, move, diff", { skip: skip || false, timeout: 120_000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await watchedPage(context, forge.url);
+  const org = await signUp(page, "flow@example.com");
+  await accessible(page, "the empty dashboard");
+  await shot(page, "dashboard-empty");
+
+  await page.click("text=New project");
+  await page.fill("#name", "Support");
+  await page.click("button:has-text('Create')");
+  await page.waitForURL(forge.url + org + "/support");
+  await page.click("text=New prompt set");
+  await page.fill("#name", "Emails");
+  await page.click("button:has-text('Create')");
+  await page.waitForURL(forge.url + org + "/support/emails");
+  await page.click("text=Create the first prompt");
+  await page.fill("#name", "Welcome");
+  await page.click("button:has-text('Create')");
+  await page.waitForURL(forge.url + org + "/support/emails/welcome");
+  await editorReady(page);
+
+  // A parse error is marked at its line and column.
+  await typeTemplate(page, "Hello {{ name }}!\n{% iff vip %}Thanks for staying with us.{% endif %}\n");
+  await page.waitForSelector("#editor .cm-lint-marker-error");
+  await page.waitForFunction(() => /Line 2, column \d+/.test(document.getElementById("problems").textContent));
+  // The marker sits beside the second line, not the first.
+  const rows = await page.evaluate(() => {
+    const marker = document.querySelector("#editor .cm-lint-marker-error").closest(".cm-gutterElement").getBoundingClientRect();
+    const lines = [...document.querySelectorAll("#editor .cm-line")].map((l) => l.getBoundingClientRect());
+    return lines.map((l) => Math.abs(l.top - marker.top) < 2);
+  });
+  assert.deepEqual(rows.slice(0, 2), [false, true]);
+  await shot(page, "editor-parse-error");
+
+  // Fixed, the missing parameters are offered; declaring them is one click each.
+  await typeTemplate(page, "Hello {{ name }}!\n{% if vip %}Thanks for staying with us.{% endif %}\n");
+  await page.waitForSelector("button:has-text('Declare name')");
+  await page.click("button:has-text('Declare name')");
+  await page.click("button:has-text('Declare vip')");
+  await page.selectOption("#param-1-type", "boolean");
+  await page.uncheck("#param-1-required");
+  await page.waitForFunction(() => document.getElementById("problems").textContent.includes("every variable is declared"));
+
+  // The preview renders the unsaved draft with the variables form built from the parameters.
+  await page.fill("#var-name", "Ada");
+  await page.check("#var-vip");
+  await page.waitForFunction(() => document.getElementById("preview").textContent === "Hello Ada!\nThanks for staying with us.\n");
+  await save(page);
+  await accessible(page, "the editor");
+  await shot(page, "editor");
+
+  // Saved for real: the API reads it back.
+  const saved = await page.evaluate(async () => (await (await fetch(location.pathname.replace(/^\/o\/[^/]+/, "/api/v1/prompts/by_address"))).json()));
+  assert.equal(saved.prompt.template, "Hello {{ name }}!\n{% if vip %}Thanks for staying with us.{% endif %}\n");
+  assert.deepEqual(saved.prompt.parameters.map((p) => [p.name, p.type, p.required]), [["name", "string", true], ["vip", "boolean", false]]);
+
+  // Cut 1.0.0 from the suggestion.
+  await page.goto(forge.url + org + "/support/emails");
+  await page.click("text=Cut a version…");
+  await page.waitForSelector("text=The forge suggests");
+  assert.equal(await page.inputValue("#label"), "1.0.0");
+  await page.fill("#description", "First welcome email");
+  await page.click("button:has-text('Cut 1.0.0')");
+  await page.waitForURL(/\/v\/1\.0\.0$/);
+  assert.match(await page.textContent("main"), /Frozen: a version never changes/);
+
+  // production at 1.0.0, through the confirmation page.
+  await page.goto(forge.url + org + "/support/emails");
+  await page.click("summary:has-text('New channel')");
+  await page.fill("#new-channel-name", "production");
+  await page.click("button:has-text('Create…')");
+  await page.click("button:has-text('Create production')");
+  await page.waitForSelector("tr[data-channel=production]");
+  assert.match(await page.textContent("tr[data-channel=production]"), /1\.0\.0/);
+
+  // A change, a second version, and moving production shows the diff it will ship.
+  await page.goto(forge.url + org + "/support/emails/welcome");
+  await editorReady(page);
+  await typeTemplate(page, "Hi {{ name }}!\n{% if vip %}Thanks for staying with us.{% endif %}\n");
+  await save(page);
+  await page.goto(forge.url + org + "/support/emails/-/cut");
+  const next = await page.inputValue("#label");
+  assert.notEqual(next, "1.0.0");
+  await page.click(`button:has-text('Cut ${next}')`);
+  await page.waitForURL(new RegExp(`/v/${next.replace(/\./g, "\\.")}$`));
+  await page.goto(forge.url + org + "/support/emails");
+  await page.selectOption("#move-production", next);
+  await page.click("tr[data-channel=production] button:has-text('Move…')");
+  await page.waitForSelector(".diff .del");
+  assert.equal((await page.textContent(".diff .del")).trim(), "Hello {{ name }}!");
+  assert.equal((await page.textContent(".diff .ins")).trim(), "Hi {{ name }}!");
+  await accessible(page, "the channel move confirmation");
+  await shot(page, "move-channel");
+  await page.click(`button:has-text('Move production to ${next}')`);
+  await page.waitForURL(forge.url + org + "/support/emails");
+  assert.match(await page.textContent("tr[data-channel=production]"), new RegExp(next.replace(/\./g, "\\.")));
+  await accessible(page, "the prompt set page");
+  await shot(page, "prompt-set");
+
+  // The diff view between the two versions.
+  await page.goto(forge.url + org + `/support/emails/diff?from=1.0.0&to=${next}`);
+  assert.equal((await page.textContent(".diff .ins")).trim(), "Hi {{ name }}!");
+  await accessible(page, "the diff view");
+
+  assert.deepEqual(page.problems, [], page.problems.join("\n"));
+  await context.close();
+});
+
+test("a stale save shows the other version instead of overwriting it", { skip: skip || false, timeout: 60_000 }, async () => {
+  const context = await browser.newContext();
+  const page = await watchedPage(context, forge.url);
+  const org = await signUp(page, "conflict@example.com");
+  const api = async (method, path, body, headers) => page.evaluate(async ([method, path, body, headers]) => {
+    const r = await fetch("/api/v1" + path, { method, headers: { "Content-Type": "application/json", ...headers }, body: body && JSON.stringify(body) });
+    return { status: r.status, body: await r.json().catch(() => null) };
+  }, [method, path, body, headers]);
+  const slug = org.split("/")[2];
+  const p = await api("POST", "/projects", { name: "Docs" }, { "X-Anvil-Organisation": slug });
+  const s = await api("POST", `/projects/${p.body.project.id}/prompt_sets`, { name: "Pages" });
+  const pr = await api("POST", `/prompt_sets/${s.body.prompt_set.id}/prompts`, { name: "Intro", template: "Original text\n" });
+  assert.equal(pr.status, 201);
+
+  await page.goto(forge.url + org + "/docs/pages/intro");
+  await editorReady(page);
+  // Someone else saves meanwhile (another tab, the CLI): no If-Match, so it goes in.
+  assert.equal((await api("PATCH", `/prompts/${pr.body.prompt.id}`, { template: "Their text\n" })).status, 200);
+
+  await typeTemplate(page, "My text\n");
+  await page.keyboard.press("Control+s");
+  await page.waitForSelector("#conflict:not([hidden])");
+  assert.match(await page.textContent("#save-status"), /someone else saved first/);
+  assert.match(await page.textContent("#conflict-diff"), /Their text/);
+  assert.match(await page.textContent("#conflict-diff"), /My text/);
+  assert.equal((await api("GET", `/prompts/${pr.body.prompt.id}`)).body.prompt.template, "Their text\n", "nothing was overwritten");
+  await shot(page, "editor-conflict");
+
+  await page.click("#take-theirs");
+  assert.equal(await page.evaluate(() => document.querySelector("#editor .cm-content").textContent), "Their text");
+  await typeTemplate(page, "Merged text\n");
+  await save(page);
+  assert.equal((await api("GET", `/prompts/${pr.body.prompt.id}`)).body.prompt.template, "Merged text\n");
+  assert.deepEqual(page.problems, [], page.problems.join("\n"));
+  await context.close();
+});
+
+test("a second session sees a channel move live, without a reload", { skip: skip || false, timeout: 60_000 }, async () => {
+  const first = await browser.newContext();
+  const page = await watchedPage(first, forge.url);
+  const org = await signUp(page, "live@example.com");
+  const slug = org.split("/")[2];
+  const api = async (method, path, body, headers) => page.evaluate(async ([method, path, body, headers]) => {
+    const r = await fetch("/api/v1" + path, { method, headers: { "Content-Type": "application/json", ...headers }, body: body && JSON.stringify(body) });
+    return { status: r.status, body: await r.json().catch(() => null) };
+  }, [method, path, body, headers]);
+  const p = await api("POST", "/projects", { name: "Shop" }, { "X-Anvil-Organisation": slug });
+  const s = await api("POST", `/projects/${p.body.project.id}/prompt_sets`, { name: "Checkout" });
+  const set = s.body.prompt_set.id;
+  await api("POST", `/prompt_sets/${set}/prompts`, { name: "Thanks", template: "Thanks!\n" });
+  await api("POST", `/prompt_sets/${set}/versions`, { label: "1.0.0" });
+  await api("PUT", `/prompt_sets/${set}/channels/production`, { version: "1.0.0" });
+  await api("PATCH", `/prompt_sets/${set}`, { description: "the checkout emails" });
+  await api("POST", `/prompt_sets/${set}/prompts`, { name: "Receipt", template: "Receipt\n" });
+  await api("POST", `/prompt_sets/${set}/versions`, { label: "1.1.0" });
+
+  // The same user signed in a second time: another session, another browser.
+  const second = await browser.newContext();
+  const other = await watchedPage(second, forge.url);
+  await other.goto(forge.url + "/sign_in");
+  await other.fill("#email", "live@example.com");
+  await other.fill("#password", "correct horse battery staple");
+  await other.click("button[type=submit]");
+  await other.waitForURL(/\/o\//);
+  await other.goto(forge.url + org + "/shop/checkout");
+  await other.waitForFunction(() => document.body.getAttribute("data-live") === "open");
+  assert.match(await other.textContent("tr[data-channel=production]"), /1\.0\.0/);
+
+  const moved = Date.now();
+  assert.equal((await api("PUT", `/prompt_sets/${set}/channels/production`, { version: "1.1.0" })).status, 200);
+  await other.waitForFunction(() => /1\.1\.0/.test(document.querySelector("tr[data-channel=production]").textContent), null, { timeout: 2000 });
+  const seen = Date.now() - moved;
+  assert.ok(seen < 2000, `seen after ${seen} ms`);
+  await other.waitForSelector(".toast:has-text('production now serves 1.1.0')");
+  await shot(other, "live-channel-move");
+  assert.deepEqual(page.problems, [], page.problems.join("\n"));
+  assert.deepEqual(other.problems, []);
+  await first.close();
+  await second.close();
+});
+
+test("keyboard only: skip link, forms and the editor's save", { skip: skip || false, timeout: 60_000 }, async () => {
+  const context = await browser.newContext();
+  const page = await watchedPage(context, forge.url);
+  const org = await signUp(page, "keys@example.com");
+  await page.goto(forge.url + org);
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), "Skip to content");
+  // Tab until the New project link, then follow it with Enter.
+  for (let i = 0; i < 30; i++) {
+    await page.keyboard.press("Tab");
+    if ((await page.evaluate(() => document.activeElement.textContent)) === "New project") break;
+  }
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/\/-\/new$/);
+  assert.equal(await page.evaluate(() => document.activeElement.id), "name", "the form's first field has focus");
+  await page.keyboard.type("Keys");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(forge.url + org + "/keys");
+  // The focus ring is visible on a focused control.
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Tab");
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.equal(outline, "solid");
+  assert.deepEqual(page.problems, [], page.problems.join("\n"));
+  await context.close();
+});
