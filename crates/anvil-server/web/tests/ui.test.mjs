@@ -283,3 +283,54 @@ test("keyboard only: skip link, forms and the editor's save", { skip: skip || fa
   assert.deepEqual(page.problems, [], page.problems.join("\n"));
   await context.close();
 });
+
+test("the command palette and shortcuts: Ctrl+K, search, arrows, Enter, Esc, ?, g p", { skip: skip || false, timeout: 60_000 }, async () => {
+  const context = await browser.newContext();
+  const page = await watchedPage(context, forge.url);
+  const org = await signUp(page, "palette@example.com");
+  const slug = org.split("/")[2];
+  const api = async (method, path, body, headers) => page.evaluate(async ([method, path, body, headers]) => {
+    const r = await fetch("/api/v1" + path, { method, headers: { "Content-Type": "application/json", ...headers }, body: body && JSON.stringify(body) });
+    return { status: r.status, body: await r.json().catch(() => null) };
+  }, [method, path, body, headers]);
+  const p = await api("POST", "/projects", { name: "Support" }, { "X-Anvil-Organisation": slug });
+  const s = await api("POST", `/projects/${p.body.project.id}/prompt_sets`, { name: "Emails" });
+  await api("POST", `/prompt_sets/${s.body.prompt_set.id}/prompts`, { name: "Refund policy", template: "We refund within 30 days.\n" });
+
+  await page.goto(forge.url + org + "/support");
+  const before = await page.evaluate(() => { document.querySelector("main a, main button").focus(); return document.activeElement.outerHTML; });
+  await page.keyboard.press("Control+k");
+  await page.waitForSelector("#palette[open]");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "palette-input");
+  await page.keyboard.type("refund");
+  await page.waitForSelector("#palette-results li:has-text('Refund policy')");
+  await accessible(page, "the command palette");
+  await shot(page, "palette");
+  // Esc closes it and gives focus back.
+  await page.keyboard.press("Escape");
+  assert.equal(await page.evaluate(() => document.getElementById("palette").open), false);
+  assert.equal(await page.evaluate(() => document.activeElement.outerHTML), before);
+
+  // `/` opens it too; arrows choose, Enter opens the prompt's editor.
+  await page.keyboard.press("/");
+  await page.waitForSelector("#palette[open]");
+  await page.keyboard.type("refund");
+  await page.waitForSelector("#palette-results li:has-text('Refund policy')");
+  const options = await page.$$eval("#palette-results [role=option]", (els) => els.map((e) => e.textContent));
+  const target = options.findIndex((t) => t.includes("Refund policy"));
+  for (let i = 0; i < target; i++) await page.keyboard.press("ArrowDown");
+  assert.match(await page.textContent("#palette-results [aria-selected=true]"), /Refund policy/);
+  await page.keyboard.press("Enter");
+  await page.waitForURL(forge.url + org + "/support/emails/refund-policy");
+
+  // `?` lists the shortcuts; `g p` goes to the projects.
+  await page.click("h1");
+  await page.keyboard.press("?");
+  await page.waitForSelector("#shortcuts[open]");
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("g");
+  await page.keyboard.press("p");
+  await page.waitForURL(forge.url + org);
+  assert.deepEqual(page.problems, [], page.problems.join("\n"));
+  await context.close();
+});

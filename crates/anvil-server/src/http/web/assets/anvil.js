@@ -2,13 +2,105 @@
 // error summary takes focus so a screen reader announces it.
 (function () {
   "use strict";
+  // The command palette (Ctrl/Cmd+K or `/`): the organisation's pages and a search of its
+  // projects, sets and prompts. A modal <dialog> keeps focus inside; closing it gives focus
+  // back to where it was.
+  var palette = document.getElementById("palette");
+  var shortcuts = document.getElementById("shortcuts");
+  var org = document.body.getAttribute("data-organisation");
+  var opener = null;
+  function openDialog(d) {
+    if (!d || d.open) { return; }
+    opener = document.activeElement;
+    d.showModal();
+  }
+  [palette, shortcuts].forEach(function (d) {
+    if (d) { d.addEventListener("close", function () { if (opener && opener.focus) { opener.focus(); } opener = null; }); }
+  });
+  if (palette) {
+    var input = document.getElementById("palette-input");
+    var list = document.getElementById("palette-results");
+    var pages = Array.prototype.map.call(document.getElementById("palette-pages").content.querySelectorAll("li"), function (li) {
+      return { label: li.firstChild.textContent.trim(), hint: "page", href: li.getAttribute("data-href") };
+    });
+    var items = [];
+    var active = 0;
+    var run = 0;
+    var draw = function () {
+      list.replaceChildren();
+      items.forEach(function (it, i) {
+        var li = document.createElement("li");
+        li.id = "palette-item-" + i;
+        li.setAttribute("role", "option");
+        li.setAttribute("aria-selected", i === active ? "true" : "false");
+        var a = document.createElement("span");
+        a.textContent = it.label;
+        var hint = document.createElement("span");
+        hint.className = "muted mono";
+        hint.textContent = " " + it.hint;
+        li.appendChild(a);
+        li.appendChild(hint);
+        li.addEventListener("click", function () { location.href = it.href; });
+        list.appendChild(li);
+      });
+      if (!items.length) {
+        var none = document.createElement("li");
+        none.className = "muted";
+        none.textContent = "Nothing matches.";
+        list.appendChild(none);
+      }
+      input.setAttribute("aria-activedescendant", items.length ? "palette-item-" + active : "");
+    };
+    var search = function () {
+      var q = input.value.trim().toLowerCase();
+      var mine = ++run;
+      items = pages.filter(function (p) { return p.label.toLowerCase().indexOf(q) >= 0; });
+      active = 0;
+      draw();
+      if (!q) { return; }
+      fetch("/api/v1/search?q=" + encodeURIComponent(q), { headers: { Accept: "application/json", "X-Anvil-Organisation": org } })
+        .then(function (r) { return r.ok ? r.json() : { results: [] }; })
+        .then(function (body) {
+          if (mine !== run) { return; }
+          body.results.forEach(function (h) {
+            items.push({ label: h.name, hint: h.address, href: "/o/" + encodeURIComponent(org) + "/" + h.address });
+          });
+          draw();
+        })
+        .catch(function () { /* the pages still match */ });
+    };
+    input.addEventListener("input", search);
+    input.addEventListener("keydown", function (e) {
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        if (items.length) { active = (active + (e.key === "ArrowDown" ? 1 : items.length - 1)) % items.length; draw(); }
+      } else if (e.key === "Enter" && items[active]) {
+        e.preventDefault();
+        location.href = items[active].href;
+      }
+    });
+    palette.addEventListener("click", function (e) { if (e.target === palette) { palette.close(); } });
+    document.addEventListener("click", function (e) {
+      if (e.target.closest && e.target.closest("[data-open-palette]")) { openDialog(palette); input.value = ""; search(); }
+      if (e.target.closest && e.target.closest("[data-open-shortcuts]")) { openDialog(shortcuts); }
+    });
+  }
+  var pendingG = 0;
   document.addEventListener("keydown", function (e) {
     var t = e.target;
-    var typing = t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.isContentEditable);
-    if (e.key === "/" && !typing) {
-      var search = document.querySelector("[data-search]");
-      if (search) { e.preventDefault(); search.focus(); }
+    var typing = t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
+    var open = (palette && palette.open) || (shortcuts && shortcuts.open);
+    if (palette && (e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === "k") {
+      e.preventDefault();
+      if (palette.open) { palette.close(); } else { openDialog(palette); input.value = ""; search(); }
+      return;
     }
+    if (typing || open || e.ctrlKey || e.metaKey || e.altKey) { return; }
+    if (e.key === "/" && palette) { e.preventDefault(); openDialog(palette); input.value = ""; search(); return; }
+    if (e.key === "?" && shortcuts) { e.preventDefault(); openDialog(shortcuts); return; }
+    if (e.key === "g") { pendingG = Date.now(); return; }
+    if (e.key === "p" && org && Date.now() - pendingG < 1000) { location.href = "/o/" + encodeURIComponent(org); }
+    pendingG = 0;
   });
   // Copy buttons: `data-copy` names the element whose text goes to the clipboard.
   document.addEventListener("click", function (e) {
@@ -64,7 +156,6 @@
   // Live updates: the organisation's one event stream, each event turned into DOM events on
   // the body (`anvil:prompt_set:<id>`, `anvil:prompt:<id>`, `anvil:project:<id>`) that the
   // fragments on screen listen to (htmx `hx-trigger="... from:body"`) or the editor handles.
-  var org = document.body.getAttribute("data-organisation");
   if (org && window.EventSource) {
     var types = ["project.created", "project.updated", "project.deleted", "project.restored",
       "prompt_set.created", "prompt_set.updated", "prompt_set.deleted", "prompt_set.status_changed",
