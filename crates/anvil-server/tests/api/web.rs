@@ -770,3 +770,187 @@ async fn assets_are_sent_precompressed_by_what_the_browser_accepts() {
         }
     }
 }
+
+#[tokio::test]
+async fn members_and_invitations_are_managed_by_role() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let org = org_slug(&app, &r).await;
+    let members = format!("/o/{org}/members");
+
+    // A member sees who is here, but no controls.
+    let (status, _, html) = page(&app, &r.member, &members).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("admin@acme.test") && html.contains("owner@acme.test"),
+        "{html}"
+    );
+    assert!(!html.contains("/role\""), "{html}");
+    assert!(!html.contains("Send invitation"), "{html}");
+    // ... and cannot post them either.
+    let (_, body) = app.read(&r, &r.owner, "/api/v1/organisation/members").await;
+    let member_id = body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["email"] == "member@acme.test")
+        .map(|m| m["user_id"].as_str().unwrap().to_string())
+        .unwrap();
+    let role = format!("/o/{org}/members/{member_id}/role");
+    let (status, _, html) = post_form(&app, &r.member, &members, &role, &[("role", "owner")]).await;
+    assert_eq!(status, 403, "{html}");
+    assert!(html.contains("only owners can"), "{html}");
+
+    // The owner changes a role and invites; an admin revokes the invitation.
+    let (status, _, _) = post_form(&app, &r.owner, &members, &role, &[("role", "admin")]).await;
+    assert_eq!(status, 303);
+    let (_, body) = app.read(&r, &r.owner, "/api/v1/organisation/members").await;
+    assert!(
+        body["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["email"] == "member@acme.test" && m["role"] == "admin"),
+        "{body}"
+    );
+    let invitations = format!("/o/{org}/invitations");
+    let (status, _, html) = post_form(
+        &app,
+        &r.owner,
+        &members,
+        &invitations,
+        &[("email", "not an email"), ("role", "member")],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("value=\"not an email\""), "{html}");
+    let (status, _, _) = post_form(
+        &app,
+        &r.owner,
+        &members,
+        &invitations,
+        &[("email", "new@acme.test"), ("role", "member")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(app.mail_count("new@acme.test").await, 1);
+    let (_, _, html) = page(&app, &r.admin, &members).await;
+    let id = html
+        .split("/invitations/")
+        .nth(1)
+        .and_then(|p| p.split('/').next())
+        .unwrap()
+        .to_string();
+    let (status, _, _) = post_form(
+        &app,
+        &r.admin,
+        &members,
+        &format!("/o/{org}/invitations/{id}/revoke"),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (_, _, html) = page(&app, &r.admin, &members).await;
+    assert!(!html.contains("new@acme.test"), "{html}");
+
+    // Removing: the owner removes the admin, who then has no pages here.
+    let (_, body) = app.read(&r, &r.owner, "/api/v1/organisation/members").await;
+    let admin_id = body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["email"] == "admin@acme.test")
+        .map(|m| m["user_id"].as_str().unwrap().to_string())
+        .unwrap();
+    let (status, _, _) = post_form(
+        &app,
+        &r.owner,
+        &members,
+        &format!("/o/{org}/members/{admin_id}/remove"),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(page(&app, &r.admin, &members).await.0, 404);
+}
+
+#[tokio::test]
+async fn api_keys_are_shown_once_and_revoked_from_their_page() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let org = org_slug(&app, &r).await;
+    let keys = format!("/o/{org}/keys");
+    let (status, _, html) = post_form(&app, &r.member, &keys, &keys, &[("name", "")]).await;
+    assert_eq!(status, 422, "{html}");
+    let res = {
+        let (_, _, html) = page(&app, &r.member, &keys).await;
+        let token = csrf_of(&html);
+        r.member
+            .post(app.url(&keys))
+            .form(&[
+                ("_csrf", token.as_str()),
+                ("name", "checkout"),
+                ("read", "on"),
+            ])
+            .send()
+            .await
+            .unwrap()
+    };
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let html = res.text().await.unwrap();
+    let key = html
+        .split("<code id=\"new-key\">")
+        .nth(1)
+        .and_then(|p| p.split('<').next())
+        .unwrap()
+        .to_string();
+    assert!(key.starts_with("ank_"), "{key}");
+    let me = reqwest::Client::new()
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200, "the key works");
+
+    // Listed by name and prefix afterwards, never in full again.
+    let (_, _, html) = page(&app, &r.member, &keys).await;
+    assert!(html.contains("checkout"), "{html}");
+    assert!(!html.contains(&key), "the key is not shown twice");
+    let id = html
+        .split("/keys/")
+        .nth(1)
+        .and_then(|p| p.split('/').next())
+        .unwrap()
+        .to_string();
+    // Another organisation's page cannot revoke it.
+    let stranger = browser();
+    app.register(&stranger, "stranger@example.com").await;
+    let (_, body) = app
+        .call(&r, &stranger, reqwest::Method::GET, "/api/v1/me", None)
+        .await;
+    let theirs = body["organisations"][0]["slug"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, _, _) = post_form(
+        &app,
+        &stranger,
+        &format!("/o/{theirs}/keys"),
+        &format!("/o/{theirs}/keys/{id}/revoke"),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _, _) =
+        post_form(&app, &r.member, &keys, &format!("{keys}/{id}/revoke"), &[]).await;
+    assert_eq!(status, 303);
+    let me = reqwest::Client::new()
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 401, "a revoked key is refused");
+}

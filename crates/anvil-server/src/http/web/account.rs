@@ -33,7 +33,7 @@ struct AccountPage {
     sessions: Vec<SessionRow>,
 }
 
-fn minute(t: time::OffsetDateTime) -> String {
+pub(super) fn minute(t: time::OffsetDateTime) -> String {
     let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     t.to_offset(time::UtcOffset::UTC)
         .format(&f)

@@ -15,6 +15,7 @@ mod account;
 pub mod assets;
 mod content;
 pub mod csrf;
+mod organisation;
 mod pages;
 mod releases;
 
@@ -43,6 +44,22 @@ pub fn routes() -> Router<AppState> {
             post(account::sign_out_everywhere),
         )
         .route("/o/{org}", get(pages::dashboard))
+        .route("/o/{org}/members", get(organisation::members))
+        .route(
+            "/o/{org}/members/{user}/role",
+            post(organisation::change_role),
+        )
+        .route("/o/{org}/members/{user}/remove", post(organisation::remove))
+        .route("/o/{org}/invitations", post(organisation::invite))
+        .route(
+            "/o/{org}/invitations/{id}/revoke",
+            post(organisation::revoke_invitation),
+        )
+        .route(
+            "/o/{org}/keys",
+            get(organisation::keys).post(organisation::create_key),
+        )
+        .route("/o/{org}/keys/{id}/revoke", post(organisation::revoke_key))
         .route(
             "/o/{org}/-/new",
             get(content::new_project_form).post(content::new_project),
