@@ -21,7 +21,7 @@ copyFileSync("node_modules/htmx.org/dist/htmx.min.js", out + "htmx.min.js");
 // Precompressed bodies of every asset (the server sends them as they are, by Accept-Encoding).
 // The server's tests check that each one still decompresses to its asset.
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
-for (const name of ["anvil.css", "anvil.js", "editor.js", "htmx.min.js"]) {
+for (const name of ["anvil.css", "anvil.js", "theme.js", "editor.js", "htmx.min.js"]) {
   const bytes = readFileSync(out + name);
   // mtime 0 in the header (node writes none), so the output depends on the input alone.
   writeFileSync(out + name + ".gz", gzipSync(bytes, { level: 9 }));

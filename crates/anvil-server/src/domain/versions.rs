@@ -473,6 +473,41 @@ pub async fn by_label<C: ConnectionTrait>(
     Ok((set, v))
 }
 
+/// A version as lists show it: no snapshot (the bulk of the row).
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
+pub struct VersionSummary {
+    pub id: String,
+    pub label: String,
+    pub description: String,
+    pub created_at: time::OffsetDateTime,
+    pub yanked_at: Option<time::OffsetDateTime>,
+}
+
+/// Every version of a set for a reader, newest first, without snapshots (the set page lists
+/// a hundred versions of fifty prompts without reading megabytes of them).
+pub async fn summaries(
+    db: &DatabaseConnection,
+    reader: &Reader,
+    set_id: &str,
+) -> Result<Vec<VersionSummary>> {
+    let set = reader.set(db, set_id).await?;
+    Ok(version::Entity::find()
+        .select_only()
+        .columns([
+            version::Column::Id,
+            version::Column::Label,
+            version::Column::Description,
+            version::Column::CreatedAt,
+            version::Column::YankedAt,
+        ])
+        .filter(version::Column::PromptSetId.eq(set.id))
+        .order_by_desc(version::Column::CreatedAt)
+        .order_by_desc(version::Column::Id)
+        .into_model::<VersionSummary>()
+        .all(db)
+        .await?)
+}
+
 pub async fn list(
     db: &DatabaseConnection,
     reader: &Reader,

@@ -27,6 +27,22 @@ async function shot(page, name) {
   await page.screenshot({ path: join(shots, name + ".png"), fullPage: true });
 }
 
+/// Screenshots of a page in both themes at 1280 px and 360 px, each checked by axe-core
+/// (contrast differs by theme; the stacked layout by width).
+async function everyLook(page, name) {
+  const size = page.viewportSize();
+  for (const scheme of ["light", "dark"]) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const width of [1280, 360]) {
+      await page.setViewportSize({ width, height: 900 });
+      await shot(page, `${name}-${scheme}-${width}`);
+      await accessible(page, `${name} (${scheme}, ${width} px)`);
+    }
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.setViewportSize(size);
+}
+
 /// Runs axe-core in the page (evaluated over the DevTools protocol, so the page's CSP stays
 /// on) and fails on serious or critical violations.
 async function accessible(page, what) {
@@ -72,8 +88,7 @@ test("the editor flow: sign up, create, a parse error at its line, declare, prev
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await watchedPage(context, forge.url);
   const org = await signUp(page, "flow@example.com");
-  await accessible(page, "the empty dashboard");
-  await shot(page, "dashboard-empty");
+  await everyLook(page, "dashboard-empty");
 
   await page.click("text=New project");
   await page.fill("#name", "Support");
@@ -116,8 +131,7 @@ test("the editor flow: sign up, create, a parse error at its line, declare, prev
   await page.check("#var-vip");
   await page.waitForFunction(() => document.getElementById("preview").textContent === "Hello Ada!\nThanks for staying with us.\n");
   await save(page);
-  await accessible(page, "the editor");
-  await shot(page, "editor");
+  await everyLook(page, "editor");
 
   // Saved for real: the API reads it back.
   const saved = await page.evaluate(async () => (await (await fetch(location.pathname.replace(/^\/o\/[^/]+/, "/api/v1/prompts/by_address"))).json()));
@@ -164,8 +178,7 @@ test("the editor flow: sign up, create, a parse error at its line, declare, prev
   await page.click(`button:has-text('Move production to ${next}')`);
   await page.waitForURL(forge.url + org + "/support/emails");
   assert.match(await page.textContent("tr[data-channel=production]"), new RegExp(next.replace(/\./g, "\\.")));
-  await accessible(page, "the prompt set page");
-  await shot(page, "prompt-set");
+  await everyLook(page, "prompt-set");
 
   // The diff view between the two versions.
   await page.goto(forge.url + org + `/support/emails/diff?from=1.0.0&to=${next}`);
@@ -331,6 +344,30 @@ test("the command palette and shortcuts: Ctrl+K, search, arrows, Enter, Esc, ?, 
   await page.keyboard.press("g");
   await page.keyboard.press("p");
   await page.waitForURL(forge.url + org);
+  assert.deepEqual(page.problems, [], page.problems.join("\n"));
+  await context.close();
+});
+
+test("the theme toggle is kept in a cookie and applied before the page paints", { skip: skip || false, timeout: 60_000 }, async () => {
+  const context = await browser.newContext({ colorScheme: "light" });
+  const page = await watchedPage(context, forge.url);
+  await page.goto(forge.url + "/");
+  const bg = () => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+  const light = await bg();
+  await page.click("[data-theme-toggle]"); // system -> light
+  await page.click("[data-theme-toggle]"); // light -> dark
+  assert.equal(await page.getAttribute("html", "data-theme"), "dark");
+  assert.notEqual(await bg(), light);
+  // A new page has it from the first script, before the deferred ones run.
+  await page.goto(forge.url + "/sign_in", { waitUntil: "commit" });
+  await page.waitForSelector("body");
+  assert.equal(await page.getAttribute("html", "data-theme"), "dark");
+  await page.waitForLoadState("load");
+  assert.equal(await bg(), "rgb(11, 15, 12)");
+  await accessible(page, "the sign-in page in the dark theme");
+  await page.click("[data-theme-toggle]"); // dark -> system
+  assert.equal(await page.getAttribute("html", "data-theme"), null);
+  assert.equal(await bg(), light);
   assert.deepEqual(page.problems, [], page.problems.join("\n"));
   await context.close();
 });

@@ -35,6 +35,8 @@ macro_rules! asset {
 pub(crate) const ASSETS: &[Asset] = &[
     asset!("anvil.css", "text/css; charset=utf-8"),
     asset!("anvil.js", "text/javascript; charset=utf-8"),
+    // Loaded in <head>, not deferred: applies the stored theme before the first paint.
+    asset!("theme.js", "text/javascript; charset=utf-8"),
     // The prompt editor (CodeMirror 6), bundled by esbuild from `web/src/editor.js`.
     asset!("editor.js", "text/javascript; charset=utf-8"),
     // htmx 2, as its package ships it.

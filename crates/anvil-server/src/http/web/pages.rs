@@ -17,7 +17,7 @@ use crate::domain::access::{Actor, Credential};
 use crate::domain::accounts::{self, NewSession, Registration};
 use crate::domain::delivery::Reader;
 use crate::domain::page::Page;
-use crate::domain::records::{project, prompt_set, session, user, version};
+use crate::domain::records::{project, prompt_set, session, user};
 use crate::domain::{
     self, access, channels, organisations, projects, prompt_sets, prompts, tokens, versions,
 };
@@ -30,6 +30,7 @@ pub struct Layout {
     pub(super) css: String,
     pub(super) js: String,
     pub(super) htmx: String,
+    pub(super) theme: String,
     pub(super) email: Option<String>,
     pub(super) organisation: Option<String>,
     pub(super) csrf: String,
@@ -54,6 +55,7 @@ impl Layout {
             css: assets::url("anvil.css"),
             js: assets::url("anvil.js"),
             htmx: assets::url("htmx.min.js"),
+            theme: assets::url("theme.js"),
             email: who.map(|(_, u)| u.email.clone()),
             organisation: None,
             csrf: who
@@ -538,7 +540,7 @@ struct SetPage {
     prompts: Vec<(String, String, String)>,
     /// (name, version label, protected)
     channels: Vec<(String, String, bool)>,
-    versions: Vec<version::Model>,
+    versions: Vec<versions::VersionSummary>,
     /// Labels a channel may be moved to (not yanked).
     movable: Vec<String>,
     can_edit: bool,
@@ -553,7 +555,7 @@ struct SetReleases {
     address: String,
     set_path: String,
     channels: Vec<(String, String, bool)>,
-    versions: Vec<version::Model>,
+    versions: Vec<versions::VersionSummary>,
     movable: Vec<String>,
 }
 
@@ -585,8 +587,8 @@ pub async fn set_page(
         Err(e) => return failure(&state, &who, e),
     };
     let reader = Reader::Member(Box::new(ctx.clone()));
-    let versions = match versions::list(&state.db, &reader, &found.id, &all).await {
-        Ok(v) => v.items,
+    let versions = match versions::summaries(&state.db, &reader, &found.id).await {
+        Ok(v) => v,
         Err(e) => return failure(&state, &who, e),
     };
     let channels = match channels::list(&state.db, &reader, &found.id).await {

@@ -15,7 +15,6 @@ use super::Visitor;
 use super::pages::{Layout, Problems, failure, member_page, member_post, status_of};
 use crate::domain::access::OrgContext;
 use crate::domain::delivery::Reader;
-use crate::domain::page::Page;
 use crate::domain::records::{project, prompt_set, version};
 use crate::domain::{self, channels, prompt_sets, versions};
 use crate::http::AppState;
@@ -153,7 +152,7 @@ pub(super) fn changes(diff: &SetDiff) -> Vec<PromptChanges> {
         .collect()
 }
 
-fn labels(versions: &[version::Model], with_yanked: bool) -> Vec<String> {
+fn labels(versions: &[versions::VersionSummary], with_yanked: bool) -> Vec<String> {
     versions
         .iter()
         .filter(|v| with_yanked || v.yanked_at.is_none())
@@ -552,8 +551,8 @@ pub async fn diff_page(
         Ok(s) => s,
         Err(res) => return res,
     };
-    let all = match versions::list(&state.db, &s.reader(), &s.set.id, &Page::first(200)).await {
-        Ok(v) => v.items,
+    let all = match versions::summaries(&state.db, &s.reader(), &s.set.id).await {
+        Ok(v) => v,
         Err(e) => return failure(&state, &who, e),
     };
     let mut sides = vec!["working".to_string()];
@@ -580,7 +579,7 @@ pub async fn diff_page(
 }
 
 /// Version labels that are not yanked, for the channel rows' selectors.
-pub(super) fn movable(versions: &[version::Model]) -> Vec<String> {
+pub(super) fn movable(versions: &[versions::VersionSummary]) -> Vec<String> {
     labels(versions, false)
 }
 

@@ -114,6 +114,29 @@
       setTimeout(function () { b.textContent = label; }, 1500);
     });
   });
+  // The theme toggle: system → light → dark → system, kept in a cookie for a year.
+  var toggle = document.querySelector("[data-theme-toggle]");
+  var themes = { "": "follow the system", light: "light", dark: "dark" };
+  var showTheme = function () {
+    var t = document.documentElement.getAttribute("data-theme") || "";
+    toggle.setAttribute("aria-label", "Colour theme: " + themes[t]);
+    toggle.title = "Colour theme: " + themes[t];
+  };
+  if (toggle) {
+    showTheme();
+    toggle.addEventListener("click", function () {
+      var now = document.documentElement.getAttribute("data-theme") || "";
+      var next = now === "" ? "light" : now === "light" ? "dark" : "";
+      if (next) {
+        document.documentElement.setAttribute("data-theme", next);
+        document.cookie = "anvil_theme=" + next + "; path=/; max-age=31536000; samesite=lax";
+      } else {
+        document.documentElement.removeAttribute("data-theme");
+        document.cookie = "anvil_theme=; path=/; max-age=0; samesite=lax";
+      }
+      showTheme();
+    });
+  }
   var summary = document.querySelector("[data-error-summary]");
   if (summary) { summary.focus(); }
 
