@@ -165,6 +165,21 @@ fn invalid() -> Error {
     Error::NotFound("this invitation is invalid, expired, revoked or already used".to_string())
 }
 
+/// What a pending invitation offers (the organisation's name, the role, the address), for the
+/// page a mailed link opens; redeems nothing.
+pub async fn preview(
+    db: &DatabaseConnection,
+    token: &str,
+) -> Result<(invitation::Model, organisation::Model)> {
+    let inv = pending(db, token).await?;
+    let org = organisation::Entity::find_by_id(inv.organisation_id.clone())
+        .filter(organisation::Column::DeletedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or_else(invalid)?;
+    Ok((inv, org))
+}
+
 /// Adds the membership and marks the invitation used, on `txn`.
 async fn join<C: sea_orm::ConnectionTrait>(
     txn: &C,

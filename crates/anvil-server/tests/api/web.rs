@@ -954,3 +954,187 @@ async fn api_keys_are_shown_once_and_revoked_from_their_page() {
         .unwrap();
     assert_eq!(me.status(), 401, "a revoked key is refused");
 }
+
+/// Posts `fields` to `path` (a form of the signed-out pages: no CSRF token to carry).
+async fn post_plain(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, reqwest::header::HeaderMap, String) {
+    let res = client
+        .post(app.url(path))
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    let (status, headers) = (res.status(), res.headers().clone());
+    (status, headers, res.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_mailed_links_open_pages_that_redeem_nothing_until_clicked() {
+    let app = spawn_app().await;
+    let ada = browser();
+    app.register(&ada, "ada@example.com").await;
+
+    // Email confirmation: the link's page, then one click.
+    let token = app.mailed_token("ada@example.com").await;
+    let link = format!("/auth/confirm_email?token={token}");
+    for _ in 0..2 {
+        let (status, _, html) = page(&app, &browser(), &link).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("Confirm my address"), "{html}");
+    }
+    let (status, _, html) = post_plain(
+        &app,
+        &browser(),
+        "/auth/confirm_email",
+        &[("token", &token)],
+    )
+    .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("ada@example.com is confirmed"), "{html}");
+    let me: serde_json::Value = ada
+        .get(app.url("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["user"]["confirmed"], true);
+
+    // A sign-in link: asked for by form, the same answer for an unknown address.
+    let (status, _, html) = post_plain(
+        &app,
+        &browser(),
+        "/sign_in/link",
+        &[("email", "nobody@example.com")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Check your email"), "{html}");
+    let (status, _, html) = post_plain(
+        &app,
+        &browser(),
+        "/sign_in/link",
+        &[("email", "ada@example.com")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Check your email"), "{html}");
+    let token = app.mailed_token("ada@example.com").await;
+    let (status, _, html) =
+        page(&app, &browser(), &format!("/auth/magic_link?token={token}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("value=\"{token}\"")), "{html}");
+    let there = browser();
+    let (status, headers, _) =
+        post_plain(&app, &there, "/auth/magic_link", &[("token", &token)]).await;
+    assert_eq!(status, 303);
+    assert!(headers.contains_key("set-cookie"));
+    assert_eq!(page(&app, &there, "/account").await.0, 200, "signed in");
+    let (status, _, html) =
+        post_plain(&app, &browser(), "/auth/magic_link", &[("token", &token)]).await;
+    assert_eq!(status, 422, "used once: {html}");
+    assert!(html.contains("/sign_in/link"), "offers a new link: {html}");
+
+    // A password reset: too short is refused with the field named, then it works.
+    post_plain(
+        &app,
+        &browser(),
+        "/password_reset",
+        &[("email", "ada@example.com")],
+    )
+    .await;
+    let token = app.mailed_token("ada@example.com").await;
+    let (status, _, html) = post_plain(
+        &app,
+        &browser(),
+        "/auth/password_reset",
+        &[("token", &token), ("password", "short")],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("class=\"error\""), "{html}");
+    let (status, _, _) = post_plain(
+        &app,
+        &browser(),
+        "/auth/password_reset",
+        &[("token", &token), ("password", "a brand new passphrase")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        page(&app, &there, "/account").await.0,
+        303,
+        "other sessions ended"
+    );
+    let (status, _, _) = post_plain(
+        &app,
+        &browser(),
+        "/sign_in",
+        &[
+            ("email", "ada@example.com"),
+            ("password", "a brand new passphrase"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+
+    // A cross-site post of any of them is refused.
+    let res = browser()
+        .post(app.url("/auth/magic_link"))
+        .header("origin", "https://evil.example")
+        .form(&[("token", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}
+
+#[tokio::test]
+async fn an_invitation_link_registers_the_invited_address_and_joins() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let org = org_slug(&app, &r).await;
+    let members = format!("/o/{org}/members");
+    post_form(
+        &app,
+        &r.owner,
+        &members,
+        &format!("/o/{org}/invitations"),
+        &[("email", "grace@example.com"), ("role", "member")],
+    )
+    .await;
+    let token = app.mailed_token("grace@example.com").await;
+    let link = format!("/invitations/accept?token={token}");
+    let (status, _, html) = page(&app, &browser(), &link).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Join Acme"), "{html}");
+    assert!(html.contains("grace@example.com"), "{html}");
+    // Signed in as someone else: told so, not joined.
+    let (_, _, html) = page(&app, &r.member, &link).await;
+    assert!(
+        html.contains("you are signed in as member@acme.test"),
+        "{html}"
+    );
+    let grace = browser();
+    let (status, headers, html) = post_plain(
+        &app,
+        &grace,
+        "/invitations/accept",
+        &[
+            ("token", &token),
+            ("name", "Grace"),
+            ("password", "a long enough secret"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303, "{html}");
+    assert_eq!(location(&headers), format!("/o/{org}"));
+    assert_eq!(page(&app, &grace, &format!("/o/{org}")).await.0, 200);
+    let (status, _, _) = page(&app, &browser(), &link).await;
+    assert_eq!(status, 404, "used");
+}

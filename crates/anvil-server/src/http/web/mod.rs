@@ -15,6 +15,7 @@ mod account;
 pub mod assets;
 mod content;
 pub mod csrf;
+mod links;
 mod organisation;
 mod pages;
 mod releases;
@@ -37,6 +38,30 @@ pub fn routes() -> Router<AppState> {
         .route("/sign_in", get(pages::sign_in_form).post(pages::sign_in))
         .route("/sign_up", get(pages::sign_up_form).post(pages::sign_up))
         .route("/sign_out", post(pages::sign_out))
+        .route(
+            "/sign_in/link",
+            get(links::sign_in_link_form).post(links::sign_in_link),
+        )
+        .route(
+            "/password_reset",
+            get(links::reset_form).post(links::reset_request),
+        )
+        .route(
+            "/auth/magic_link",
+            get(links::magic_link_page).post(links::magic_link),
+        )
+        .route(
+            "/auth/password_reset",
+            get(links::password_reset_page).post(links::password_reset),
+        )
+        .route(
+            "/auth/confirm_email",
+            get(links::confirm_email_page).post(links::confirm_email),
+        )
+        .route(
+            "/invitations/accept",
+            get(links::invitation_page).post(links::accept_invitation),
+        )
         .route("/account", get(account::page))
         .route("/account/sessions/{id}/end", post(account::end_session))
         .route(

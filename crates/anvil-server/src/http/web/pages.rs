@@ -198,14 +198,14 @@ pub struct SignInForm {
 }
 
 /// Signed in: the session cookie and a redirect home.
-fn signed_in(state: &AppState, s: &NewSession) -> Response {
+pub(super) fn signed_in(state: &AppState, s: &NewSession) -> Response {
     let mut res = Redirect::to("/").into_response();
     res.headers_mut()
         .insert(header::SET_COOKIE, session_cookie(state, s));
     res
 }
 
-fn cross_site() -> Response {
+pub(super) fn cross_site() -> Response {
     (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response()
 }
 
