@@ -231,6 +231,44 @@ pub async fn replay(
     rows.iter().map(FeedEvent::from_row).collect()
 }
 
+/// The newest `limit` events `audience` may see, newest first (the dashboard's activity of a
+/// member, who may not read the audit log). Reads at most ten times `limit` rows, so a busy
+/// organisation's membership events cannot make it scan the table.
+pub async fn recent(
+    db: &DatabaseConnection,
+    audience: &Audience,
+    limit: usize,
+) -> Result<Vec<FeedEvent>> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => format!(
+            "SELECT {COLUMNS} FROM events WHERE organisation_id = $1 ORDER BY id DESC LIMIT $2"
+        ),
+        _ => format!(
+            "SELECT {COLUMNS} FROM events WHERE organisation_id = ? ORDER BY id DESC LIMIT ?"
+        ),
+    };
+    let scan = i64::try_from(limit.saturating_mul(10)).unwrap_or(i64::MAX);
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            &sql,
+            [audience.organisation_id.clone().into(), scan.into()],
+        ))
+        .await?;
+    let mut out = Vec::new();
+    for row in &rows {
+        let e = FeedEvent::from_row(row)?;
+        if audience.sees(&e) {
+            out.push(e);
+            if out.len() == limit {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Who caused an event.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EventActor {

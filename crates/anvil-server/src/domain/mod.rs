@@ -28,6 +28,7 @@ pub mod mail;
 pub mod members;
 pub mod naming;
 pub mod organisations;
+pub mod overview;
 pub mod page;
 pub mod precondition;
 pub mod projects;

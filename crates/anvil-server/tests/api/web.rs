@@ -1138,3 +1138,54 @@ async fn an_invitation_link_registers_the_invited_address_and_joins() {
     let (status, _, _) = page(&app, &browser(), &link).await;
     assert_eq!(status, 404, "used");
 }
+
+#[tokio::test]
+async fn the_dashboard_counts_shows_production_and_what_happened_by_role() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let org = org_slug(&app, &r).await;
+    let (s, _) = app
+        .cut_version(&r, &r.member, json!({"label": "1.0.0"}))
+        .await;
+    assert_eq!(s, 201);
+    let (s, _) = app
+        .call(
+            &r,
+            &r.member,
+            reqwest::Method::PUT,
+            &format!("/api/v1/prompt_sets/{}/channels/production", r.set_id),
+            Some(json!({"version": "1.0.0"})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let dashboard = format!("/o/{org}");
+    let (status, _, html) = page(&app, &r.owner, &dashboard).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<strong>1</strong> projects · <strong>1</strong> prompt sets · <strong>2</strong> prompts · <strong>1</strong> versions"), "{html}");
+    assert!(
+        html.contains(&format!("href=\"/o/{org}/support/emails\">support/emails</a> <span class=\"pill version\">1.0.0</span>")),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "href=\"/o/{org}/support/emails/welcome\">Welcome</a>"
+        )),
+        "{html}"
+    );
+    // Owners and admins see the audit log, membership included ...
+    assert!(html.contains("the audit log"), "{html}");
+    assert!(
+        html.contains("channel.moved") || html.contains("channel.created"),
+        "{html}"
+    );
+    assert!(html.contains("invitation."), "{html}");
+    assert!(html.contains("member@acme.test"), "who did it: {html}");
+    // ... members the content events they may see, and no membership events.
+    let (_, _, html) = page(&app, &r.member, &dashboard).await;
+    assert!(html.contains("changes to content"), "{html}");
+    assert!(html.contains("version.created"), "{html}");
+    assert!(
+        !html.contains("member.added") && !html.contains("invitation."),
+        "{html}"
+    );
+}

@@ -382,6 +382,87 @@ struct Dashboard {
     organisation_name: String,
     projects: Vec<project::Model>,
     can_create: bool,
+    overview: crate::domain::overview::Overview,
+    /// What happened lately: the audit log for admins and owners, content events for members.
+    activity: Vec<Activity>,
+    activity_is_audit: bool,
+}
+
+/// One line of the dashboard's activity: when, who, what.
+struct Activity {
+    when: String,
+    who: String,
+    what: String,
+    detail: String,
+}
+
+/// `{"prompt_set": "emails", "label": "1.0.0"}` as `prompt_set emails · label 1.0.0`: the
+/// short string fields of an audit change or an event payload (ids left out).
+fn detail_of(v: &serde_json::Value) -> String {
+    v.as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| !k.ends_with("id") && !k.ends_with("_id"))
+        .filter_map(|(k, v)| {
+            v.as_str()
+                .filter(|s| s.len() <= 80)
+                .map(|s| format!("{k} {s}"))
+        })
+        .take(4)
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+async fn activity_of(state: &AppState, ctx: &OrgContext) -> domain::Result<(Vec<Activity>, bool)> {
+    let people: std::collections::HashMap<String, String> =
+        crate::domain::members::list(&state.db, ctx, &Page::first(200))
+            .await?
+            .items
+            .into_iter()
+            .map(|m| (m.user.id, m.user.email))
+            .collect();
+    let who = |kind: &str, id: &Option<String>| match (kind, id) {
+        ("user", Some(id)) => people
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| "a former member".into()),
+        (kind, _) => kind.replace('_', " "),
+    };
+    if ctx.require(access::Action::ReadAudit).is_ok() {
+        let rows = crate::domain::audit_log::list(
+            &state.db,
+            ctx,
+            &crate::domain::audit_log::Filter::default(),
+            &Page::first(12),
+        )
+        .await?
+        .items;
+        return Ok((
+            rows.into_iter()
+                .map(|a| Activity {
+                    when: super::account::minute(a.created_at),
+                    who: who(&a.actor_type, &a.actor_id),
+                    what: a.action,
+                    detail: detail_of(&a.changes),
+                })
+                .collect(),
+            true,
+        ));
+    }
+    let audience = crate::domain::event_stream::Audience::member(ctx);
+    let events = crate::domain::event_stream::recent(&state.db, &audience, 12).await?;
+    Ok((
+        events
+            .into_iter()
+            .map(|e| Activity {
+                when: super::account::minute(e.occurred_at),
+                who: who(e.actor_type.as_deref().unwrap_or("system"), &e.actor_id),
+                what: e.event_type,
+                detail: detail_of(&e.payload),
+            })
+            .collect(),
+        false,
+    ))
 }
 
 /// The signed-in member's context in `org` and the page's layout with the organisation in
@@ -473,12 +554,23 @@ pub async fn dashboard(
         Ok(p) => p.items,
         Err(e) => return failure(&state, &who, e),
     };
+    let overview = match crate::domain::overview::of(&state.db, &ctx).await {
+        Ok(o) => o,
+        Err(e) => return failure(&state, &who, e),
+    };
+    let (activity, activity_is_audit) = match activity_of(&state, &ctx).await {
+        Ok(a) => a,
+        Err(e) => return failure(&state, &who, e),
+    };
     Dashboard {
         layout,
         org_slug: ctx.organisation.slug.clone(),
         organisation_name: ctx.organisation.name.clone(),
         projects,
         can_create: ctx.require(access::Action::ManageProjects).is_ok(),
+        overview,
+        activity,
+        activity_is_audit,
     }
     .into_response()
 }

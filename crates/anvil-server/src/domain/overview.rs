@@ -1,0 +1,134 @@
+//! What an organisation's dashboard shows: how much there is, the prompts edited last, and
+//! which version each set's `production` channel serves. Archived projects and sets (and what
+//! is in them) are not counted. Every query starts from the organisation ([`OrgContext::find`]).
+
+use std::collections::HashMap;
+
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::Result;
+use super::access::{Action, OrgContext};
+use crate::domain::entities::{channel, project, prompt, prompt_set, version};
+
+/// A prompt edited recently: its name, `project/set/prompt` and when.
+pub struct RecentPrompt {
+    pub name: String,
+    pub address: String,
+    pub updated_at: time::OffsetDateTime,
+}
+
+/// A set's production channel: `project/set` and the label it serves.
+pub struct Served {
+    pub address: String,
+    pub label: String,
+    pub protected: bool,
+}
+
+pub struct Overview {
+    pub projects: u64,
+    pub sets: u64,
+    pub prompts: u64,
+    pub versions: u64,
+    pub recent_prompts: Vec<RecentPrompt>,
+    pub production: Vec<Served>,
+}
+
+/// How many recently edited prompts the dashboard lists.
+const RECENT: u64 = 8;
+
+pub async fn of(db: &DatabaseConnection, ctx: &OrgContext) -> Result<Overview> {
+    ctx.require(Action::ReadOrganisation)?;
+    let projects: HashMap<String, String> = ctx
+        .find::<project::Entity>()
+        .filter(project::Column::ArchivedAt.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.slug))
+        .collect();
+    // Live sets of live projects: id -> project/set
+    let sets: HashMap<String, String> = ctx
+        .find::<prompt_set::Entity>()
+        .filter(prompt_set::Column::ArchivedAt.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|s| {
+            projects
+                .get(&s.project_id)
+                .map(|p| (s.id, format!("{p}/{}", s.slug)))
+        })
+        .collect();
+    let ids: Vec<String> = sets.keys().cloned().collect();
+    let prompts = ctx
+        .find::<prompt::Entity>()
+        .filter(prompt::Column::PromptSetId.is_in(ids.clone()))
+        .count(db)
+        .await?;
+    let versions = ctx
+        .find::<version::Entity>()
+        .filter(version::Column::PromptSetId.is_in(ids.clone()))
+        .count(db)
+        .await?;
+    let recent_prompts = ctx
+        .find::<prompt::Entity>()
+        .select_only()
+        .columns([
+            prompt::Column::Name,
+            prompt::Column::Slug,
+            prompt::Column::PromptSetId,
+            prompt::Column::UpdatedAt,
+        ])
+        .filter(prompt::Column::PromptSetId.is_in(ids.clone()))
+        .order_by_desc(prompt::Column::UpdatedAt)
+        .limit(RECENT)
+        .into_tuple::<(String, String, String, time::OffsetDateTime)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(name, slug, set, updated_at)| {
+            sets.get(&set).map(|s| RecentPrompt {
+                name,
+                address: format!("{s}/{slug}"),
+                updated_at,
+            })
+        })
+        .collect();
+    let channels = ctx
+        .find::<channel::Entity>()
+        .filter(channel::Column::Name.eq("production"))
+        .filter(channel::Column::PromptSetId.is_in(ids))
+        .all(db)
+        .await?;
+    let labels: HashMap<String, String> = ctx
+        .find::<version::Entity>()
+        .select_only()
+        .columns([version::Column::Id, version::Column::Label])
+        .filter(version::Column::Id.is_in(channels.iter().map(|c| c.version_id.clone())))
+        .into_tuple::<(String, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let mut production: Vec<Served> = channels
+        .into_iter()
+        .filter_map(|c| {
+            Some(Served {
+                address: sets.get(&c.prompt_set_id)?.clone(),
+                label: labels.get(&c.version_id)?.clone(),
+                protected: c.protected,
+            })
+        })
+        .collect();
+    production.sort_by(|a, b| a.address.cmp(&b.address));
+    Ok(Overview {
+        projects: projects.len() as u64,
+        sets: sets.len() as u64,
+        prompts,
+        versions,
+        recent_prompts,
+        production,
+    })
+}
