@@ -1189,3 +1189,82 @@ async fn the_dashboard_counts_shows_production_and_what_happened_by_role() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn admins_yank_versions_and_change_status_and_members_are_not_offered_either() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let org = org_slug(&app, &r).await;
+    let (s, _) = app
+        .cut_version(&r, &r.member, json!({"label": "1.0.0"}))
+        .await;
+    assert_eq!(s, 201);
+    let set = format!("/o/{org}/support/emails");
+    let version = format!("{set}/v/1.0.0");
+
+    let (_, _, html) = page(&app, &r.member, &version).await;
+    assert!(!html.contains("/yank\""), "{html}");
+    let (_, _, html) = page(&app, &r.member, &set).await;
+    assert!(!html.contains("/-/status\""), "{html}");
+    let (status, _, html) = post_form(
+        &app,
+        &r.member,
+        &version,
+        &format!("{version}/yank"),
+        &[("reason", "mine")],
+    )
+    .await;
+    assert_eq!(status, 403, "{html}");
+    assert!(html.contains("only admins and owners"), "{html}");
+    let (status, _, _) = post_form(
+        &app,
+        &r.member,
+        &set,
+        &format!("{set}/-/status"),
+        &[("status", "locked")],
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    let (_, _, html) = page(&app, &r.admin, &version).await;
+    assert!(
+        html.contains(&format!("action=\"{version}/yank\"")),
+        "{html}"
+    );
+    let (status, _, _) = post_form(
+        &app,
+        &r.admin,
+        &version,
+        &format!("{version}/yank"),
+        &[("reason", "leaks the discount code")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (_, _, html) = page(&app, &r.admin, &version).await;
+    assert!(html.contains("Yanked: leaks the discount code"), "{html}");
+    let (status, _, _) =
+        post_form(&app, &r.admin, &version, &format!("{version}/unyank"), &[]).await;
+    assert_eq!(status, 303);
+    let (status, _, _) = post_form(
+        &app,
+        &r.admin,
+        &set,
+        &format!("{set}/-/status"),
+        &[("status", "locked")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (_, _, html) = page(&app, &r.member, &format!("{set}/welcome")).await;
+    assert!(html.contains("This set is locked"), "{html}");
+    assert!(html.contains("data-editable=\"false\""), "{html}");
+    let (status, _, html) = post_form(
+        &app,
+        &r.admin,
+        &set,
+        &format!("{set}/-/status"),
+        &[("status", "sideways")],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("status: must be one of"), "{html}");
+}

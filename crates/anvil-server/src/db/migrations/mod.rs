@@ -14,6 +14,7 @@ mod m20261201_000007_integrity;
 mod m20261201_000008_purge;
 mod m20261201_000009_event_actor;
 mod m20261201_000010_webhooks;
+mod m20261201_000011_version_listing;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_purge::Migration),
             Box::new(m20261201_000009_event_actor::Migration),
             Box::new(m20261201_000010_webhooks::Migration),
+            Box::new(m20261201_000011_version_listing::Migration),
         ]
     }
 }

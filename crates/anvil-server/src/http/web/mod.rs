@@ -120,6 +120,18 @@ pub fn routes() -> Router<AppState> {
             "/o/{org}/{project}/{set}/v/{label}/restore",
             post(releases::restore),
         )
+        .route(
+            "/o/{org}/{project}/{set}/v/{label}/yank",
+            post(releases::yank),
+        )
+        .route(
+            "/o/{org}/{project}/{set}/v/{label}/unyank",
+            post(releases::unyank),
+        )
+        .route(
+            "/o/{org}/{project}/{set}/-/status",
+            post(releases::set_status),
+        )
         .route("/o/{org}/{project}/{set}/{prompt}", get(pages::prompt_page))
         .route("/assets/{file}", get(assets::serve))
         .layer(axum::middleware::map_response(secure))

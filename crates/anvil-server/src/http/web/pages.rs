@@ -527,6 +527,49 @@ pub(super) fn status_of(e: &domain::Error) -> StatusCode {
     }
 }
 
+#[derive(Template, WebTemplate)]
+#[template(path = "refused.html")]
+struct Refused {
+    layout: Layout,
+    heading: &'static str,
+    message: String,
+    back: String,
+}
+
+/// An action the domain refused, as a page saying why with a way back; what is missing or
+/// not the user's stays a 404 and a failure of ours a 500 ([`failure`]).
+pub(super) fn refused(
+    state: &AppState,
+    who: &Option<(session::Model, user::Model)>,
+    e: domain::Error,
+    back: &str,
+) -> Response {
+    let status = status_of(&e);
+    match e {
+        domain::Error::NotFound(_) | domain::Error::Internal(_) => failure(state, who, e),
+        e => {
+            let message = match e {
+                domain::Error::Validation(errors) => errors
+                    .into_iter()
+                    .map(|f| format!("{}: {}", f.field, f.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                other => other.to_string(),
+            };
+            (
+                status,
+                Refused {
+                    layout: Layout::new(state, "Refused", who.as_ref()),
+                    heading: "That was refused",
+                    message,
+                    back: back.to_string(),
+                },
+            )
+                .into_response()
+        }
+    }
+}
+
 /// A domain error as a page: what is missing or not the user's is a 404, anything else a 500.
 pub(super) fn failure(
     state: &AppState,
@@ -636,6 +679,7 @@ struct SetPage {
     /// Labels a channel may be moved to (not yanked).
     movable: Vec<String>,
     can_edit: bool,
+    can_change_status: bool,
 }
 
 /// The set page's channels and versions alone, which the page swaps in when a live event
@@ -716,6 +760,7 @@ pub async fn set_page(
         layout,
         can_edit: ctx.require(access::Action::EditContent).is_ok()
             && prompt_sets::ensure_editable(&found).is_ok(),
+        can_change_status: ctx.require(access::Action::ManageVersions).is_ok(),
         movable,
         address,
         set_path,

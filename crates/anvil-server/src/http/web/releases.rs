@@ -66,9 +66,52 @@ async fn scope(
 }
 
 /// One line of a template diff: `ins`, `del` or `eq`, and its text.
+#[derive(Clone)]
 pub(super) struct Line {
     class: &'static str,
     text: String,
+}
+
+/// One row of the side-by-side view: the old line and the new one (either may be absent).
+pub(super) struct Row {
+    from: Option<Line>,
+    to: Option<Line>,
+}
+
+/// Lines as side-by-side rows: equal lines on both sides, a deleted run beside the inserted
+/// run that replaces it, line by line.
+fn side_by_side(lines: &[Line]) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        if lines[i].class == "eq" {
+            rows.push(Row {
+                from: Some(lines[i].clone()),
+                to: Some(lines[i].clone()),
+            });
+            i += 1;
+            continue;
+        }
+        let dels: Vec<Line> = lines[i..]
+            .iter()
+            .take_while(|l| l.class == "del")
+            .cloned()
+            .collect();
+        i += dels.len();
+        let ins: Vec<Line> = lines[i..]
+            .iter()
+            .take_while(|l| l.class == "ins")
+            .cloned()
+            .collect();
+        i += ins.len();
+        for k in 0..dels.len().max(ins.len()) {
+            rows.push(Row {
+                from: dels.get(k).cloned(),
+                to: ins.get(k).cloned(),
+            });
+        }
+    }
+    rows
 }
 
 /// One prompt's changes, as the diff views show them.
@@ -76,6 +119,7 @@ pub(super) struct PromptChanges {
     slug: String,
     change: &'static str,
     lines: Vec<Line>,
+    rows: Vec<Row>,
     /// Parameter changes in words (`+ name: string, required`).
     parameters: Vec<String>,
     /// Other fields that changed (`name`, `description`, `metadata`, ...).
@@ -138,6 +182,7 @@ pub(super) fn changes(diff: &SetDiff) -> Vec<PromptChanges> {
                 fields.push("metadata".into());
             }
             PromptChanges {
+                rows: side_by_side(&lines),
                 slug: p.slug.clone(),
                 change: match p.change {
                     PromptChange::Added => "added",
@@ -433,6 +478,9 @@ struct VersionPage {
     yanked: bool,
     prompts: Vec<FrozenPrompt>,
     can_restore: bool,
+    /// Admins and owners yank and unyank.
+    can_yank: bool,
+    yank_reason: String,
 }
 
 /// `/o/{org}/{project}/{set}/v/{label}`: a version's frozen prompts, read-only.
@@ -475,6 +523,11 @@ pub async fn version_page(
         })
         .collect();
     VersionPage {
+        can_yank: s
+            .ctx
+            .require(crate::domain::access::Action::ManageVersions)
+            .is_ok(),
+        yank_reason: v.yank_reason.clone().unwrap_or_default(),
         can_restore: s
             .ctx
             .require(crate::domain::access::Action::EditContent)
@@ -613,4 +666,89 @@ pub async fn new_channel(
         q.to.replace('+', "%2B")
     ))
     .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct StatusForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    status: String,
+}
+
+/// `POST .../{set}/-/status`: live, review or locked (admins and owners).
+pub async fn set_status(
+    State(state): State<AppState>,
+    Visitor(who): Visitor,
+    headers: HeaderMap,
+    Path((org, project, set)): Path<(String, String, String)>,
+    Form(form): Form<StatusForm>,
+) -> Response {
+    let found = member_post(&state, &who, &headers, &org, &form.csrf).await;
+    let s = match scope(&state, found, &who, &project, &set).await {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    match prompt_sets::set_status(&state.db, &s.ctx, &s.set.id, &form.status).await {
+        Ok(_) => Redirect::to(&s.path).into_response(),
+        Err(e) => super::pages::refused(&state, &who, e, &s.path),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct YankForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn yank_or_unyank(
+    state: AppState,
+    who: Option<(
+        crate::domain::records::session::Model,
+        crate::domain::records::user::Model,
+    )>,
+    headers: HeaderMap,
+    (org, project, set, label): (String, String, String, String),
+    form: YankForm,
+    yank: bool,
+) -> Response {
+    let found = member_post(&state, &who, &headers, &org, &form.csrf).await;
+    let s = match scope(&state, found, &who, &project, &set).await {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    let back = format!("{}/v/{label}", s.path);
+    let v = match versions::by_label(&state.db, &s.reader(), &s.set.id, &label).await {
+        Ok((_, v)) => v,
+        Err(e) => return failure(&state, &who, e),
+    };
+    let reason = yank.then(|| form.reason.trim().to_string());
+    match versions::set_yanked(&state.db, &s.ctx, &v.id, reason).await {
+        Ok(_) => Redirect::to(&back).into_response(),
+        Err(e) => super::pages::refused(&state, &who, e, &back),
+    }
+}
+
+/// `POST .../{set}/v/{label}/yank` (admins and owners)
+pub async fn yank(
+    State(state): State<AppState>,
+    Visitor(who): Visitor,
+    headers: HeaderMap,
+    Path(at): Path<(String, String, String, String)>,
+    Form(form): Form<YankForm>,
+) -> Response {
+    yank_or_unyank(state, who, headers, at, form, true).await
+}
+
+/// `POST .../{set}/v/{label}/unyank` (admins and owners)
+pub async fn unyank(
+    State(state): State<AppState>,
+    Visitor(who): Visitor,
+    headers: HeaderMap,
+    Path(at): Path<(String, String, String, String)>,
+    Form(form): Form<YankForm>,
+) -> Response {
+    yank_or_unyank(state, who, headers, at, form, false).await
 }
