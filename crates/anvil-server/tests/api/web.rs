@@ -1268,3 +1268,120 @@ async fn admins_yank_versions_and_change_status_and_members_are_not_offered_eith
     assert_eq!(status, 422);
     assert!(html.contains("status: must be one of"), "{html}");
 }
+
+#[tokio::test]
+async fn projects_and_sets_are_renamed_and_deleted_with_their_slug_typed_out() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let org = org_slug(&app, &r).await;
+    let settings = format!("/o/{org}/support/-/edit");
+
+    // Members may not edit or delete a project: no form, and a post is refused.
+    let (status, _, html) = page(&app, &r.member, &settings).await;
+    assert_eq!(status, 200);
+    assert!(
+        !html.contains("/-/delete\"") && !html.contains("name=\"etag\""),
+        "{html}"
+    );
+    let (_, _, owner_view) = page(&app, &r.owner, &settings).await;
+    let etag = owner_view
+        .split("name=\"etag\" value=\"")
+        .nth(1)
+        .and_then(|p| p.split('"').next())
+        .unwrap()
+        .replace("&#34;", "\"");
+    let (status, _, _) = post_form(
+        &app,
+        &r.member,
+        &format!("/o/{org}/support"),
+        &settings,
+        &[("name", "Mine"), ("slug", "support"), ("etag", &etag)],
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    // A save from a page someone else has changed since is refused and says so.
+    app.call(
+        &r,
+        &r.owner,
+        reqwest::Method::PATCH,
+        &format!("/api/v1/projects/{}", r.project_id),
+        Some(json!({"description": "changed elsewhere"})),
+    )
+    .await;
+    let (status, _, html) = post_form(
+        &app,
+        &r.owner,
+        &settings,
+        &settings,
+        &[("name", "Help desk"), ("slug", "support"), ("etag", &etag)],
+    )
+    .await;
+    assert_eq!(status, 412, "{html}");
+    assert!(html.contains("Someone else changed this project"), "{html}");
+    let (_, _, fresh) = page(&app, &r.owner, &settings).await;
+    let etag = fresh
+        .split("name=\"etag\" value=\"")
+        .nth(1)
+        .and_then(|p| p.split('"').next())
+        .unwrap()
+        .replace("&#34;", "\"");
+    let (status, headers, _) = post_form(
+        &app,
+        &r.owner,
+        &settings,
+        &settings,
+        &[("name", "Help desk"), ("slug", "help"), ("etag", &etag)],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(location(&headers), format!("/o/{org}/help"));
+
+    // Deleting a set: admins, with its slug typed out.
+    let set_settings = format!("/o/{org}/help/emails/-/edit");
+    let (_, _, html) = page(&app, &r.member, &set_settings).await;
+    assert!(
+        !html.contains("/-/delete\""),
+        "members do not delete sets: {html}"
+    );
+    let delete = format!("/o/{org}/help/emails/-/delete");
+    let (status, _, html) = post_form(
+        &app,
+        &r.admin,
+        &set_settings,
+        &delete,
+        &[("confirm", "email")],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("type emails to confirm"), "{html}");
+    let (status, headers, _) = post_form(
+        &app,
+        &r.admin,
+        &set_settings,
+        &delete,
+        &[("confirm", "emails")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(location(&headers), format!("/o/{org}/help"));
+    assert_eq!(
+        page(&app, &r.admin, &format!("/o/{org}/help/emails"))
+            .await
+            .0,
+        404
+    );
+
+    // And the project, by its owner.
+    let (status, headers, _) = post_form(
+        &app,
+        &r.owner,
+        &format!("/o/{org}/help/-/edit"),
+        &format!("/o/{org}/help/-/delete"),
+        &[("confirm", "help")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(location(&headers), format!("/o/{org}"));
+    assert_eq!(page(&app, &r.owner, &format!("/o/{org}/help")).await.0, 404);
+}

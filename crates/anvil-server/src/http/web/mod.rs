@@ -19,6 +19,7 @@ mod links;
 mod organisation;
 mod pages;
 mod releases;
+mod settings;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -90,6 +91,22 @@ pub fn routes() -> Router<AppState> {
             get(content::new_project_form).post(content::new_project),
         )
         .route("/o/{org}/{project}", get(pages::project_page))
+        .route(
+            "/o/{org}/{project}/-/edit",
+            get(settings::project_form).post(settings::project_save),
+        )
+        .route(
+            "/o/{org}/{project}/-/delete",
+            post(settings::project_delete),
+        )
+        .route(
+            "/o/{org}/{project}/{set}/-/edit",
+            get(settings::set_form).post(settings::set_save),
+        )
+        .route(
+            "/o/{org}/{project}/{set}/-/delete",
+            post(settings::set_delete),
+        )
         .route(
             "/o/{org}/{project}/-/new",
             get(content::new_set_form).post(content::new_set),
