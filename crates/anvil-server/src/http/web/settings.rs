@@ -22,8 +22,8 @@ use crate::http::AppState;
 enum Target {
     Project(crate::domain::records::project::Model),
     Set(
-        crate::domain::records::project::Model,
-        crate::domain::records::prompt_set::Model,
+        Box<crate::domain::records::project::Model>,
+        Box<crate::domain::records::prompt_set::Model>,
     ),
 }
 
@@ -40,7 +40,7 @@ impl Target {
             )),
             Some(set) => {
                 let (p, s) = prompt_sets::by_address(&state.db, ctx, project, set).await?;
-                Ok(Target::Set(p, s))
+                Ok(Target::Set(Box::new(p), Box::new(s)))
             }
         }
     }
