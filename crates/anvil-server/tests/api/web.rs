@@ -1385,3 +1385,28 @@ async fn projects_and_sets_are_renamed_and_deleted_with_their_slug_typed_out() {
     assert_eq!(location(&headers), format!("/o/{org}"));
     assert_eq!(page(&app, &r.owner, &format!("/o/{org}/help")).await.0, 404);
 }
+
+#[tokio::test]
+async fn the_audit_log_page_filters_and_is_for_admins() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let org = org_slug(&app, &r).await;
+    let audit = format!("/o/{org}/audit");
+    let (status, _, html) = page(&app, &r.admin, &audit).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("project.created") && html.contains("prompt.created"),
+        "{html}"
+    );
+    let (status, _, html) = page(&app, &r.admin, &format!("{audit}?action=prompt.created")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("prompt.created"), "{html}");
+    assert!(!html.contains(">project.created<"), "filtered: {html}");
+    assert!(
+        html.contains("value=\"prompt.created\""),
+        "the filter is kept: {html}"
+    );
+    let (status, _, html) = page(&app, &r.member, &audit).await;
+    assert_eq!(status, 403);
+    assert!(html.contains("only admins and owners"), "{html}");
+}

@@ -13,6 +13,7 @@
 
 mod account;
 pub mod assets;
+mod audit;
 mod content;
 pub mod csrf;
 mod links;
@@ -70,6 +71,7 @@ pub fn routes() -> Router<AppState> {
             post(account::sign_out_everywhere),
         )
         .route("/o/{org}", get(pages::dashboard))
+        .route("/o/{org}/audit", get(audit::page))
         .route("/o/{org}/members", get(organisation::members))
         .route(
             "/o/{org}/members/{user}/role",
