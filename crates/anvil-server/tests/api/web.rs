@@ -1410,3 +1410,31 @@ async fn the_audit_log_page_filters_and_is_for_admins() {
     assert_eq!(status, 403);
     assert!(html.contains("only admins and owners"), "{html}");
 }
+
+#[tokio::test]
+async fn owners_rename_the_organisation_and_others_are_not_offered_it() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let org = org_slug(&app, &r).await;
+    let settings = format!("/o/{org}/settings");
+    let (status, _, html) = page(&app, &r.admin, &settings).await;
+    assert_eq!(status, 200);
+    assert!(!html.contains(&format!("action=\"{settings}\"")), "{html}");
+    assert!(html.contains("Only owners change these"), "{html}");
+    let (status, _, _) = post_form(&app, &r.admin, &settings, &settings, &[("name", "Mine")]).await;
+    assert_eq!(status, 403);
+    let (status, _, html) = post_form(&app, &r.owner, &settings, &settings, &[("name", " ")]).await;
+    assert_eq!(status, 422, "{html}");
+    let (status, _, html) = post_form(
+        &app,
+        &r.owner,
+        &settings,
+        &settings,
+        &[("name", "Acme Support"), ("description", "the help desk")],
+    )
+    .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Saved."), "{html}");
+    let (_, body) = app.read(&r, &r.member, "/api/v1/organisation").await;
+    assert_eq!(body["organisation"]["name"], "Acme Support");
+}

@@ -344,6 +344,11 @@ test("the command palette and shortcuts: Ctrl+K, search, arrows, Enter, Esc, ?, 
   await page.keyboard.press("g");
   await page.keyboard.press("p");
   await page.waitForURL(forge.url + org);
+  await page.click("h1");
+  await page.keyboard.press("g");
+  await page.keyboard.press("s");
+  await page.waitForURL(forge.url + org + "/settings");
+  await accessible(page, "the organisation settings");
   assert.deepEqual(page.problems, [], page.problems.join("\n"));
   await context.close();
 });

@@ -72,6 +72,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/o/{org}", get(pages::dashboard))
         .route("/o/{org}/audit", get(audit::page))
+        .route(
+            "/o/{org}/settings",
+            get(organisation::settings).post(organisation::save_settings),
+        )
         .route("/o/{org}/members", get(organisation::members))
         .route(
             "/o/{org}/members/{user}/role",

@@ -447,3 +447,125 @@ pub async fn revoke_key(
         Err(e) => failure(&state, &who, e),
     }
 }
+
+#[derive(Template, WebTemplate)]
+#[template(path = "org_settings.html")]
+struct OrgSettingsPage {
+    layout: Layout,
+    org_slug: String,
+    name: String,
+    description: String,
+    can_rename: bool,
+    saved: bool,
+    summary: String,
+    errors: Vec<(String, String)>,
+    problems: Problems,
+}
+
+impl OrgSettingsPage {
+    fn field_error(&self, name: &str) -> Option<&str> {
+        self.problems.field(name)
+    }
+}
+
+fn org_settings_page(
+    ctx: &OrgContext,
+    mut layout: Layout,
+    name: String,
+    description: String,
+    saved: bool,
+    problems: Problems,
+) -> OrgSettingsPage {
+    layout.title = format!("Settings of {}", ctx.organisation.name);
+    layout.crumbs.push((
+        "Settings".into(),
+        format!("/o/{}/settings", ctx.organisation.slug),
+    ));
+    OrgSettingsPage {
+        layout,
+        org_slug: ctx.organisation.slug.clone(),
+        name,
+        description,
+        can_rename: ctx.require(Action::RenameOrganisation).is_ok(),
+        saved,
+        summary: problems.summary.clone(),
+        errors: problems.errors.clone(),
+        problems,
+    }
+}
+
+/// `/o/{org}/settings`: the organisation's name and description (owners change them).
+pub async fn settings(
+    State(state): State<AppState>,
+    Visitor(who): Visitor,
+    headers: HeaderMap,
+    Path(org): Path<String>,
+) -> Response {
+    let (ctx, layout) = match member_page(&state, &who, &headers, &org).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    let (name, description) = (
+        ctx.organisation.name.clone(),
+        ctx.organisation.description.clone(),
+    );
+    org_settings_page(&ctx, layout, name, description, false, Problems::default()).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct OrgForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+pub async fn save_settings(
+    State(state): State<AppState>,
+    Visitor(who): Visitor,
+    headers: HeaderMap,
+    Path(org): Path<String>,
+    Form(form): Form<OrgForm>,
+) -> Response {
+    let (ctx, layout) = match member_post(&state, &who, &headers, &org, &form.csrf).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    let input = crate::domain::organisations::OrganisationInput {
+        name: Some(form.name.clone()),
+        description: Some(form.description.clone()),
+    };
+    match crate::domain::organisations::update(&state.db, &ctx, input).await {
+        Ok(o) => {
+            let mut layout = layout;
+            layout.crumbs[0].0 = o.name.clone();
+            org_settings_page(
+                &ctx,
+                layout,
+                o.name,
+                o.description,
+                true,
+                Problems::default(),
+            )
+            .into_response()
+        }
+        Err(e @ domain::Error::Internal(_)) => failure(&state, &who, e),
+        Err(e) => {
+            let status = status_of(&e);
+            (
+                status,
+                org_settings_page(
+                    &ctx,
+                    layout,
+                    form.name,
+                    form.description,
+                    false,
+                    Problems::of(e),
+                ),
+            )
+                .into_response()
+        }
+    }
+}

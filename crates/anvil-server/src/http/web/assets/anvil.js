@@ -100,6 +100,7 @@
     if (e.key === "?" && shortcuts) { e.preventDefault(); openDialog(shortcuts); return; }
     if (e.key === "g") { pendingG = Date.now(); return; }
     if (e.key === "p" && org && Date.now() - pendingG < 1000) { location.href = "/o/" + encodeURIComponent(org); }
+    if (e.key === "s" && org && Date.now() - pendingG < 1000) { location.href = "/o/" + encodeURIComponent(org) + "/settings"; }
     pendingG = 0;
   });
   // Copy buttons: `data-copy` names the element whose text goes to the clipboard.
