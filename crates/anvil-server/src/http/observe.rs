@@ -55,9 +55,10 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     // Apply what this request committed to the caches before the answer leaves, so the
     // caller (and anyone after) never reads a stale resolve on this instance. Renders and
     // validations write nothing: skipping them keeps the render hot path off the database.
-    // A refused write committed nothing, so it has nothing to apply.
+    // A refused write committed nothing, so it has nothing to apply. The web UI's forms
+    // answer a write with a redirect (303), which counts as done.
     if mutating
-        && res.status().is_success()
+        && (res.status().is_success() || res.status().is_redirection())
         && !READ_ONLY_POSTS.contains(&route)
         && let Err(e) = state.feed.catch_up(&state.db).await
     {

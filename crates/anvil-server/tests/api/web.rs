@@ -660,8 +660,18 @@ async fn versions_are_cut_and_channels_moved_through_the_forms_with_their_diffs(
         html.contains("<span class=\"del\">Hello {{ customer_name }}!</span>"),
         "the diff it will ship: {html}"
     );
+    // Resolve production once so the delivery cache holds 1.0.0 ...
+    let (_, body) = app
+        .read(&r, &r.member, "/api/v1/resolve/support/emails@production")
+        .await;
+    assert_eq!(body["resolved_version"], "1.0.0", "{body}");
     let (status, _, _) = post_form(&app, &r.member, &confirm, &channel, &[("to", &next)]).await;
     assert_eq!(status, 303);
+    // ... and a move through the form reaches it before the redirect is answered.
+    let (_, body) = app
+        .read(&r, &r.member, "/api/v1/resolve/support/emails@production")
+        .await;
+    assert_eq!(body["resolved_version"], next.as_str(), "{body}");
     let (_, body) = app
         .read(
             &r,
@@ -1437,4 +1447,76 @@ async fn owners_rename_the_organisation_and_others_are_not_offered_it() {
     assert!(html.contains("Saved."), "{html}");
     let (_, body) = app.read(&r, &r.member, "/api/v1/organisation").await;
     assert_eq!(body["organisation"]["name"], "Acme Support");
+}
+
+#[tokio::test]
+async fn access_tokens_are_shown_once_read_their_project_and_are_revoked_by_admins() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let org = org_slug(&app, &r).await;
+    let tokens = format!("/o/{org}/support/-/tokens");
+    let (s, _) = app
+        .cut_version(&r, &r.member, json!({"label": "1.0.0"}))
+        .await;
+    assert_eq!(s, 201);
+    let (_, _, html) = page(&app, &r.member, &format!("/o/{org}/support")).await;
+    assert!(
+        !html.contains(&tokens),
+        "members are not offered tokens: {html}"
+    );
+    assert_eq!(page(&app, &r.member, &tokens).await.0, 403);
+
+    let (_, _, html) = page(&app, &r.admin, &tokens).await;
+    let csrf = csrf_of(&html);
+    let res = r
+        .admin
+        .post(app.url(&tokens))
+        .form(&[("_csrf", csrf.as_str()), ("name", "checkout")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let html = res.text().await.unwrap();
+    let token = html
+        .split("<code id=\"new-token\">")
+        .nth(1)
+        .and_then(|p| p.split('<').next())
+        .unwrap()
+        .to_string();
+    let resolve = |t: String| {
+        let url = app.url("/api/v1/resolve/support/emails@1.0.0");
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(t)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(
+        resolve(token.clone()).await,
+        200,
+        "the token reads its project"
+    );
+    let (_, _, html) = page(&app, &r.admin, &tokens).await;
+    assert!(!html.contains(&token), "shown once");
+    let id = html
+        .split("/-/tokens/")
+        .nth(1)
+        .and_then(|p| p.split('/').next())
+        .unwrap()
+        .to_string();
+    let (status, _, _) = post_form(
+        &app,
+        &r.admin,
+        &tokens,
+        &format!("{tokens}/{id}/revoke"),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(resolve(token).await, 401, "revoked");
 }

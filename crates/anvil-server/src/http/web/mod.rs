@@ -19,6 +19,7 @@ pub mod csrf;
 mod links;
 mod organisation;
 mod pages;
+mod project_tokens;
 mod releases;
 mod settings;
 
@@ -104,6 +105,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/o/{org}/{project}/-/delete",
             post(settings::project_delete),
+        )
+        .route(
+            "/o/{org}/{project}/-/tokens",
+            get(project_tokens::page).post(project_tokens::create),
+        )
+        .route(
+            "/o/{org}/{project}/-/tokens/{id}/revoke",
+            post(project_tokens::revoke),
         )
         .route(
             "/o/{org}/{project}/{set}/-/edit",

@@ -626,6 +626,7 @@ struct ProjectPage {
     project: project::Model,
     sets: Vec<prompt_set::Model>,
     can_create: bool,
+    can_manage_tokens: bool,
 }
 
 /// `/o/{org}/{project}`: its prompt sets with their status.
@@ -658,6 +659,7 @@ pub async fn project_page(
         project: found,
         sets,
         can_create: ctx.require(access::Action::EditContent).is_ok(),
+        can_manage_tokens: ctx.require(access::Action::ManageTokens).is_ok(),
     }
     .into_response()
 }
