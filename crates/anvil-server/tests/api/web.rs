@@ -47,6 +47,10 @@ async fn the_landing_page_is_self_contained_and_locked_down() {
     );
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(
+        headers["cache-control"], "no-store",
+        "pages are never cached"
+    );
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert!(headers.contains_key("referrer-policy"));
     assert!(!html.contains("<script>"), "no inline script");
@@ -1045,6 +1049,10 @@ async fn the_mailed_links_open_pages_that_redeem_nothing_until_clicked() {
     assert_eq!(status, 303);
     assert!(headers.contains_key("set-cookie"));
     assert_eq!(page(&app, &there, "/account").await.0, 200, "signed in");
+    // Signed in, a link's form also needs the session's CSRF token: a forged post cannot
+    // sign this browser into another account.
+    let (status, _, _) = post_plain(&app, &there, "/auth/magic_link", &[("token", "forged")]).await;
+    assert_eq!(status, 403);
     let (status, _, html) =
         post_plain(&app, &browser(), "/auth/magic_link", &[("token", &token)]).await;
     assert_eq!(status, 422, "used once: {html}");

@@ -102,6 +102,23 @@ pub struct LinkForm {
     csrf: String,
 }
 
+/// The check of every form here: this origin, and once signed in the session's CSRF token too
+/// (so a forged post cannot sign a signed-in visitor into someone else's account).
+fn refused(
+    state: &AppState,
+    who: &Visitor,
+    headers: &HeaderMap,
+    form: &LinkForm,
+) -> Option<Response> {
+    if same_origin(headers, state.config.public_url.as_deref()).is_err() {
+        return Some(cross_site());
+    }
+    match &who.0 {
+        Some((session, _)) => checked(state, headers, &session.id, &form.csrf),
+        None => None,
+    }
+}
+
 fn mail<'a>(state: &'a AppState, base: &'a str) -> tokens::MailContext<'a> {
     tokens::MailContext {
         jobs: &state.jobs,
@@ -133,8 +150,8 @@ pub async fn magic_link(
     headers: HeaderMap,
     Form(form): Form<LinkForm>,
 ) -> Response {
-    if same_origin(&headers, state.config.public_url.as_deref()).is_err() {
-        return cross_site();
+    if let Some(res) = refused(&state, &who, &headers, &form) {
+        return res;
     }
     let client = client_info(&state, &headers, Some(peer));
     match tokens::verify_magic_link(&state.db, &form.token, &client).await {
@@ -196,8 +213,8 @@ async fn ask(
     form: LinkForm,
     ask: Ask,
 ) -> Response {
-    if same_origin(&headers, state.config.public_url.as_deref()).is_err() {
-        return cross_site();
+    if let Some(res) = refused(&state, &who, &headers, &form) {
+        return res;
     }
     let base = state.base_url();
     let mail = mail(&state, &base);
@@ -282,8 +299,8 @@ pub async fn password_reset(
     headers: HeaderMap,
     Form(form): Form<LinkForm>,
 ) -> Response {
-    if same_origin(&headers, state.config.public_url.as_deref()).is_err() {
-        return cross_site();
+    if let Some(res) = refused(&state, &who, &headers, &form) {
+        return res;
     }
     let client = client_info(&state, &headers, Some(peer));
     match tokens::reset_password(&state.db, &form.token, form.password, &client).await {
@@ -319,8 +336,8 @@ pub async fn confirm_email(
     headers: HeaderMap,
     Form(form): Form<LinkForm>,
 ) -> Response {
-    if same_origin(&headers, state.config.public_url.as_deref()).is_err() {
-        return cross_site();
+    if let Some(res) = refused(&state, &who, &headers, &form) {
+        return res;
     }
     match tokens::confirm_email(&state.db, &form.token).await {
         Ok(u) => {
@@ -409,17 +426,14 @@ pub async fn accept_invitation(
     headers: HeaderMap,
     Form(form): Form<LinkForm>,
 ) -> Response {
-    if same_origin(&headers, state.config.public_url.as_deref()).is_err() {
-        return cross_site();
+    if let Some(res) = refused(&state, &who, &headers, &form) {
+        return res;
     }
     let client = client_info(&state, &headers, Some(peer));
     let failed =
         |e: domain::Error| LinkPage::new(&state, &who, "Invitation", String::new()).failed(e);
     match &who.0 {
         Some((session, user)) => {
-            if let Some(res) = checked(&state, &headers, &session.id, &form.csrf) {
-                return res;
-            }
             let actor = crate::domain::access::Actor {
                 user_id: user.id.clone(),
                 credential: crate::domain::access::Credential::Session {

@@ -196,6 +196,11 @@ async fn secure(mut res: Response) -> Response {
         None => HeaderValue::from_static(CSP),
     };
     let h = res.headers_mut();
+    // Pages carry CSRF tokens and the one-time tokens of mailed links: no cache keeps them.
+    // Assets set their own (immutable) caching.
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     h.insert(header::CONTENT_SECURITY_POLICY, csp);
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(

@@ -557,7 +557,7 @@ pub async fn restore(
     };
     match versions::restore(&state.db, &s.ctx, &s.set.id, &label).await {
         Ok(_) => Redirect::to(&s.path).into_response(),
-        Err(e) => failure(&state, &who, e),
+        Err(e) => super::pages::refused(&state, &who, e, &s.path),
     }
 }
 
@@ -650,6 +650,13 @@ pub async fn new_channel(
     Path((org, project, set)): Path<(String, String, String)>,
     Query(q): Query<NewChannelQuery>,
 ) -> Response {
+    // The path's segments go back into a URL: only slugs (which need no encoding) do.
+    if ![&org, &project, &set]
+        .iter()
+        .all(|s| anvil_core::slug::is_valid(s))
+    {
+        return (axum::http::StatusCode::NOT_FOUND, "Not found.").into_response();
+    }
     let name = q.name.trim();
     let refused = anvil_core::version::check_channel_name(name)
         .map_err(|e| format!("The channel name {e}."))
