@@ -47,6 +47,26 @@ impl ParamType {
             ParamType::Object => v.is_object(),
         }
     }
+
+    /// A value given as text (a CLI `--var`, an MCP argument) read by this type: a string
+    /// as it is, anything else as JSON (`3`, `true`, `["a"]`), which must then be of this type.
+    pub fn read_text(self, raw: &str) -> Result<Value, String> {
+        if self == ParamType::String {
+            return Ok(Value::String(raw.to_string()));
+        }
+        let v: Value = serde_json::from_str(raw.trim())
+            .map_err(|e| format!("'{raw}' is not {} {} ({e})", article(self), self.as_str()))?;
+        if self.accepts(&v) {
+            Ok(v)
+        } else {
+            Err(format!(
+                "'{raw}' is not {} {} (it reads as {})",
+                article(self),
+                self.as_str(),
+                json_type_name(&v)
+            ))
+        }
+    }
 }
 
 fn json_type_name(v: &Value) -> &'static str {
@@ -346,5 +366,23 @@ mod tests {
         let (missing, unused) = compare_with_template(&p, &["a".into(), "c".into()]);
         assert_eq!(missing, ["c"]);
         assert_eq!(unused, ["b"]);
+    }
+
+    #[test]
+    fn text_is_read_by_the_parameter_type() {
+        assert_eq!(ParamType::String.read_text(" 3 "), Ok(json!(" 3 ")));
+        assert_eq!(ParamType::Integer.read_text("3"), Ok(json!(3)));
+        assert_eq!(ParamType::Number.read_text("2.5"), Ok(json!(2.5)));
+        assert_eq!(ParamType::Boolean.read_text("true"), Ok(json!(true)));
+        assert_eq!(ParamType::Array.read_text("[\"a\"]"), Ok(json!(["a"])));
+        assert_eq!(
+            ParamType::Object.read_text("{\"k\":1}"),
+            Ok(json!({"k": 1}))
+        );
+        let e = ParamType::Integer.read_text("2.5").unwrap_err();
+        assert!(e.contains("not an integer"), "{e}");
+        let e = ParamType::Boolean.read_text("yes").unwrap_err();
+        assert!(e.contains("not a boolean"), "{e}");
+        assert!(ParamType::Array.read_text("{}").is_err());
     }
 }

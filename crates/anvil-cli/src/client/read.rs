@@ -101,17 +101,12 @@ fn parameters_table(params: &[anvil_core::params::Parameter], out: Output) {
     );
 }
 
-/// `--var name=value` read by the parameter's type: a string as it is, anything else as JSON
-/// (`--var count=3`, `--var tags='["a"]'`); a variable the prompt does not declare is a string.
+/// `--var name=value` read by the parameter's type (`--var count=3`, `--var tags='["a"]'`); a
+/// variable the prompt does not declare is a string.
 fn typed(value: &str, kind: Option<ParamType>, name: &str) -> Result<Value, Failure> {
-    match kind {
-        None | Some(ParamType::String) => Ok(Value::String(value.to_string())),
-        Some(_) => serde_json::from_str(value).map_err(|e| {
-            Failure::Usage(format!(
-                "--var {name}: '{value}' is not a JSON value of the parameter's type ({e})"
-            ))
-        }),
-    }
+    kind.unwrap_or(ParamType::String)
+        .read_text(value)
+        .map_err(|e| Failure::Usage(format!("--var {name}: {e}")))
 }
 
 /// `anvil render ADDRESS --var k=v --vars file.json`: standard output is exactly the text.
