@@ -107,6 +107,8 @@ pub struct Config {
     /// Webhook hosts allowed although they are loopback, link-local or private addresses
     /// (names or IP addresses, as they appear in the URL).
     pub webhook_allowed_hosts: Vec<String>,
+    /// The version spec MCP clients see prompts at, unless `/mcp?spec=` says otherwise.
+    pub mcp_spec: String,
 }
 
 impl Default for Config {
@@ -136,6 +138,7 @@ impl Default for Config {
             rate_limit_editor_burst: 60,
             cors_allowed_origins: Vec::new(),
             webhook_allowed_hosts: Vec::new(),
+            mcp_spec: "stable".to_string(),
         }
     }
 }
@@ -238,6 +241,10 @@ cors_allowed_origins = []
 # Webhooks may not target loopback, link-local or private addresses, except these hosts
 # (comma-separated in ANVIL_WEBHOOK_ALLOWED_HOSTS), e.g. ["hooks.internal", "10.0.0.7"].
 webhook_allowed_hosts = []
+
+# The version spec MCP clients list and render prompts at (ANVIL_MCP_SPEC): a channel, a
+# range like "^1.2" or "stable". A client can pick another with /mcp?spec=...
+mcp_spec = "stable"
 "#;
 
 fn env_var(name: &str) -> Option<String> {
@@ -354,6 +361,9 @@ impl Config {
         if let Some(v) = env_var("ANVIL_SMTP_URL") {
             self.smtp_url = Some(Secret::new(v));
         }
+        if let Some(v) = env_var("ANVIL_MCP_SPEC") {
+            self.mcp_spec = v;
+        }
         if let Some(v) = env_var("ANVIL_MAIL_FROM") {
             self.mail_from = v;
         }
@@ -436,6 +446,12 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "events_heartbeat_seconds must be from 1 to 3600".to_string(),
             ));
+        }
+        if let Err(e) = anvil_core::version::VersionSpec::parse(&self.mcp_spec) {
+            return Err(ConfigError::Invalid(format!(
+                "mcp_spec: '{}' is not a version spec ({e})",
+                self.mcp_spec
+            )));
         }
         for o in &self.cors_allowed_origins {
             if axum::http::HeaderValue::from_str(o).is_err()

@@ -4,6 +4,8 @@
 //! delivery cache; `ETag`/`If-None-Match` give 304.
 
 use super::extract::Path;
+use std::sync::Arc;
+
 use anvil_core::address::Address;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -84,27 +86,32 @@ async fn reader_for(
     auth: &DeliveryAuth,
     address: &Address,
 ) -> Result<Reader, ApiError> {
+    reader(state, auth, address.organisation.as_deref()).await
+}
+
+/// The reader a caller reads as in `organisation` (a slug; `None`: the caller's own). A
+/// token or an API key reads its own organisation only: another is not found.
+pub async fn reader(
+    state: &AppState,
+    auth: &DeliveryAuth,
+    organisation: Option<&str>,
+) -> Result<Reader, ApiError> {
     let caller = match auth {
         DeliveryAuth::Token(t, org_slug) => {
-            if address.organisation.as_ref().is_some_and(|o| o != org_slug) {
+            if organisation.is_some_and(|o| o != org_slug) {
                 return Err(Error::NotFound("prompt set not found".into()).into());
             }
             return Ok(Reader::Token(t.clone()));
         }
         DeliveryAuth::Caller(c) => c,
     };
-    let selector = address
-        .organisation
-        .as_deref()
-        .or(caller.organisation.as_deref());
+    let selector = organisation.or(caller.organisation.as_deref());
     let ctx = state
         .delivery
         .member_context(&state.db, &caller.actor, selector)
         .await?;
-    // An API key acts in its own organisation only; `@other/` is not found.
-    if let (Credential::ApiKey { .. }, Some(org)) =
-        (&caller.actor.credential, &address.organisation)
-        && &ctx.organisation.slug != org
+    if let (Credential::ApiKey { .. }, Some(org)) = (&caller.actor.credential, organisation)
+        && ctx.organisation.slug != org
     {
         return Err(Error::NotFound("organisation not found".into()).into());
     }
@@ -309,6 +316,27 @@ pub enum Resolution {
     Prompt(ResolvedPrompt),
 }
 
+/// The set and prompt a prompt address names, as `reader_for` lets the caller see them: what
+/// every render by address (REST and MCP) starts from.
+pub async fn resolve_prompt(
+    state: &AppState,
+    auth: &DeliveryAuth,
+    address: &Address,
+) -> Result<(Arc<delivery::Resolved>, Arc<delivery::ReadyPrompt>), ApiError> {
+    let Some(slug) = address.prompt.as_deref() else {
+        return Err(Error::invalid(
+            "address",
+            "must name a prompt (project/set@spec/prompt) to render",
+        )
+        .into());
+    };
+    let reader = reader_for(state, auth, address).await?;
+    let resolved =
+        delivery::resolve(&state.db, &state.prompts, &state.delivery, &reader, address).await?;
+    let prompt = resolved.prompt(slug)?.clone();
+    Ok((resolved, prompt))
+}
+
 async fn render_address(
     state: &AppState,
     auth: &DeliveryAuth,
@@ -316,23 +344,8 @@ async fn render_address(
     variables: &Map<String, Value>,
 ) -> Result<Response, ApiError> {
     let address = parse_address(raw)?;
-    let Some(slug) = address.prompt.clone() else {
-        return Err(Error::invalid(
-            "address",
-            "must name a prompt (project/set@spec/prompt) to render",
-        )
-        .into());
-    };
-    let reader = reader_for(state, auth, &address).await?;
-    let resolved = delivery::resolve(
-        &state.db,
-        &state.prompts,
-        &state.delivery,
-        &reader,
-        &address,
-    )
-    .await?;
-    let prompt = resolved.prompt(&slug)?;
+    let (resolved, prompt) = resolve_prompt(state, auth, &address).await?;
+    let prompt = &prompt;
     let r = delivery::render(&state.prompts, &resolved, prompt, variables)?;
     Ok(Json(RenderedView {
         rendered: &r.text,

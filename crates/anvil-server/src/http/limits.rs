@@ -59,6 +59,7 @@ impl Limits {
         } else if path.starts_with("/resolve/")
             || path.starts_with("/render")
             || path == "/events"
+            || path == "/mcp"
             || path.ends_with("/bundle")
             || path.ends_with("/current_bundle")
         {
@@ -138,11 +139,13 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
     let api = route
         .as_ref()
         .is_some_and(|r| r.as_str().starts_with("/api/v1/"));
+    // MCP renders like the delivery routes, and is limited like them.
+    let limited_route = api || route.as_ref().is_some_and(|r| r.as_str() == "/mcp");
     // API reads get an entity tag here too, so one layer does what every route needs.
     let tagging = (api && req.method() == axum::http::Method::GET)
         .then(|| req.headers().get(header::IF_NONE_MATCH).cloned());
     let res = match (&state.limits, &route) {
-        (Some(limits), Some(r)) if api => {
+        (Some(limits), Some(r)) if limited_route => {
             let limits = limits.clone();
             limited(&state, &limits, r.as_str(), req, next).await
         }

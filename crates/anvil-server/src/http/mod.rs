@@ -26,6 +26,7 @@ pub mod extract;
 pub mod json;
 pub mod keys;
 pub mod limits;
+pub mod mcp;
 pub mod metrics;
 pub mod observe;
 pub mod openapi;
@@ -248,6 +249,7 @@ pub fn router(state: AppState) -> Router {
     let router = api
         .merge(openapi::routes())
         .merge(web::routes())
+        .merge(mcp::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(state.clone(), limits::limit))

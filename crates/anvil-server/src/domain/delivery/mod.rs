@@ -6,9 +6,11 @@
 //! tenant's writes never evict another's entries.
 //!
 //! `cache` holds the answers and the generations, `resolution` turns an address into a
-//! resolved set, `rendering` renders one of its prompts.
+//! resolved set, `rendering` renders one of its prompts, `catalog` lists every prompt a reader
+//! can see at a spec.
 
 mod cache;
+pub mod catalog;
 mod rendering;
 mod resolution;
 
