@@ -89,6 +89,8 @@ test("the npm client gets MCP errors naming the argument or the prompt", async (
       });
     };
     await refused({ name: "support/emails@stable/welcome", arguments: { seats: "2" } }, /customer_name/);
+    const blank = await client.getPrompt({ name: "support/emails@stable/welcome", arguments: { customer_name: "Bo", seats: "", vip: "" } });
+    assert.equal(blank.messages[0].content.text, "Hello Bo! You have 2 seats.", "a blank optional argument takes its default");
     await refused({ name: "support/emails@stable/welcome", arguments: { customer_name: "Ada", seats: "two" } }, /seats.*integer/);
     await refused({ name: "support/emails@stable/nope", arguments: {} }, /unknown prompt/);
     await refused({ name: "support/drafts@stable/idea", arguments: {} }, /unknown prompt/);
@@ -224,6 +226,12 @@ test("the transport checks headers against the body, credentials and the Origin"
   assert.equal(r.status, 400);
   assert.equal(r.body.error.code, -32020);
   assert.equal(r.body.id, 7);
+  r = await post({ ...list, params: {} }, modern);
+  assert.equal(r.status, 400);
+  assert.equal(r.body.error.code, -32020, "a 2026-07-28 header needs the version in _meta");
+  r = await post({ jsonrpc: "2.0", id: 5, method: "prompts/list", params: [] });
+  assert.equal(r.status, 400);
+  assert.equal(r.body.error.code, -32600);
   r = await post(list, { "mcp-method": "prompts/list" });
   assert.equal(r.body.error.code, -32020, "the version header is required on 2026-07-28");
   r = await post({ ...list, params: { _meta: { ...envelope, "io.modelcontextprotocol/protocolVersion": "2099-01-01" } } }, { ...modern, "mcp-protocol-version": "2099-01-01" });
@@ -254,6 +262,8 @@ test("the transport checks headers against the body, credentials and the Origin"
   assert.equal(r.status, 403);
   r = await post(list, { ...modern, origin: forge.url });
   assert.equal(r.status, 200);
+  r = await post(list, { ...modern, origin: "http://rebound.example:" + new URL(forge.url).port, "sec-fetch-site": "same-origin" });
+  assert.equal(r.status, 403, "a rebound host name is not this forge, whatever the browser says");
 
   assert.equal((await fetch(forge.mcp, { headers: { authorization: `Bearer ${forge.key}` } })).status, 405);
 });

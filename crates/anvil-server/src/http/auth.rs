@@ -290,7 +290,7 @@ pub(crate) fn same_origin(headers: &HeaderMap, public_url: Option<&str>) -> Resu
 }
 
 /// An origin as `scheme://host[:port]`, lowercased, without a path or a default port.
-fn origin_of(url: &str) -> String {
+pub(crate) fn origin_of(url: &str) -> String {
     let url = url.trim().to_ascii_lowercase();
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url.as_str()));
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");

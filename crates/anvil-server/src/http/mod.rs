@@ -325,6 +325,10 @@ fn cors_layer(config: &Config) -> Option<tower_http::cors::CorsLayer> {
                 header::IF_NONE_MATCH,
                 HeaderName::from_static("x-anvil-organisation"),
                 HeaderName::from_static(observe::REQUEST_ID),
+                // MCP's 2026-07-28 headers, for browser-based MCP clients.
+                HeaderName::from_static("mcp-protocol-version"),
+                HeaderName::from_static("mcp-method"),
+                HeaderName::from_static("mcp-name"),
             ])
             .expose_headers([
                 header::ETAG,

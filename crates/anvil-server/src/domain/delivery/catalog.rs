@@ -78,6 +78,9 @@ pub async fn list(
                 .ok_or_else(|| Error::invalid("cursor", "is not a cursor this listing gave"))
         })
         .transpose()?;
+    if let Reader::Member(ctx) = reader {
+        ctx.require(crate::domain::access::Action::ReadOrganisation)?;
+    }
     let mut prompts = Vec::new();
     for (project, set) in sets(db, reader).await? {
         if after
@@ -97,6 +100,12 @@ pub async fn list(
             Ok(r) => r,
             // No version matches the spec (or the set went away meanwhile): not listed.
             Err(Error::NotFound(_)) => continue,
+            // A release that no longer resolves (a dependency archived since) must not hide
+            // every other set: it is left out, and the log says why.
+            Err(Error::Validation(problems)) => {
+                tracing::warn!(set = %format!("{project}/{set}@{spec}"), ?problems, "a set is left out of the prompt listing: it does not resolve");
+                continue;
+            }
             Err(e) => return Err(e),
         };
         let mut slugs: Vec<&String> = resolved.prompts.keys().collect();

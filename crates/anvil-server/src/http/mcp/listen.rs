@@ -44,7 +44,10 @@ pub async fn open(
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let audience = match reader(state, auth, None).await? {
-        Reader::Member(ctx) => Audience::member(&ctx),
+        Reader::Member(ctx) => {
+            ctx.require(crate::domain::access::Action::ReadOrganisation)?;
+            Audience::member(&ctx)
+        }
         Reader::Token(t) => Audience::token(&t),
     }
     .only(TypeFilter::parse_list(LISTING_EVENTS)?);
@@ -81,7 +84,11 @@ pub async fn open(
                 return;
             }
             let relevant = tokio::select! {
-                _ = stopping.changed() => continue,
+                stopped = stopping.changed() => match stopped {
+                    Ok(()) => continue,
+                    // The server is gone: nothing will be sent any more.
+                    Err(_) => return,
+                },
                 received = live.recv() => match received {
                     Ok(e) if audience.ends_with(&e) => return,
                     Ok(e) => audience.sees(&e),

@@ -36,7 +36,7 @@ use crate::domain::access::Credential;
 pub const MODERN: &str = "2026-07-28";
 /// Handshake-era revisions answered to `initialize` (the newest is offered when a client
 /// asks for one not listed).
-pub const HANDSHAKE: [&str; 3] = ["2025-11-25", "2025-06-18", "2025-03-26"];
+pub const HANDSHAKE: [&str; 4] = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
 
 const META_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
 const META_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
@@ -247,23 +247,15 @@ async fn handle(
         Ok(r) => r,
         Err(e) => return e.respond(&id),
     };
-    let spec = match query
-        .spec
-        .as_deref()
-        .unwrap_or(&state.config.mcp_spec)
-        .parse_spec()
-    {
-        Ok(s) => s,
-        Err(e) => return RpcError::params(e).respond(&id),
-    };
+    let spec = query.spec.as_deref().unwrap_or(&state.config.mcp_spec);
     let outcome = match (request.era, request.method.as_str()) {
         (Era::Modern, "server/discover") => Ok(request.result(discover())),
         (Era::Handshake, "initialize") => Ok(request.result(initialize(&request))),
         (_, "ping") => Ok(request.result(json!({}))),
-        (_, "prompts/list") => prompts::list(&state, &auth, &spec, &request)
+        (_, "prompts/list") => prompts::list(&state, &auth, spec, &request)
             .await
             .map(|r| request.result(r)),
-        (_, "prompts/get") => prompts::get(&state, &auth, &spec, &request)
+        (_, "prompts/get") => prompts::get(&state, &auth, spec, &request)
             .await
             .map(|r| request.result(r)),
         (Era::Modern, "subscriptions/listen") => listen::open(&state, &auth, &request).await,
@@ -275,15 +267,11 @@ async fn handle(
     outcome.unwrap_or_else(|e| e.respond(&id))
 }
 
-trait ParseSpec {
-    fn parse_spec(&self) -> Result<anvil_core::version::VersionSpec, String>;
-}
-
-impl ParseSpec for str {
-    fn parse_spec(&self) -> Result<anvil_core::version::VersionSpec, String> {
-        anvil_core::version::VersionSpec::parse(self)
-            .map_err(|e| format!("spec: '{self}' is not a version spec ({e})"))
-    }
+/// The spec prompts are listed and rendered at, read when a method needs it (so a bad
+/// `?spec=` does not stop a client from connecting and being told).
+pub fn parse_spec(raw: &str) -> Result<anvil_core::version::VersionSpec, RpcError> {
+    anvil_core::version::VersionSpec::parse(raw)
+        .map_err(|e| RpcError::params(format!("spec: '{raw}' is not a version spec ({e})")))
 }
 
 fn unauthenticated(message: &str) -> Response {
@@ -299,18 +287,34 @@ fn unauthenticated(message: &str) -> Response {
     res
 }
 
-/// No Origin (not a browser), this server's own, or one of `cors_allowed_origins`: a page
-/// elsewhere must not reach a local forge through its visitor's browser.
+/// No Origin (not a browser), this server's own (`public_url`), one of
+/// `cors_allowed_origins`, or, without a `public_url`, a loopback origin: a page elsewhere
+/// must not reach a forge through its visitor's browser, by DNS rebinding included (which is
+/// why neither `Host` nor `Sec-Fetch-Site` is trusted here).
 fn allowed_origin(state: &AppState, headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
-    state
+    if state
         .config
         .cors_allowed_origins
         .iter()
         .any(|o| o == origin)
-        || super::auth::same_origin(headers, state.config.public_url.as_deref()).is_ok()
+    {
+        return true;
+    }
+    let origin = super::auth::origin_of(origin);
+    match state.config.public_url.as_deref() {
+        Some(public) => origin == super::auth::origin_of(public),
+        None => {
+            let host = origin.split_once("://").map_or("", |(_, h)| h);
+            let host = match host.rsplit_once(':') {
+                Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+                _ => host,
+            };
+            matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+        }
+    }
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -356,11 +360,24 @@ fn read_request(
     let params = match object.get("params") {
         None | Some(Value::Null) => serde_json::Map::new(),
         Some(Value::Object(p)) => p.clone(),
-        Some(_) => return Err(RpcError::params("params must be an object")),
+        Some(_) => {
+            return Err(RpcError::transport(
+                INVALID_REQUEST,
+                "params must be an object",
+            ));
+        }
     };
     let meta = params.get("_meta").and_then(Value::as_object);
     let version = meta.and_then(|m| m.get(META_VERSION));
     let era = match version {
+        None if header(headers, "mcp-protocol-version") == Some(MODERN) => {
+            return Err(RpcError::transport(
+                HEADER_MISMATCH,
+                format!(
+                    "a {MODERN} request carries its version in params._meta ({META_VERSION}) too"
+                ),
+            ));
+        }
         None => {
             if let Some(v) = header(headers, "mcp-protocol-version")
                 && !HANDSHAKE.contains(&v)

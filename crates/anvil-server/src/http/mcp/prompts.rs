@@ -3,7 +3,6 @@
 
 use anvil_core::address::Address;
 use anvil_core::params::{ParamType, Parameter};
-use anvil_core::version::VersionSpec;
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
@@ -54,9 +53,10 @@ fn argument(p: &Parameter) -> Value {
 pub async fn list(
     state: &AppState,
     auth: &DeliveryAuth,
-    spec: &VersionSpec,
+    spec: &str,
     request: &Request,
 ) -> Result<Value, RpcError> {
+    let spec = &super::parse_spec(spec)?;
     let after = request.string("cursor")?.map(after_of).transpose()?;
     let reader = reader(state, auth, None).await?;
     let page = catalog::list(
@@ -127,6 +127,11 @@ fn variables(
             .iter()
             .find(|p| &p.name == name)
             .map_or(ParamType::String, |p| p.kind);
+        // Forms in MCP clients send a field left blank as "": for anything but a string
+        // that means not given (its default, or "is required").
+        if text.is_empty() && kind != ParamType::String {
+            continue;
+        }
         let v = kind
             .read_text(text)
             .map_err(|e| RpcError::params(format!("argument '{name}': {e}")))?;
@@ -155,7 +160,7 @@ fn render_failure(e: crate::domain::Error) -> RpcError {
 pub async fn get(
     state: &AppState,
     auth: &DeliveryAuth,
-    spec: &VersionSpec,
+    spec: &str,
     request: &Request,
 ) -> Result<Value, RpcError> {
     let name = request
@@ -170,7 +175,7 @@ pub async fn get(
     }
     // Published versions only: an address without a spec means the listing's.
     if address.spec.is_none() {
-        address.spec = Some(spec.clone());
+        address.spec = Some(super::parse_spec(spec)?);
     }
     let (resolved, prompt) =
         resolve_prompt(state, auth, &address)
