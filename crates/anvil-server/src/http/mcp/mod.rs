@@ -234,7 +234,7 @@ async fn handle(
     let Some(object) = message.as_object() else {
         return RpcError::transport(
             INVALID_REQUEST,
-            "the body must be one JSON-RPC message (batches are not part of the protocol)",
+            "the body must be one JSON-RPC message (this server takes no batches)",
         )
         .respond(&Value::Null);
     };
