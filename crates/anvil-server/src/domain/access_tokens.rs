@@ -138,13 +138,20 @@ pub async fn list(
     .await
 }
 
-/// Revokes a token (admins and owners of its organisation).
-pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: &str) -> Result<()> {
-    let t = access_token::Entity::find_by_id(id.to_string())
-        .filter(access_token::Column::RevokedAt.is_null())
-        .one(db)
-        .await?
-        .ok_or_else(|| not_found("access token"))?;
+/// Revokes a token (admins and owners of its organisation); `within` a project's id, a token
+/// of another project is not found.
+pub async fn revoke(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: &str,
+    within: Option<&str>,
+) -> Result<()> {
+    let mut q = access_token::Entity::find_by_id(id.to_string())
+        .filter(access_token::Column::RevokedAt.is_null());
+    if let Some(project) = within {
+        q = q.filter(access_token::Column::ProjectId.eq(project));
+    }
+    let t = q.one(db).await?.ok_or_else(|| not_found("access token"))?;
     let ctx = access::org_context_by_id(db, actor, &t.organisation_id)
         .await
         .map_err(|e| e.as_not_found("access token not found"))?;

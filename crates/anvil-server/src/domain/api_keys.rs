@@ -147,15 +147,22 @@ pub async fn list(
     .await
 }
 
-/// Revokes a key: its owner, or an admin of its organisation.
+/// Revokes a key: its owner, or an admin of its organisation. `within` an organisation's id,
+/// a key of another organisation is not found (a page of one organisation revokes only its
+/// own).
 pub async fn revoke(
     db: &DatabaseConnection,
     cache: &KeyCache,
     actor: &Actor,
     id: &str,
+    within: Option<&str>,
 ) -> Result<()> {
-    let key = api_key::Entity::find_by_id(id.to_string())
-        .filter(api_key::Column::RevokedAt.is_null())
+    let mut q =
+        api_key::Entity::find_by_id(id.to_string()).filter(api_key::Column::RevokedAt.is_null());
+    if let Some(org) = within {
+        q = q.filter(api_key::Column::OrganisationId.eq(org));
+    }
+    let key = q
         .one(db)
         .await?
         .ok_or_else(|| Error::NotFound("API key not found".to_string()))?;

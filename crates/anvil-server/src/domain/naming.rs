@@ -86,6 +86,26 @@ pub fn check(
     (name, slug)
 }
 
+/// Slugs a project may not take: the organisation's own pages in the web UI
+/// (`/o/{org}/audit` and so on) sit where a project's page would, and every link to such a
+/// project (the command palette's, the dashboard's) would open the page instead.
+pub const RESERVED_PROJECT_SLUGS: &[&str] = &["audit", "keys", "members", "settings", "webhooks"];
+
+/// Refuses a slug in `reserved`.
+pub fn not_reserved(slug: Option<&str>, reserved: &[&str], errors: &mut Vec<FieldError>) {
+    if let Some(s) = slug
+        && reserved.contains(&s)
+    {
+        errors.push(FieldError::new(
+            "slug",
+            format!(
+                "'{s}' is reserved for a page of the web UI; choose another (reserved: {})",
+                reserved.join(", ")
+            ),
+        ));
+    }
+}
+
 /// [`check`] for inputs made only of a name, a slug and a description: the checked values,
 /// or every problem at once.
 pub fn check_all(

@@ -44,6 +44,14 @@ impl<T> Paged<T> {
         items.truncate(page.limit as usize);
         Paged { items, has_more }
     }
+
+    /// The id the next page continues after, when one follows.
+    pub fn next_after(&self, id: impl Fn(&T) -> &str) -> Option<String> {
+        match (self.has_more, self.items.last()) {
+            (true, Some(last)) => Some(id(last).to_string()),
+            _ => None,
+        }
+    }
 }
 
 /// Which end of a list comes first.

@@ -28,12 +28,20 @@ fn check(
     input: &ProjectInput,
     creating: bool,
 ) -> Result<(Option<String>, Option<String>, Option<String>)> {
-    naming::check_all(
+    let mut errors = Vec::new();
+    let (name, slug) = naming::check(
         input.name.as_deref(),
         input.slug.as_deref(),
         input.description.as_deref(),
         creating,
-    )
+        &mut errors,
+    );
+    naming::not_reserved(slug.as_deref(), naming::RESERVED_PROJECT_SLUGS, &mut errors);
+    if errors.is_empty() {
+        Ok((name, slug, input.description.clone()))
+    } else {
+        Err(Error::Validation(errors))
+    }
 }
 
 pub(super) async fn ensure_unique<C: ConnectionTrait>(

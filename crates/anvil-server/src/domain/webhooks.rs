@@ -290,6 +290,12 @@ pub async fn create(
     Ok(NewWebhook { model, secret })
 }
 
+/// One of the organisation's webhooks (admins and owners).
+pub async fn get(db: &DatabaseConnection, ctx: &OrgContext, id: &str) -> Result<webhook::Model> {
+    ctx.require(Action::ManageWebhooks)?;
+    find(db, ctx, id).await
+}
+
 /// The organisation's webhooks (admins and owners).
 pub async fn list(
     db: &DatabaseConnection,

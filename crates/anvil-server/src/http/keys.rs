@@ -155,6 +155,6 @@ pub async fn revoke(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    api_keys::revoke(&state.db, &state.key_cache, &caller.actor, &id).await?;
+    api_keys::revoke(&state.db, &state.key_cache, &caller.actor, &id, None).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

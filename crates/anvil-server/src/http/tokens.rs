@@ -123,6 +123,6 @@ pub async fn revoke(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    access_tokens::revoke(&state.db, &caller.actor, &id).await?;
+    access_tokens::revoke(&state.db, &caller.actor, &id, None).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

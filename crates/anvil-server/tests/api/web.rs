@@ -368,11 +368,16 @@ async fn org_slug(app: &TestApp, r: &crate::helpers::Registry) -> String {
 
 /// The CSRF token a page's forms carry.
 fn csrf_of(html: &str) -> String {
-    html.split("name=\"_csrf\" value=\"")
-        .nth(1)
-        .and_then(|p| p.split('"').next())
-        .expect("a form with the token")
-        .to_string()
+    scrape(html, "name=\"_csrf\" value=\"", '"')
+}
+
+/// What follows the first `marker` in `html`, up to `end`: an id, a token, a value.
+fn scrape(html: &str, marker: &str, end: char) -> String {
+    let rest = html
+        .split_once(marker)
+        .unwrap_or_else(|| panic!("no {marker} in the page: {html}"))
+        .1;
+    rest.split(end).next().unwrap_or_default().to_string()
 }
 
 #[tokio::test]
@@ -401,12 +406,7 @@ async fn the_account_page_lists_sessions_and_signs_them_out() {
         1,
         "the other session: {html}"
     );
-    let other = html
-        .split("/account/sessions/")
-        .nth(1)
-        .and_then(|p| p.split('/').next())
-        .unwrap()
-        .to_string();
+    let other = scrape(&html, "/account/sessions/", '/');
     let token = csrf_of(&html);
     // Without the token nothing happens.
     let res = here
@@ -539,12 +539,7 @@ async fn projects_sets_and_prompts_are_created_through_the_forms_by_who_may() {
     // The editor starts from the entity tag the API gives, so its first save is not refused.
     let (status, headers, html) = page(&app, &r.member, &editor).await;
     assert_eq!(status, 200);
-    let id = html
-        .split("data-prompt-id=\"")
-        .nth(1)
-        .and_then(|p| p.split('"').next())
-        .unwrap()
-        .to_string();
+    let id = scrape(&html, "data-prompt-id=\"", '"');
     let res = r
         .member
         .get(app.url(&format!("/api/v1/prompts/{id}")))
@@ -561,11 +556,7 @@ async fn projects_sets_and_prompts_are_created_through_the_forms_by_who_may() {
     );
     // Its CSP allows CodeMirror's <style> elements by this response's nonce, and no more.
     let csp = headers["content-security-policy"].to_str().unwrap();
-    let nonce = html
-        .split("name=\"anvil-style-nonce\" content=\"")
-        .nth(1)
-        .and_then(|p| p.split('"').next())
-        .unwrap();
+    let nonce = scrape(&html, "name=\"anvil-style-nonce\" content=\"", '"');
     assert!(
         csp.contains(&format!("style-src 'self' 'nonce-{nonce}';")),
         "{csp}"
@@ -629,12 +620,11 @@ async fn versions_are_cut_and_channels_moved_through_the_forms_with_their_diffs(
         html.contains("<span class=\"ins\">Hi {{ customer_name }}!</span>"),
         "{html}"
     );
-    let next = html
-        .split("id=\"label\" name=\"label\" class=\"mono\" value=\"")
-        .nth(1)
-        .and_then(|p| p.split('"').next())
-        .unwrap()
-        .to_string();
+    let next = scrape(
+        &html,
+        "id=\"label\" name=\"label\" class=\"mono\" value=\"",
+        '"',
+    );
     assert_ne!(next, "1.0.0");
     let (status, _, _) = post_form(&app, &r.member, &cut, &cut, &[("label", &next)]).await;
     assert_eq!(status, 303);
@@ -697,10 +687,10 @@ async fn versions_are_cut_and_channels_moved_through_the_forms_with_their_diffs(
     );
 
     // The set page's live fragment, the version page, the diff view.
-    let (status, _, fragment) = page(&app, &r.member, &format!("{set}?fragment=releases")).await;
+    let (status, _, fragment) = page(&app, &r.member, &format!("{set}?fragment=live")).await;
     assert_eq!(status, 200);
     assert!(
-        fragment.trim_start().starts_with("<div id=\"releases\""),
+        fragment.trim_start().starts_with("<div id=\"live\""),
         "{fragment}"
     );
     assert!(!fragment.contains("<html"), "{fragment}");
@@ -849,12 +839,7 @@ async fn members_and_invitations_are_managed_by_role() {
     assert_eq!(status, 303);
     assert_eq!(app.mail_count("new@acme.test").await, 1);
     let (_, _, html) = page(&app, &r.admin, &members).await;
-    let id = html
-        .split("/invitations/")
-        .nth(1)
-        .and_then(|p| p.split('/').next())
-        .unwrap()
-        .to_string();
+    let id = scrape(&html, "/invitations/", '/');
     let (status, _, _) = post_form(
         &app,
         &r.admin,
@@ -913,12 +898,7 @@ async fn api_keys_are_shown_once_and_revoked_from_their_page() {
     assert_eq!(res.status(), 201);
     assert_eq!(res.headers()["cache-control"], "no-store");
     let html = res.text().await.unwrap();
-    let key = html
-        .split("<code id=\"new-key\">")
-        .nth(1)
-        .and_then(|p| p.split('<').next())
-        .unwrap()
-        .to_string();
+    let key = scrape(&html, "<code id=\"new-key\">", '<');
     assert!(key.starts_with("ank_"), "{key}");
     let me = reqwest::Client::new()
         .get(app.url("/api/v1/me"))
@@ -932,12 +912,7 @@ async fn api_keys_are_shown_once_and_revoked_from_their_page() {
     let (_, _, html) = page(&app, &r.member, &keys).await;
     assert!(html.contains("checkout"), "{html}");
     assert!(!html.contains(&key), "the key is not shown twice");
-    let id = html
-        .split("/keys/")
-        .nth(1)
-        .and_then(|p| p.split('/').next())
-        .unwrap()
-        .to_string();
+    let id = scrape(&html, "/keys/", '/');
     // Another organisation's page cannot revoke it.
     let stranger = browser();
     app.register(&stranger, "stranger@example.com").await;
@@ -1302,12 +1277,7 @@ async fn projects_and_sets_are_renamed_and_deleted_with_their_slug_typed_out() {
         "{html}"
     );
     let (_, _, owner_view) = page(&app, &r.owner, &settings).await;
-    let etag = owner_view
-        .split("name=\"etag\" value=\"")
-        .nth(1)
-        .and_then(|p| p.split('"').next())
-        .unwrap()
-        .replace("&#34;", "\"");
+    let etag = scrape(&owner_view, "name=\"etag\" value=\"", '"').replace("&#34;", "\"");
     let (status, _, _) = post_form(
         &app,
         &r.member,
@@ -1338,12 +1308,7 @@ async fn projects_and_sets_are_renamed_and_deleted_with_their_slug_typed_out() {
     assert_eq!(status, 412, "{html}");
     assert!(html.contains("Someone else changed this project"), "{html}");
     let (_, _, fresh) = page(&app, &r.owner, &settings).await;
-    let etag = fresh
-        .split("name=\"etag\" value=\"")
-        .nth(1)
-        .and_then(|p| p.split('"').next())
-        .unwrap()
-        .replace("&#34;", "\"");
+    let etag = scrape(&fresh, "name=\"etag\" value=\"", '"').replace("&#34;", "\"");
     let (status, headers, _) = post_form(
         &app,
         &r.owner,
@@ -1486,12 +1451,7 @@ async fn access_tokens_are_shown_once_read_their_project_and_are_revoked_by_admi
     assert_eq!(res.status(), 201);
     assert_eq!(res.headers()["cache-control"], "no-store");
     let html = res.text().await.unwrap();
-    let token = html
-        .split("<code id=\"new-token\">")
-        .nth(1)
-        .and_then(|p| p.split('<').next())
-        .unwrap()
-        .to_string();
+    let token = scrape(&html, "<code id=\"new-token\">", '<');
     let resolve = |t: String| {
         let url = app.url("/api/v1/resolve/support/emails@1.0.0");
         async move {
@@ -1511,12 +1471,7 @@ async fn access_tokens_are_shown_once_read_their_project_and_are_revoked_by_admi
     );
     let (_, _, html) = page(&app, &r.admin, &tokens).await;
     assert!(!html.contains(&token), "shown once");
-    let id = html
-        .split("/-/tokens/")
-        .nth(1)
-        .and_then(|p| p.split('/').next())
-        .unwrap()
-        .to_string();
+    let id = scrape(&html, "/-/tokens/", '/');
     let (status, _, _) = post_form(
         &app,
         &r.admin,
@@ -1527,4 +1482,387 @@ async fn access_tokens_are_shown_once_read_their_project_and_are_revoked_by_admi
     .await;
     assert_eq!(status, 303);
     assert_eq!(resolve(token).await, 401, "revoked");
+}
+
+/// How many webhooks the registry's organisation has, by the API.
+async fn count(app: &TestApp, r: &crate::helpers::Registry) -> usize {
+    let (_, list) = app
+        .call(r, &r.owner, reqwest::Method::GET, "/api/v1/webhooks", None)
+        .await;
+    list["webhooks"].as_array().unwrap().len()
+}
+
+#[tokio::test]
+async fn webhooks_are_added_paused_and_deleted_from_their_page_with_the_delivery_log() {
+    use crate::webhooks::{Receiver, loopback_allowed};
+    let app = loopback_allowed().await;
+    let r = app.registry().await;
+    let org = org_slug(&app, &r).await;
+    let hooks = format!("/o/{org}/webhooks");
+    let receiver = Receiver::start(vec![500]).await;
+
+    // Members neither see the page nor post its form.
+    let (status, _, html) = page(&app, &r.member, &hooks).await;
+    assert_eq!(status, 403, "{html}");
+    assert!(html.contains("admin"), "the page says who may: {html}");
+    let (_, _, dash) = page(&app, &r.member, &format!("/o/{org}")).await;
+    let csrf = csrf_of(&dash);
+    let res = r
+        .member
+        .post(app.url(&hooks))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("url", receiver.url.as_str()),
+            ("events", "prompt.*"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(count(&app, &r).await, 0, "nothing was created");
+
+    // Bad input: each problem under its field, nothing created.
+    let (status, _, html) = post_form(
+        &app,
+        &r.admin,
+        &hooks,
+        &hooks,
+        &[
+            ("url", "ftp://example.com/x"),
+            ("events", "prompts, channel.*"),
+            ("active", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("must be an http or https URL"), "{html}");
+    assert!(
+        html.contains("&#39;prompts&#39; is not an event type"),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"prompts, channel.*\""),
+        "the form keeps what was typed"
+    );
+    assert_eq!(count(&app, &r).await, 0);
+
+    // Added: the secret shown once, and it signs what the receiver gets.
+    let (status, headers, html) = post_form(
+        &app,
+        &r.admin,
+        &hooks,
+        &hooks,
+        &[
+            ("url", receiver.url.as_str()),
+            ("events", "prompt.*"),
+            ("active", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 201, "{html}");
+    assert_eq!(headers["cache-control"], "no-store");
+    let secret = scrape(&html, "<code id=\"new-secret\">", '<');
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let (_, _, list) = page(&app, &r.admin, &hooks).await;
+    assert!(!list.contains(&secret), "shown once");
+    let id = scrape(&list, &format!("{hooks}/"), '"');
+    let one = format!("{hooks}/{id}");
+    let (status, _, html) = page(&app, &r.admin, &one).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Nothing delivered yet"), "{html}");
+
+    // A failed attempt and its retry, newest first, with the receiver's answers.
+    let (s, _) = app
+        .call(
+            &r,
+            &r.member,
+            reqwest::Method::PATCH,
+            &format!("/api/v1/prompts/{}", r.welcome_id),
+            Some(json!({"template": "Hi {{ customer_name }}"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    receiver
+        .wait_for(2, std::time::Duration::from_secs(10))
+        .await;
+    let log = loop {
+        let (_, _, html) = page(&app, &r.admin, &one).await;
+        if html.matches("data-delivery=").count() == 2 {
+            break html;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let rows: Vec<&str> = log.split("data-delivery=").skip(1).collect();
+    assert!(
+        rows[0].contains("prompt.updated") && rows[0].contains(">200<"),
+        "{log}"
+    );
+    assert!(rows[1].contains(">500<"), "{log}");
+
+    // Paused from its page: the next edit is not delivered.
+    let (status, _, html) = post_form(
+        &app,
+        &r.admin,
+        &one,
+        &one,
+        &[("url", receiver.url.as_str()), ("events", "prompt.*")],
+    )
+    .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Saved.") && html.contains("paused"), "{html}");
+    // A refused change keeps the webhook as it was.
+    let (status, _, html) = post_form(
+        &app,
+        &r.admin,
+        &one,
+        &one,
+        &[("url", "http://10.0.0.1/x"), ("events", "prompt.*")],
+    )
+    .await;
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("private address"), "{html}");
+    let (_, list) = app
+        .call(&r, &r.owner, reqwest::Method::GET, "/api/v1/webhooks", None)
+        .await;
+    assert_eq!(list["webhooks"][0]["url"], receiver.url.as_str());
+    assert_eq!(list["webhooks"][0]["active"], false);
+
+    // Another organisation's admin finds no such webhook.
+    let stranger = browser();
+    app.register(&stranger, "stranger@example.com").await;
+    let (_, body) = app
+        .call(&r, &stranger, reqwest::Method::GET, "/api/v1/me", None)
+        .await;
+    let theirs = body["organisations"][0]["slug"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        page(&app, &stranger, &format!("/o/{theirs}/webhooks/{id}"))
+            .await
+            .0,
+        404
+    );
+    let (status, _, _) = post_form(
+        &app,
+        &stranger,
+        &format!("/o/{theirs}/webhooks"),
+        &format!("/o/{theirs}/webhooks/{id}/delete"),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(count(&app, &r).await, 1);
+
+    // Deleted, with an audit event for each change.
+    let (status, headers, _) = post_form(&app, &r.admin, &one, &format!("{one}/delete"), &[]).await;
+    assert_eq!(status, 303);
+    assert_eq!(location(&headers), hooks);
+    assert_eq!(count(&app, &r).await, 0);
+    let (_, audit) = app
+        .call(
+            &r,
+            &r.owner,
+            reqwest::Method::GET,
+            "/api/v1/organisation/audit?resource=webhook",
+            None,
+        )
+        .await;
+    let actions: Vec<&str> = audit["audit_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["webhook.deleted", "webhook.updated", "webhook.created"],
+        "{audit}"
+    );
+}
+
+#[tokio::test]
+async fn the_dashboard_and_project_page_refresh_their_lists_from_a_live_fragment() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let org = org_slug(&app, &r).await;
+    // Each page listens to the events of what it shows and fetches its live block.
+    let (_, _, html) = page(&app, &r.member, &format!("/o/{org}")).await;
+    assert!(
+        html.contains(&format!("hx-get=\"/o/{org}?fragment=live\""))
+            && html.contains("hx-trigger=\"anvil:event from:body"),
+        "{html}"
+    );
+    let (_, _, html) = page(&app, &r.member, &format!("/o/{org}/support")).await;
+    assert!(
+        html.contains(&format!(
+            "hx-trigger=\"anvil:project:{} from:body",
+            r.project_id
+        )),
+        "{html}"
+    );
+
+    // A set created elsewhere is in the next fragment: no layout around it.
+    let (s, _) = app
+        .call(
+            &r,
+            &r.member,
+            reqwest::Method::POST,
+            &format!("/api/v1/projects/{}/prompt_sets", r.project_id),
+            Some(json!({"name": "Refunds <b>fast</b>"})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (status, _, fragment) =
+        page(&app, &r.member, &format!("/o/{org}/support?fragment=live")).await;
+    assert_eq!(status, 200);
+    assert!(
+        fragment.trim_start().starts_with("<div id=\"live\""),
+        "{fragment}"
+    );
+    assert!(!fragment.contains("<html"), "{fragment}");
+    assert!(
+        fragment.contains("Refunds &#60;b&#62;fast&#60;/b&#62;"),
+        "escaped: {fragment}"
+    );
+    let (status, _, fragment) = page(&app, &r.member, &format!("/o/{org}?fragment=live")).await;
+    assert_eq!(status, 200);
+    assert!(
+        fragment.trim_start().starts_with("<div id=\"live\""),
+        "{fragment}"
+    );
+    assert!(
+        fragment.contains("<strong>2</strong> prompt sets"),
+        "{fragment}"
+    );
+    // Another organisation's fragments are not found, as its pages are.
+    let stranger = browser();
+    app.register(&stranger, "stranger@example.com").await;
+    assert_eq!(
+        page(&app, &stranger, &format!("/o/{org}?fragment=live"))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        page(&app, &stranger, &format!("/o/{org}/support?fragment=live"))
+            .await
+            .0,
+        404
+    );
+}
+
+#[tokio::test]
+async fn the_top_bar_switches_between_the_users_organisations() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let org = org_slug(&app, &r).await;
+    let (_, me) = app
+        .call(&r, &r.member, reqwest::Method::GET, "/api/v1/me", None)
+        .await;
+    let mine: Vec<String> = me["organisations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["slug"].as_str().unwrap().to_string())
+        .collect();
+    assert!(mine.len() >= 2 && mine.contains(&org), "{me}");
+    let (_, _, html) = page(&app, &r.member, &format!("/o/{org}/members")).await;
+    let switcher = html
+        .split("class=\"menu org-switcher\"")
+        .nth(1)
+        .and_then(|p| p.split("</details>").next())
+        .expect("the organisation switcher");
+    for slug in &mine {
+        assert!(
+            switcher.contains(&format!("href=\"/o/{slug}\"")),
+            "{slug}: {switcher}"
+        );
+    }
+    assert!(
+        switcher.contains(&format!("href=\"/o/{org}\" aria-current=\"page\"")),
+        "{switcher}"
+    );
+    // Nobody else's organisation is offered.
+    let stranger = browser();
+    app.register(&stranger, "stranger@example.com").await;
+    let (_, _, theirs) = page(&app, &stranger, "/account").await;
+    assert!(!theirs.contains(&format!("/o/{org}\"")), "{theirs}");
+}
+
+#[tokio::test]
+async fn no_project_takes_the_address_of_an_organisation_page() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    for name in ["Webhooks", "audit", "Keys", "members", "settings"] {
+        let (s, body) = app
+            .call(
+                &r,
+                &r.admin,
+                reqwest::Method::POST,
+                "/api/v1/projects",
+                Some(json!({"name": name})),
+            )
+            .await;
+        assert_eq!(s, 422, "{name}: {body}");
+        assert_eq!(body["error"]["details"][0]["field"], "slug", "{body}");
+        assert!(
+            body["error"]["details"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("reserved")
+        );
+    }
+    // Renaming into one is refused too, and changes nothing.
+    let (s, _) = app
+        .call(
+            &r,
+            &r.admin,
+            reqwest::Method::PATCH,
+            &format!("/api/v1/projects/{}", r.project_id),
+            Some(json!({"slug": "webhooks"})),
+        )
+        .await;
+    assert_eq!(s, 422);
+    let org = org_slug(&app, &r).await;
+    assert_eq!(
+        page(&app, &r.member, &format!("/o/{org}/support")).await.0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn the_keys_page_lists_every_key_a_page_at_a_time() {
+    let app =
+        crate::helpers::spawn_app_with(|c| c.rate_limits = anvil_server::config::Switch::Off).await;
+    let r = app.registry().await;
+    let org = org_slug(&app, &r).await;
+    for i in 0..101 {
+        let (s, body) = app
+            .call(
+                &r,
+                &r.member,
+                reqwest::Method::POST,
+                "/api/v1/api_keys",
+                Some(json!({"name": format!("key-{i:03}"), "scopes": ["read"], "organisation_id": r.org_id})),
+            )
+            .await;
+        assert_eq!(s, 201, "{body}");
+    }
+    let keys = format!("/o/{org}/keys");
+    let (_, _, first) = page(&app, &r.member, &keys).await;
+    assert_eq!(first.matches("<tr data-key=").count(), 100);
+    assert!(first.contains("data-key=\"key-100\""), "newest first");
+    let older = scrape(&first, &format!("href=\"{keys}?after="), '"');
+    let (_, _, rest) = page(&app, &r.member, &format!("{keys}?after={older}")).await;
+    assert_eq!(rest.matches("<tr data-key=").count(), 1, "{rest}");
+    assert!(rest.contains("data-key=\"key-000\""), "{rest}");
+    assert!(!rest.contains("?after="), "the last page links no further");
+    // The oldest key is revoked from its page though the first page does not list it.
+    let id = scrape(&rest, "/keys/", '/');
+    let (status, _, _) =
+        post_form(&app, &r.member, &keys, &format!("{keys}/{id}/revoke"), &[]).await;
+    assert_eq!(status, 303);
+    let (_, _, rest) = page(&app, &r.member, &format!("{keys}?after={older}")).await;
+    assert_eq!(rest.matches("<tr data-key=").count(), 0, "{rest}");
 }

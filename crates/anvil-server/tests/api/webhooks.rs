@@ -13,20 +13,20 @@ use crate::helpers::{Registry, TestApp, spawn_app, spawn_app_with};
 
 /// One request a receiver got.
 #[derive(Debug, Clone)]
-struct Received {
+pub(crate) struct Received {
     headers: axum::http::HeaderMap,
     body: Vec<u8>,
 }
 
 /// An HTTP receiver on 127.0.0.1 that answers the statuses of `script` in turn (then 200),
 /// each with a `Location` pointing at a closed port.
-struct Receiver {
-    url: String,
-    got: Arc<Mutex<Vec<Received>>>,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
+    pub(crate) got: Arc<Mutex<Vec<Received>>>,
 }
 
 impl Receiver {
-    async fn start(script: Vec<u16>) -> Receiver {
+    pub(crate) async fn start(script: Vec<u16>) -> Receiver {
         let got: Arc<Mutex<Vec<Received>>> = Arc::default();
         let script = Arc::new(Mutex::new(script.into_iter()));
         let (g, s) = (got.clone(), script.clone());
@@ -60,7 +60,7 @@ impl Receiver {
     }
 
     /// Waits until `n` requests came (or panics after `wait`).
-    async fn wait_for(&self, n: usize, wait: Duration) -> Vec<Received> {
+    pub(crate) async fn wait_for(&self, n: usize, wait: Duration) -> Vec<Received> {
         let started = std::time::Instant::now();
         loop {
             let got = self.got.lock().unwrap().clone();
@@ -77,7 +77,7 @@ impl Receiver {
     }
 }
 
-async fn loopback_allowed() -> TestApp {
+pub(crate) async fn loopback_allowed() -> TestApp {
     spawn_app_with(|c| c.webhook_allowed_hosts = vec!["127.0.0.1".into()]).await
 }
 

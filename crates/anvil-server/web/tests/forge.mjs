@@ -40,7 +40,8 @@ export async function startForge() {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(binary, ["serve", "--data-dir", dir, "--bind", `127.0.0.1:${port}`], {
-    env: { ...process.env, ANVIL_PUBLIC_URL: url, ANVIL_RATE_LIMITS: "off", RUST_LOG: "warn" },
+    // Webhooks may reach receivers the tests run on loopback.
+    env: { ...process.env, ANVIL_PUBLIC_URL: url, ANVIL_RATE_LIMITS: "off", ANVIL_WEBHOOK_ALLOWED_HOSTS: "127.0.0.1", RUST_LOG: "warn" },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let log = "";

@@ -3,6 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { launch, missing, shots, startForge, watchedPage } from "./forge.mjs";
@@ -37,6 +38,8 @@ async function everyLook(page, name) {
       await page.setViewportSize({ width, height: 900 });
       await shot(page, `${name}-${scheme}-${width}`);
       await accessible(page, `${name} (${scheme}, ${width} px)`);
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(wide <= width, `${name} at ${width} px is ${wide} px wide: something sticks out sideways`);
     }
   }
   await page.emulateMedia({ colorScheme: "light" });
@@ -64,6 +67,15 @@ async function signUp(page, email) {
   await page.click("button[type=submit]");
   await page.waitForURL(/\/o\/[^/]+$/);
   return new URL(page.url()).pathname; // /o/{org}
+}
+
+/// Calls the API from the page, with its session cookie: (method, path, body, headers) to
+/// { status, body }.
+function apiOf(page) {
+  return async (method, path, body, headers) => page.evaluate(async ([method, path, body, headers]) => {
+    const r = await fetch("/api/v1" + path, { method, headers: { "Content-Type": "application/json", ...headers }, body: body && JSON.stringify(body) });
+    return { status: r.status, body: await r.json().catch(() => null) };
+  }, [method, path, body, headers]);
 }
 
 async function editorReady(page) {
@@ -193,10 +205,7 @@ test("a stale save shows the other version instead of overwriting it", { skip: s
   const context = await browser.newContext();
   const page = await watchedPage(context, forge.url);
   const org = await signUp(page, "conflict@example.com");
-  const api = async (method, path, body, headers) => page.evaluate(async ([method, path, body, headers]) => {
-    const r = await fetch("/api/v1" + path, { method, headers: { "Content-Type": "application/json", ...headers }, body: body && JSON.stringify(body) });
-    return { status: r.status, body: await r.json().catch(() => null) };
-  }, [method, path, body, headers]);
+  const api = apiOf(page);
   const slug = org.split("/")[2];
   const p = await api("POST", "/projects", { name: "Docs" }, { "X-Anvil-Organisation": slug });
   const s = await api("POST", `/projects/${p.body.project.id}/prompt_sets`, { name: "Pages" });
@@ -231,10 +240,7 @@ test("a second session sees a channel move live, without a reload", { skip: skip
   const page = await watchedPage(first, forge.url);
   const org = await signUp(page, "live@example.com");
   const slug = org.split("/")[2];
-  const api = async (method, path, body, headers) => page.evaluate(async ([method, path, body, headers]) => {
-    const r = await fetch("/api/v1" + path, { method, headers: { "Content-Type": "application/json", ...headers }, body: body && JSON.stringify(body) });
-    return { status: r.status, body: await r.json().catch(() => null) };
-  }, [method, path, body, headers]);
+  const api = apiOf(page);
   const p = await api("POST", "/projects", { name: "Shop" }, { "X-Anvil-Organisation": slug });
   const s = await api("POST", `/projects/${p.body.project.id}/prompt_sets`, { name: "Checkout" });
   const set = s.body.prompt_set.id;
@@ -285,9 +291,9 @@ test("keyboard only: skip link, forms and the editor's save", { skip: skip || fa
   await page.keyboard.press("Enter");
   await page.waitForURL(/\/-\/new$/);
   assert.equal(await page.evaluate(() => document.activeElement.id), "name", "the form's first field has focus");
-  await page.keyboard.type("Keys");
+  await page.keyboard.type("Keyboard");
   await page.keyboard.press("Enter");
-  await page.waitForURL(forge.url + org + "/keys");
+  await page.waitForURL(forge.url + org + "/keyboard");
   // The focus ring is visible on a focused control.
   await page.keyboard.press("Tab");
   await page.keyboard.press("Tab");
@@ -302,10 +308,7 @@ test("the command palette and shortcuts: Ctrl+K, search, arrows, Enter, Esc, ?, 
   const page = await watchedPage(context, forge.url);
   const org = await signUp(page, "palette@example.com");
   const slug = org.split("/")[2];
-  const api = async (method, path, body, headers) => page.evaluate(async ([method, path, body, headers]) => {
-    const r = await fetch("/api/v1" + path, { method, headers: { "Content-Type": "application/json", ...headers }, body: body && JSON.stringify(body) });
-    return { status: r.status, body: await r.json().catch(() => null) };
-  }, [method, path, body, headers]);
+  const api = apiOf(page);
   const p = await api("POST", "/projects", { name: "Support" }, { "X-Anvil-Organisation": slug });
   const s = await api("POST", `/projects/${p.body.project.id}/prompt_sets`, { name: "Emails" });
   await api("POST", `/prompt_sets/${s.body.prompt_set.id}/prompts`, { name: "Refund policy", template: "We refund within 30 days.\n" });
@@ -373,6 +376,87 @@ test("the theme toggle is kept in a cookie and applied before the page paints", 
   await page.click("[data-theme-toggle]"); // dark -> system
   assert.equal(await page.getAttribute("html", "data-theme"), null);
   assert.equal(await bg(), light);
+  assert.deepEqual(page.problems, [], page.problems.join("\n"));
+  await context.close();
+});
+
+test("the organisation's pages: one-row top bar, menus, live lists, webhooks and their log", { skip: skip || false, timeout: 90_000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await watchedPage(context, forge.url);
+  const org = await signUp(page, "organisation@example.com");
+  const slug = org.split("/")[2];
+  const api = apiOf(page);
+
+  // At 1280 px the signed-in top bar is one row, the long address cut short, not wrapped.
+  await page.goto(forge.url + org + "/members");
+  const rows = await page.evaluate(() => new Set(Array.from(document.querySelectorAll("header.top > *"))
+    .filter((e) => e.offsetParent !== null)
+    .map((e) => Math.round(e.getBoundingClientRect().top + e.getBoundingClientRect().height / 2))).size);
+  assert.equal(rows, 1, "the top bar's items sit on one row");
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), "nothing sticks out sideways");
+  // The menus: open on click, one at a time, closed by Esc with focus back on the button.
+  await page.click(".user-menu summary");
+  assert.ok(await page.isVisible(".user-menu .menu-list"));
+  await page.click(".org-switcher summary");
+  assert.ok(await page.isVisible(".org-switcher .menu-list"));
+  assert.ok(!(await page.isVisible(".user-menu .menu-list")), "one menu at a time");
+  await page.keyboard.press("Escape");
+  assert.ok(!(await page.isVisible(".org-switcher .menu-list")));
+  assert.equal(await page.evaluate(() => document.activeElement.closest("details")?.className), "menu org-switcher");
+
+  // The dashboard and a project page refresh their lists when content changes elsewhere.
+  const p = await api("POST", "/projects", { name: "Shop" }, { "X-Anvil-Organisation": slug });
+  await page.goto(forge.url + org);
+  await page.waitForFunction(() => document.body.getAttribute("data-live") === "open");
+  await page.evaluate(() => { window.notReloaded = true; });
+  assert.equal((await api("POST", "/projects", { name: "Billing" }, { "X-Anvil-Organisation": slug })).status, 201);
+  await page.waitForSelector(".cards a:has-text('Billing')", { timeout: 2000 });
+  await page.goto(forge.url + org + "/shop");
+  await page.waitForFunction(() => document.body.getAttribute("data-live") === "open");
+  await page.evaluate(() => { window.notReloaded = true; });
+  assert.equal((await api("POST", `/projects/${p.body.project.id}/prompt_sets`, { name: "Receipts" })).status, 201);
+  await page.waitForSelector("table a:has-text('Receipts')", { timeout: 2000 });
+  assert.equal(await page.evaluate(() => window.notReloaded), true, "no reload");
+
+  // A webhook to a receiver here: its secret shown once, then its delivery log.
+  const got = [];
+  const receiver = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => { body += d; });
+    req.on("end", () => { got.push(JSON.parse(body)); res.writeHead(got.length === 1 ? 503 : 204).end(); });
+  });
+  await new Promise((ok) => receiver.listen(0, "127.0.0.1", ok));
+  const hookUrl = `http://127.0.0.1:${receiver.address().port}/anvil`;
+  await page.goto(forge.url + org + "/webhooks");
+  await everyLook(page, "webhooks-empty");
+  await page.fill("#url", "not a url");
+  await page.click("button:has-text('Add webhook')");
+  await page.waitForSelector(".summary");
+  assert.equal(await page.evaluate(() => document.activeElement.hasAttribute("data-error-summary")), true, "focus moves to the summary");
+  await page.fill("#url", hookUrl);
+  await page.fill("#events", "prompt_set.*");
+  await page.click("button:has-text('Add webhook')");
+  const secret = await page.textContent("#new-secret");
+  assert.match(secret, /^whsec_/);
+  await api("POST", `/projects/${p.body.project.id}/prompt_sets`, { name: "Invoices" });
+  await page.click(`a:has-text('${hookUrl}')`);
+  // The first attempt got a 503, the retry a 204: both in the log, newest first.
+  for (let i = 0; i < 100; i++) {
+    if ((await page.locator("tr[data-delivery]").count()) >= 2) break;
+    await page.waitForTimeout(200);
+    await page.reload();
+  }
+  assert.equal(got[0].type, "prompt_set.created");
+  const answers = await page.locator("tr[data-delivery] td[data-label=Answer]").allTextContents();
+  assert.deepEqual(answers.map((a) => a.trim()), ["204", "503"]);
+  await everyLook(page, "webhook-log");
+  // Deleted after the confirmation names it.
+  await page.click("summary:has-text('Delete this webhook')");
+  assert.match(await page.textContent("details.confirm[open]"), new RegExp(hookUrl.replace(/[.]/g, "\\.")));
+  await page.click("button:has-text('Delete the webhook')");
+  await page.waitForURL(forge.url + org + "/webhooks");
+  await page.waitForSelector("text=No webhooks yet");
+  receiver.close();
   assert.deepEqual(page.problems, [], page.problems.join("\n"));
   await context.close();
 });

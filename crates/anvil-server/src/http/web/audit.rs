@@ -76,18 +76,14 @@ pub async fn page(
         Ok(f) => f,
         Err(e) => return refused(&state, &who, e, &format!("/o/{org}")),
     };
-    let older = found
-        .has_more
-        .then(|| found.items.last().map(|last| last.id.clone()))
-        .flatten()
-        .map(|after| {
-            url_query(&[
-                ("action", &q.action),
-                ("resource", &q.resource),
-                ("actor", &q.actor),
-                ("after", &after),
-            ])
-        });
+    let older = found.next_after(|e| &e.id).map(|after| {
+        url_query(&[
+            ("action", &q.action),
+            ("resource", &q.resource),
+            ("actor", &q.actor),
+            ("after", &after),
+        ])
+    });
     layout.title = format!("Audit log of {}", ctx.organisation.name);
     layout.crumbs.push((
         "Audit log".into(),

@@ -69,15 +69,7 @@ struct NewPage {
     name: String,
     slug: String,
     description: String,
-    summary: String,
-    errors: Vec<(String, String)>,
     problems: Problems,
-}
-
-impl NewPage {
-    fn field_error(&self, name: &str) -> Option<&str> {
-        self.problems.field(name)
-    }
 }
 
 #[derive(Deserialize, Default)]
@@ -115,8 +107,6 @@ fn page(
         name: form.name,
         slug: form.slug,
         description: form.description,
-        summary: problems.summary.clone(),
-        errors: problems.errors.clone(),
         problems,
     }
 }

@@ -36,8 +36,6 @@ struct LinkPage {
     email: String,
     /// A link to follow instead of (or after) the form: (label, href)
     aside: Option<(String, String)>,
-    summary: String,
-    errors: Vec<(String, String)>,
     problems: Problems,
 }
 
@@ -55,8 +53,6 @@ impl LinkPage {
             name_field: false,
             email: String::new(),
             aside: None,
-            summary: String::new(),
-            errors: Vec::new(),
             problems: Problems::default(),
         }
     }
@@ -70,15 +66,8 @@ impl LinkPage {
 
     fn failed(mut self, e: domain::Error) -> Response {
         let status = status_of(&e);
-        let problems = Problems::of(e);
-        self.summary = problems.summary.clone();
-        self.errors = problems.errors.clone();
-        self.problems = problems;
+        self.problems = Problems::of(e);
         (status, self).into_response()
-    }
-
-    fn field_error(&self, name: &str) -> Option<&str> {
-        self.problems.field(name)
     }
 }
 

@@ -5,16 +5,20 @@
 //! forms pass the same-origin check the API makes for cookies, and, once signed in, carry the
 //! session's CSRF token ([`csrf`]).
 //!
-//! What exists: the landing page, sign-up, sign-in, sign-out and the account page; an
-//! organisation's projects, a project's sets, a set's prompts, channels and versions, with
-//! forms to create each ([`content`]); the prompt editor ([`pages::prompt_page`] with the
-//! bundled CodeMirror editor in `assets/editor.js`); cutting versions, moving channels, version
-//! pages, restore and diffs ([`releases`]). `docs/web.md` lists what is not built yet.
+//! The pages, by module: accounts and the mailed links ([`pages`], [`links`], [`account`]); an
+//! organisation's dashboard, projects, sets and prompts with their forms ([`pages`],
+//! [`content`], [`settings`]); the prompt editor ([`pages::prompt_page`] with the bundled
+//! CodeMirror editor in `assets/editor.js`); versions, channels and diffs ([`releases`]); the
+//! organisation's members and settings ([`organisation`]), API keys ([`api_keys`]), webhooks
+//! ([`webhooks`]) and audit log ([`audit`]); a project's access tokens ([`project_tokens`]).
+//! `docs/web.md` lists them by URL.
 
 mod account;
+mod api_keys;
 pub mod assets;
 mod audit;
 mod content;
+mod credentials;
 pub mod csrf;
 mod links;
 mod organisation;
@@ -22,6 +26,7 @@ mod pages;
 mod project_tokens;
 mod releases;
 mod settings;
+mod webhooks;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -90,9 +95,18 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/o/{org}/keys",
-            get(organisation::keys).post(organisation::create_key),
+            get(api_keys::keys).post(api_keys::create_key),
         )
-        .route("/o/{org}/keys/{id}/revoke", post(organisation::revoke_key))
+        .route("/o/{org}/keys/{id}/revoke", post(api_keys::revoke_key))
+        .route(
+            "/o/{org}/webhooks",
+            get(webhooks::page).post(webhooks::create),
+        )
+        .route(
+            "/o/{org}/webhooks/{id}",
+            get(webhooks::webhook).post(webhooks::save),
+        )
+        .route("/o/{org}/webhooks/{id}/delete", post(webhooks::delete))
         .route(
             "/o/{org}/-/new",
             get(content::new_project_form).post(content::new_project),

@@ -1,6 +1,6 @@
-//! An organisation's people and credentials: `/o/{org}/members` (members with their roles,
-//! invitations) and `/o/{org}/keys` (API keys, each shown once when created). Who may do what
-//! is the domain's roles table; the pages only offer what the viewer's role allows.
+//! An organisation's people and settings: `/o/{org}/members` (members with their roles,
+//! invitations) and `/o/{org}/settings`. Who may do what is the domain's roles table; the
+//! pages only offer what the viewer's role allows.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -15,7 +15,7 @@ use super::account::minute;
 use super::pages::{CsrfForm, Layout, Problems, failure, member_page, member_post, status_of};
 use crate::domain::access::{Action, OrgContext};
 use crate::domain::page::Page;
-use crate::domain::{self, api_keys, invitations, members};
+use crate::domain::{self, invitations, members};
 use crate::http::AppState;
 
 struct MemberRow {
@@ -46,15 +46,7 @@ struct MembersPage {
     can_remove: bool,
     can_invite: bool,
     invite_email: String,
-    summary: String,
-    errors: Vec<(String, String)>,
     problems: Problems,
-}
-
-impl MembersPage {
-    fn field_error(&self, name: &str) -> Option<&str> {
-        self.problems.field(name)
-    }
 }
 
 async fn members_page(
@@ -105,8 +97,6 @@ async fn members_page(
         can_remove: ctx.require(Action::RemoveMembers).is_ok(),
         can_invite,
         invite_email,
-        summary: problems.summary.clone(),
-        errors: problems.errors.clone(),
         problems,
     })
 }
@@ -244,210 +234,6 @@ pub async fn remove(
     members_outcome(&state, &who, &ctx, layout, String::new(), outcome).await
 }
 
-struct KeyRow {
-    id: String,
-    name: String,
-    prefix: String,
-    scopes: String,
-    created: String,
-    last_used: String,
-    expires: String,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "keys.html")]
-struct KeysPage {
-    layout: Layout,
-    org_slug: String,
-    keys: Vec<KeyRow>,
-    /// The key just created: shown this once.
-    created: Option<String>,
-    name: String,
-    summary: String,
-    errors: Vec<(String, String)>,
-    problems: Problems,
-}
-
-impl KeysPage {
-    fn field_error(&self, name: &str) -> Option<&str> {
-        self.problems.field(name)
-    }
-}
-
-async fn keys_page(
-    state: &AppState,
-    ctx: &OrgContext,
-    mut layout: Layout,
-    created: Option<String>,
-    name: String,
-    problems: Problems,
-) -> domain::Result<KeysPage> {
-    let keys = api_keys::list(
-        &state.db,
-        &ctx.actor,
-        Some(&ctx.organisation.id),
-        &Page::first(200),
-    )
-    .await?
-    .items;
-    layout.title = format!("API keys of {}", ctx.organisation.name);
-    layout.crumbs.push((
-        "API keys".into(),
-        format!("/o/{}/keys", ctx.organisation.slug),
-    ));
-    Ok(KeysPage {
-        layout,
-        org_slug: ctx.organisation.slug.clone(),
-        keys: keys
-            .into_iter()
-            .map(|k| KeyRow {
-                scopes: k.scopes.replace(',', ", "),
-                created: minute(k.created_at),
-                last_used: k.last_used_at.map(minute).unwrap_or_else(|| "never".into()),
-                expires: k.expires_at.map(minute).unwrap_or_else(|| "never".into()),
-                id: k.id,
-                name: k.name,
-                prefix: k.prefix,
-            })
-            .collect(),
-        created,
-        name,
-        summary: problems.summary.clone(),
-        errors: problems.errors.clone(),
-        problems,
-    })
-}
-
-/// `/o/{org}/keys`: the organisation's keys (all of them for admins, one's own for members).
-pub async fn keys(
-    State(state): State<AppState>,
-    Visitor(who): Visitor,
-    headers: HeaderMap,
-    Path(org): Path<String>,
-) -> Response {
-    let (ctx, layout) = match member_page(&state, &who, &headers, &org).await {
-        Ok(x) => x,
-        Err(res) => return res,
-    };
-    match keys_page(
-        &state,
-        &ctx,
-        layout,
-        None,
-        String::new(),
-        Problems::default(),
-    )
-    .await
-    {
-        Ok(p) => p.into_response(),
-        Err(e) => failure(&state, &who, e),
-    }
-}
-
-#[derive(Deserialize)]
-pub struct KeyForm {
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    read: Option<String>,
-    #[serde(default)]
-    write: Option<String>,
-    #[serde(default)]
-    admin: Option<String>,
-}
-
-/// `POST /o/{org}/keys`: creates a key and shows it, once.
-pub async fn create_key(
-    State(state): State<AppState>,
-    Visitor(who): Visitor,
-    headers: HeaderMap,
-    Path(org): Path<String>,
-    Form(form): Form<KeyForm>,
-) -> Response {
-    let (ctx, layout) = match member_post(&state, &who, &headers, &org, &form.csrf).await {
-        Ok(x) => x,
-        Err(res) => return res,
-    };
-    let scopes = [
-        ("read", &form.read),
-        ("write", &form.write),
-        ("admin", &form.admin),
-    ]
-    .into_iter()
-    .filter(|(_, on)| on.is_some())
-    .map(|(s, _)| s.to_string())
-    .collect();
-    let made = api_keys::create(
-        &state.db,
-        &ctx.actor,
-        api_keys::KeyInput {
-            name: form.name.clone(),
-            scopes,
-            organisation_id: Some(ctx.organisation.id.clone()),
-            expires_at: None,
-        },
-    )
-    .await;
-    let (created, name, problems, status) = match made {
-        Ok(k) => (
-            Some(k.key),
-            String::new(),
-            Problems::default(),
-            axum::http::StatusCode::CREATED,
-        ),
-        Err(e @ domain::Error::Internal(_)) => return failure(&state, &who, e),
-        Err(e) => {
-            let status = status_of(&e);
-            (None, form.name, Problems::of(e), status)
-        }
-    };
-    match keys_page(&state, &ctx, layout, created, name, problems).await {
-        // The key is in this page only: no cache may keep it.
-        Ok(p) => (status, [(axum::http::header::CACHE_CONTROL, "no-store")], p).into_response(),
-        Err(e) => failure(&state, &who, e),
-    }
-}
-
-/// `POST /o/{org}/keys/{id}/revoke`
-pub async fn revoke_key(
-    State(state): State<AppState>,
-    Visitor(who): Visitor,
-    headers: HeaderMap,
-    Path((org, id)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let (ctx, _) = match member_post(&state, &who, &headers, &org, &form.csrf).await {
-        Ok(x) => x,
-        Err(res) => return res,
-    };
-    // Only keys this page lists (this organisation's) are revoked from it.
-    let listed = api_keys::list(
-        &state.db,
-        &ctx.actor,
-        Some(&ctx.organisation.id),
-        &Page::first(200),
-    )
-    .await
-    .map(|p| p.items.iter().any(|k| k.id == id));
-    match listed {
-        Ok(true) => {}
-        Ok(false) => {
-            return failure(
-                &state,
-                &who,
-                domain::Error::NotFound("API key not found".into()),
-            );
-        }
-        Err(e) => return failure(&state, &who, e),
-    }
-    match api_keys::revoke(&state.db, &state.key_cache, &ctx.actor, &id).await {
-        Ok(()) => Redirect::to(&format!("/o/{}/keys", ctx.organisation.slug)).into_response(),
-        Err(e) => failure(&state, &who, e),
-    }
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "org_settings.html")]
 struct OrgSettingsPage {
@@ -457,15 +243,7 @@ struct OrgSettingsPage {
     description: String,
     can_rename: bool,
     saved: bool,
-    summary: String,
-    errors: Vec<(String, String)>,
     problems: Problems,
-}
-
-impl OrgSettingsPage {
-    fn field_error(&self, name: &str) -> Option<&str> {
-        self.problems.field(name)
-    }
 }
 
 fn org_settings_page(
@@ -488,8 +266,6 @@ fn org_settings_page(
         description,
         can_rename: ctx.require(Action::RenameOrganisation).is_ok(),
         saved,
-        summary: problems.summary.clone(),
-        errors: problems.errors.clone(),
         problems,
     }
 }

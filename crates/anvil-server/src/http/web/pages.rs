@@ -33,6 +33,8 @@ pub struct Layout {
     pub(super) theme: String,
     pub(super) email: Option<String>,
     pub(super) organisation: Option<String>,
+    /// The signed-in user's organisations for the switcher: (slug, name)
+    pub(super) organisations: Vec<(String, String)>,
     pub(super) csrf: String,
     /// (label, link)
     pub(super) crumbs: Vec<(String, String)>,
@@ -58,6 +60,7 @@ impl Layout {
             theme: assets::url("theme.js"),
             email: who.map(|(_, u)| u.email.clone()),
             organisation: None,
+            organisations: Vec::new(),
             csrf: who
                 .map(|(s, _)| csrf::token(&state.secret_key, &s.id))
                 .unwrap_or_default(),
@@ -68,6 +71,9 @@ impl Layout {
         }
     }
 }
+
+/// Rows per page of the lists that page on (`?after=`): keys, tokens.
+pub(super) const LIST_PAGE: u64 = 100;
 
 /// A form's problems: one line at the top, and per field.
 #[derive(Default)]
@@ -163,23 +169,13 @@ fn server_error(e: domain::Error) -> Response {
 struct SignInPage {
     layout: Layout,
     email: String,
-    summary: String,
-    errors: Vec<(String, String)>,
     problems: Problems,
-}
-
-impl SignInPage {
-    fn field_error(&self, name: &str) -> Option<&str> {
-        self.problems.field(name)
-    }
 }
 
 fn sign_in_page(state: &AppState, email: String, problems: Problems) -> SignInPage {
     SignInPage {
         layout: Layout::new(state, "Sign in", None),
         email,
-        summary: problems.summary.clone(),
-        errors: problems.errors.clone(),
         problems,
     }
 }
@@ -244,15 +240,7 @@ struct SignUpPage {
     layout: Layout,
     name: String,
     email: String,
-    summary: String,
-    errors: Vec<(String, String)>,
     problems: Problems,
-}
-
-impl SignUpPage {
-    fn field_error(&self, name: &str) -> Option<&str> {
-        self.problems.field(name)
-    }
 }
 
 fn sign_up_page(state: &AppState, name: String, email: String, problems: Problems) -> SignUpPage {
@@ -260,8 +248,6 @@ fn sign_up_page(state: &AppState, name: String, email: String, problems: Problem
         layout: Layout::new(state, "Create an account", None),
         name,
         email,
-        summary: problems.summary.clone(),
-        errors: problems.errors.clone(),
         problems,
     }
 }
@@ -489,6 +475,12 @@ pub(super) async fn member_page(
         .map_err(|e| failure(state, who, e))?;
     let mut layout = Layout::new(state, &ctx.organisation.name, who.as_ref());
     layout.organisation = Some(ctx.organisation.slug.clone());
+    layout.organisations = organisations::of_user(&state.db, &user.id)
+        .await
+        .map_err(|e| failure(state, who, e))?
+        .into_iter()
+        .map(|m| (m.organisation.slug, m.organisation.name))
+        .collect();
     layout.crumbs = vec![(
         ctx.organisation.name.clone(),
         format!("/o/{}", ctx.organisation.slug),
@@ -588,6 +580,7 @@ pub async fn dashboard(
     Visitor(who): Visitor,
     headers: HeaderMap,
     Path(org): Path<String>,
+    Query(query): Query<FragmentQuery>,
 ) -> Response {
     let (ctx, layout) = match member_page(&state, &who, &headers, &org).await {
         Ok(x) => x,
@@ -605,7 +598,7 @@ pub async fn dashboard(
         Ok(a) => a,
         Err(e) => return failure(&state, &who, e),
     };
-    Dashboard {
+    let page = Dashboard {
         layout,
         org_slug: ctx.organisation.slug.clone(),
         organisation_name: ctx.organisation.name.clone(),
@@ -614,8 +607,8 @@ pub async fn dashboard(
         overview,
         activity,
         activity_is_audit,
-    }
-    .into_response()
+    };
+    page_or_live(page, &query, DashboardLive)
 }
 
 #[derive(Template, WebTemplate)]
@@ -635,6 +628,7 @@ pub async fn project_page(
     Visitor(who): Visitor,
     headers: HeaderMap,
     Path((org, project)): Path<(String, String)>,
+    Query(query): Query<FragmentQuery>,
 ) -> Response {
     let (ctx, mut layout) = match member_page(&state, &who, &headers, &org).await {
         Ok(x) => x,
@@ -653,15 +647,15 @@ pub async fn project_page(
         found.name.clone(),
         format!("/o/{}/{}", ctx.organisation.slug, found.slug),
     ));
-    ProjectPage {
+    let page = ProjectPage {
         layout,
         org_slug: ctx.organisation.slug.clone(),
         project: found,
         sets,
         can_create: ctx.require(access::Action::EditContent).is_ok(),
         can_manage_tokens: ctx.require(access::Action::ManageTokens).is_ok(),
-    }
-    .into_response()
+    };
+    page_or_live(page, &query, ProjectLive)
 }
 
 #[derive(Template, WebTemplate)]
@@ -684,22 +678,58 @@ struct SetPage {
     can_change_status: bool,
 }
 
-/// The set page's channels and versions alone, which the page swaps in when a live event
-/// says they changed.
-#[derive(Template, WebTemplate)]
-#[template(path = "prompt_set.html", block = "releases")]
-struct SetReleases {
-    set: prompt_set::Model,
-    address: String,
-    set_path: String,
-    channels: Vec<(String, String, bool)>,
-    versions: Vec<versions::VersionSummary>,
-    movable: Vec<String>,
+/// `?fragment=live` asks a page for its live block alone (see [`live_block`]).
+#[derive(Deserialize)]
+pub struct FragmentQuery {
+    fragment: Option<String>,
 }
 
-#[derive(Deserialize)]
-pub struct SetQuery {
-    fragment: Option<String>,
+impl FragmentQuery {
+    fn live(&self) -> bool {
+        self.fragment.as_deref() == Some("live")
+    }
+}
+
+/// A page's `live` block alone: what the page swaps in (htmx) when a live event says its
+/// content changed. The block reads the page's own fields through `Deref`, so the fragment
+/// and the full page are one template and one set of data.
+macro_rules! live_block {
+    ($fragment:ident, $page:ident) => {
+        impl std::ops::Deref for $fragment {
+            type Target = $page;
+            fn deref(&self) -> &$page {
+                &self.0
+            }
+        }
+    };
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard.html", block = "live")]
+struct DashboardLive(Dashboard);
+live_block!(DashboardLive, Dashboard);
+
+#[derive(Template, WebTemplate)]
+#[template(path = "project.html", block = "live")]
+struct ProjectLive(ProjectPage);
+live_block!(ProjectLive, ProjectPage);
+
+#[derive(Template, WebTemplate)]
+#[template(path = "prompt_set.html", block = "live")]
+struct SetLive(SetPage);
+live_block!(SetLive, SetPage);
+
+/// The whole page, or its live block when the query asks for it.
+fn page_or_live<P, F>(page: P, q: &FragmentQuery, live: fn(P) -> F) -> Response
+where
+    P: IntoResponse,
+    F: IntoResponse,
+{
+    if q.live() {
+        live(page).into_response()
+    } else {
+        page.into_response()
+    }
 }
 
 /// `/o/{org}/{project}/{set}`: its prompts, channels and versions.
@@ -708,7 +738,7 @@ pub async fn set_page(
     Visitor(who): Visitor,
     headers: HeaderMap,
     Path((org, project, set)): Path<(String, String, String)>,
-    Query(query): Query<SetQuery>,
+    Query(query): Query<FragmentQuery>,
 ) -> Response {
     let (ctx, mut layout) = match member_page(&state, &who, &headers, &org).await {
         Ok(x) => x,
@@ -741,24 +771,13 @@ pub async fn set_page(
         .map(|c| (c.channel.name, c.label, c.channel.protected))
         .collect();
     let movable = super::releases::movable(&versions);
-    if query.fragment.as_deref() == Some("releases") {
-        return SetReleases {
-            set: found,
-            address,
-            set_path,
-            channels,
-            versions,
-            movable,
-        }
-        .into_response();
-    }
     layout.title = found.name.clone();
     layout.crumbs.push((
         found_project.name.clone(),
         format!("/o/{org_slug}/{}", found_project.slug),
     ));
     layout.crumbs.push((found.name.clone(), set_path.clone()));
-    SetPage {
+    let page = SetPage {
         layout,
         can_edit: ctx.require(access::Action::EditContent).is_ok()
             && prompt_sets::ensure_editable(&found).is_ok(),
@@ -782,8 +801,8 @@ pub async fn set_page(
         channels,
         versions,
         set: found,
-    }
-    .into_response()
+    };
+    page_or_live(page, &query, SetLive)
 }
 
 #[derive(Template, WebTemplate)]

@@ -4,19 +4,17 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::Visitor;
 use super::account::minute;
-use super::pages::{
-    CsrfForm, Layout, Problems, failure, member_page, member_post, refused, status_of,
-};
+use super::credentials::{AfterQuery, Shown};
+use super::pages::{CsrfForm, Layout, Problems, failure, member_page, member_post, refused};
 use crate::domain::access::OrgContext;
-use crate::domain::page::Page;
-use crate::domain::records::project;
+use crate::domain::records::{project, session, user};
 use crate::domain::{self, access_tokens, projects};
 use crate::http::AppState;
 
@@ -37,15 +35,10 @@ struct TokensPage {
     tokens: Vec<TokenRow>,
     created: Option<String>,
     name: String,
-    summary: String,
-    errors: Vec<(String, String)>,
+    /// Where the list continues (`?after=`), when more tokens follow this page.
+    older: Option<String>,
+    continued: bool,
     problems: Problems,
-}
-
-impl TokensPage {
-    fn field_error(&self, name: &str) -> Option<&str> {
-        self.problems.field(name)
-    }
 }
 
 async fn tokens_page(
@@ -53,13 +46,9 @@ async fn tokens_page(
     ctx: &OrgContext,
     mut layout: Layout,
     project: project::Model,
-    created: Option<String>,
-    name: String,
-    problems: Problems,
+    shown: Shown,
 ) -> domain::Result<TokensPage> {
-    let tokens = access_tokens::list(&state.db, &ctx.actor, &project.id, &Page::first(200))
-        .await?
-        .items;
+    let list = access_tokens::list(&state.db, &ctx.actor, &project.id, &shown.page()).await?;
     let org = &ctx.organisation.slug;
     let path = format!("/o/{org}/{}/-/tokens", project.slug);
     layout.title = format!("Access tokens of {}", project.name);
@@ -71,7 +60,9 @@ async fn tokens_page(
         layout,
         path,
         project,
-        tokens: tokens
+        older: list.next_after(|t| &t.id),
+        tokens: list
+            .items
             .into_iter()
             .map(|t| TokenRow {
                 created: minute(t.created_at),
@@ -81,12 +72,27 @@ async fn tokens_page(
                 prefix: t.prefix,
             })
             .collect(),
-        created,
-        name,
-        summary: problems.summary.clone(),
-        errors: problems.errors.clone(),
-        problems,
+        created: shown.created,
+        name: shown.name,
+        continued: shown.after.is_some(),
+        problems: shown.problems,
     })
+}
+
+/// The project of the page and the path back to it; else the response to send.
+async fn project_of(
+    state: &AppState,
+    who: &Option<(session::Model, user::Model)>,
+    ctx: &OrgContext,
+    slug: &str,
+) -> Result<(project::Model, String), Response> {
+    match projects::get(&state.db, ctx, slug, true).await {
+        Ok(p) => {
+            let back = format!("/o/{}/{}", ctx.organisation.slug, p.slug);
+            Ok((p, back))
+        }
+        Err(e) => Err(failure(state, who, e)),
+    }
 }
 
 pub async fn page(
@@ -94,27 +100,17 @@ pub async fn page(
     Visitor(who): Visitor,
     headers: HeaderMap,
     Path((org, project)): Path<(String, String)>,
+    Query(q): Query<AfterQuery>,
 ) -> Response {
     let (ctx, layout) = match member_page(&state, &who, &headers, &org).await {
         Ok(x) => x,
         Err(res) => return res,
     };
-    let found = match projects::get(&state.db, &ctx, &project, true).await {
-        Ok(p) => p,
-        Err(e) => return failure(&state, &who, e),
+    let (found, back) = match project_of(&state, &who, &ctx, &project).await {
+        Ok(x) => x,
+        Err(res) => return res,
     };
-    let back = format!("/o/{org}/{}", found.slug);
-    match tokens_page(
-        &state,
-        &ctx,
-        layout,
-        found,
-        None,
-        String::new(),
-        Problems::default(),
-    )
-    .await
-    {
+    match tokens_page(&state, &ctx, layout, found, Shown::listing(q.after)).await {
         Ok(p) => p.into_response(),
         Err(e) => refused(&state, &who, e, &back),
     }
@@ -139,28 +135,23 @@ pub async fn create(
         Ok(x) => x,
         Err(res) => return res,
     };
-    let found = match projects::get(&state.db, &ctx, &project, true).await {
-        Ok(p) => p,
-        Err(e) => return failure(&state, &who, e),
+    let (found, back) = match project_of(&state, &who, &ctx, &project).await {
+        Ok(x) => x,
+        Err(res) => return res,
     };
-    let back = format!("/o/{org}/{}", found.slug);
-    let (created, name, problems, status) =
-        match access_tokens::create(&state.db, &ctx.actor, &found.id, &form.name).await {
-            Ok(t) => (
-                Some(t.token),
-                String::new(),
-                Problems::default(),
-                axum::http::StatusCode::CREATED,
-            ),
-            Err(e @ domain::Error::Forbidden(_)) => return refused(&state, &who, e, &back),
-            Err(e @ domain::Error::Internal(_)) => return failure(&state, &who, e),
-            Err(e) => {
-                let status = status_of(&e);
-                (None, form.name, Problems::of(e), status)
-            }
-        };
-    match tokens_page(&state, &ctx, layout, found, created, name, problems).await {
-        Ok(p) => (status, [(axum::http::header::CACHE_CONTROL, "no-store")], p).into_response(),
+    let made = access_tokens::create(&state.db, &ctx.actor, &found.id, &form.name)
+        .await
+        .map(|t| t.token);
+    let (shown, status) = match made {
+        // A member may not manage tokens: the page says so rather than offering the form.
+        Err(e @ domain::Error::Forbidden(_)) => return refused(&state, &who, e, &back),
+        made => match Shown::created(made, form.name) {
+            Ok(x) => x,
+            Err(e) => return failure(&state, &who, e),
+        },
+    };
+    match tokens_page(&state, &ctx, layout, found, shown).await {
+        Ok(p) => (status, p).into_response(),
         Err(e) => refused(&state, &who, e, &back),
     }
 }
@@ -176,27 +167,13 @@ pub async fn revoke(
         Ok(x) => x,
         Err(res) => return res,
     };
-    let found = match projects::get(&state.db, &ctx, &project, true).await {
-        Ok(p) => p,
-        Err(e) => return failure(&state, &who, e),
+    let (found, back) = match project_of(&state, &who, &ctx, &project).await {
+        Ok(x) => x,
+        Err(res) => return res,
     };
-    let path = format!("/o/{org}/{}/-/tokens", found.slug);
-    // Only a token this page lists (this project's) is revoked from it.
-    let listed = access_tokens::list(&state.db, &ctx.actor, &found.id, &Page::first(200))
-        .await
-        .map(|p| p.items.iter().any(|t| t.id == id));
-    match listed {
-        Ok(true) => {}
-        Ok(false) => {
-            return failure(
-                &state,
-                &who,
-                domain::Error::NotFound("access token not found".into()),
-            );
-        }
-        Err(e) => return refused(&state, &who, e, &path),
-    }
-    match access_tokens::revoke(&state.db, &ctx.actor, &id).await {
+    let path = format!("{back}/-/tokens");
+    // Only this project's tokens are revoked from its page.
+    match access_tokens::revoke(&state.db, &ctx.actor, &id, Some(&found.id)).await {
         Ok(()) => Redirect::to(&path).into_response(),
         Err(e) => refused(&state, &who, e, &path),
     }

@@ -221,15 +221,7 @@ struct CutPage {
     diff: Vec<PromptChanges>,
     /// The working copy's prompts, for the first version.
     prompt_slugs: Vec<String>,
-    summary: String,
-    errors: Vec<(String, String)>,
     problems: Problems,
-}
-
-impl CutPage {
-    fn field_error(&self, name: &str) -> Option<&str> {
-        self.problems.field(name)
-    }
 }
 
 #[derive(Deserialize, Default)]
@@ -287,8 +279,6 @@ async fn cut_page(
         unchanged: suggestion.unchanged,
         diff,
         prompt_slugs,
-        summary: problems.summary.clone(),
-        errors: problems.errors.clone(),
         problems,
         layout: s.layout,
     })
@@ -352,8 +342,7 @@ struct MovePage {
     to: String,
     protected: bool,
     diff: Vec<PromptChanges>,
-    summary: String,
-    errors: Vec<(String, String)>,
+    problems: Problems,
 }
 
 #[derive(Deserialize)]
@@ -400,8 +389,7 @@ async fn move_page(
         channel,
         to,
         diff,
-        summary: problems.summary,
-        errors: problems.errors,
+        problems,
         layout: s.layout,
     })
 }

@@ -111,15 +111,7 @@ struct SettingsPage {
     can_delete: bool,
     /// What deleting takes with it, in words.
     consequence: &'static str,
-    summary: String,
-    errors: Vec<(String, String)>,
     problems: Problems,
-}
-
-impl SettingsPage {
-    fn field_error(&self, name: &str) -> Option<&str> {
-        self.problems.field(name)
-    }
 }
 
 #[derive(Deserialize, Default)]
@@ -179,8 +171,6 @@ fn page(
             }
             Target::Set(..) => "its versions and channels stop resolving at once",
         },
-        summary: problems.summary.clone(),
-        errors: problems.errors.clone(),
         problems,
     }
 }

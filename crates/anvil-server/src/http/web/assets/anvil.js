@@ -177,6 +177,21 @@
   }
   window.anvilToast = toast;
 
+  // The top bar's menus are <details>: one open at a time, closed by Esc (focus back on its
+  // summary) and by a click outside.
+  var menus = Array.prototype.slice.call(document.querySelectorAll("details.menu"));
+  menus.forEach(function (m) {
+    m.addEventListener("toggle", function () {
+      if (m.open) { menus.forEach(function (o) { if (o !== m) { o.open = false; } }); }
+    });
+    m.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && m.open) { m.open = false; m.querySelector("summary").focus(); e.stopPropagation(); }
+    });
+  });
+  document.addEventListener("click", function (e) {
+    menus.forEach(function (m) { if (m.open && !m.contains(e.target)) { m.open = false; } });
+  });
+
   // Live updates: the organisation's one event stream, each event turned into DOM events on
   // the body (`anvil:prompt_set:<id>`, `anvil:prompt:<id>`, `anvil:project:<id>`) that the
   // fragments on screen listen to (htmx `hx-trigger="... from:body"`) or the editor handles.
