@@ -302,6 +302,30 @@ pub async fn authenticate(
 
 /// The user's live sessions, newest first.
 /// A user by id (for a credential that names one).
+/// The names of the users `ids`, for lists that say who did what (a version's author). Ids
+/// come from the caller's organisation's own rows; a deleted user is simply absent.
+pub async fn names(
+    db: &DatabaseConnection,
+    ids: impl IntoIterator<Item = String>,
+) -> Result<std::collections::HashMap<String, String>> {
+    use sea_orm::QuerySelect;
+    let mut ids: Vec<String> = ids.into_iter().collect();
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(user::Entity::find()
+        .select_only()
+        .columns([user::Column::Id, user::Column::Name])
+        .filter(user::Column::Id.is_in(ids))
+        .into_tuple::<(String, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 pub async fn user(db: &DatabaseConnection, id: &str) -> Result<user::Model> {
     user::Entity::find_by_id(id.to_string())
         .one(db)

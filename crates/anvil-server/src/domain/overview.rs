@@ -26,7 +26,16 @@ pub struct Served {
     pub protected: bool,
 }
 
+/// How much one project holds.
+#[derive(Default, Clone, Copy)]
+pub struct ProjectCounts {
+    pub sets: u64,
+    pub prompts: u64,
+}
+
 pub struct Overview {
+    /// Per project id.
+    pub per_project: HashMap<String, ProjectCounts>,
     pub projects: u64,
     pub sets: u64,
     pub prompts: u64,
@@ -48,7 +57,9 @@ pub async fn of(db: &DatabaseConnection, ctx: &OrgContext) -> Result<Overview> {
         .into_iter()
         .map(|p| (p.id, p.slug))
         .collect();
-    // Live sets of live projects: id -> project/set
+    // Live sets of live projects: id -> (project id, project/set)
+    let mut per_project: HashMap<String, ProjectCounts> = HashMap::new();
+    let mut set_project: HashMap<String, String> = HashMap::new();
     let sets: HashMap<String, String> = ctx
         .find::<prompt_set::Entity>()
         .filter(prompt_set::Column::ArchivedAt.is_null())
@@ -56,17 +67,32 @@ pub async fn of(db: &DatabaseConnection, ctx: &OrgContext) -> Result<Overview> {
         .await?
         .into_iter()
         .filter_map(|s| {
-            projects
-                .get(&s.project_id)
-                .map(|p| (s.id, format!("{p}/{}", s.slug)))
+            let p = projects.get(&s.project_id)?;
+            per_project.entry(s.project_id.clone()).or_default().sets += 1;
+            set_project.insert(s.id.clone(), s.project_id.clone());
+            Some((s.id, format!("{p}/{}", s.slug)))
         })
         .collect();
     let ids: Vec<String> = sets.keys().cloned().collect();
-    let prompts = ctx
+    // Prompts per set, in one grouped query.
+    let per_set: Vec<(String, i64)> = ctx
         .find::<prompt::Entity>()
+        .select_only()
+        .column(prompt::Column::PromptSetId)
+        .column_as(prompt::Column::Id.count(), "n")
         .filter(prompt::Column::PromptSetId.is_in(ids.clone()))
-        .count(db)
+        .group_by(prompt::Column::PromptSetId)
+        .into_tuple()
+        .all(db)
         .await?;
+    let mut prompts = 0;
+    for (set, n) in per_set {
+        let n = u64::try_from(n).unwrap_or_default();
+        prompts += n;
+        if let Some(p) = set_project.get(&set) {
+            per_project.entry(p.clone()).or_default().prompts += n;
+        }
+    }
     let versions = ctx
         .find::<version::Entity>()
         .filter(version::Column::PromptSetId.is_in(ids.clone()))
@@ -124,6 +150,7 @@ pub async fn of(db: &DatabaseConnection, ctx: &OrgContext) -> Result<Overview> {
         .collect();
     production.sort_by(|a, b| a.address.cmp(&b.address));
     Ok(Overview {
+        per_project,
         projects: projects.len() as u64,
         sets: sets.len() as u64,
         prompts,

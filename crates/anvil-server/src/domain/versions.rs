@@ -481,6 +481,8 @@ pub struct VersionSummary {
     pub description: String,
     pub created_at: time::OffsetDateTime,
     pub yanked_at: Option<time::OffsetDateTime>,
+    /// The user who cut it (for an API key, the key's user).
+    pub created_by: Option<String>,
 }
 
 /// Every version of a set for a reader, newest first, without snapshots (the set page lists
@@ -499,6 +501,7 @@ pub async fn summaries(
             version::Column::Description,
             version::Column::CreatedAt,
             version::Column::YankedAt,
+            version::Column::CreatedBy,
         ])
         .filter(version::Column::PromptSetId.eq(set.id))
         .order_by_desc(version::Column::CreatedAt)

@@ -1866,3 +1866,211 @@ async fn the_keys_page_lists_every_key_a_page_at_a_time() {
     let (_, _, rest) = page(&app, &r.member, &format!("{keys}?after={older}")).await;
     assert_eq!(rest.matches("<tr data-key=").count(), 0, "{rest}");
 }
+
+#[tokio::test]
+async fn the_account_page_changes_the_password_and_signs_out_the_other_sessions() {
+    let app = spawn_app().await;
+    let (here, there) = (browser(), browser());
+    app.register(&here, "ada@example.com").await;
+    let sign_in = |client: reqwest::Client, password: &'static str| {
+        let url = app.url("/sign_in");
+        async move {
+            client
+                .post(url)
+                .form(&[("email", "ada@example.com"), ("password", password)])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(sign_in(there.clone(), "correct horse battery").await, 303);
+    // A wrong current password changes nothing, and says which field.
+    let (status, _, html) = post_form(
+        &app,
+        &here,
+        "/account",
+        "/account/password",
+        &[
+            ("current_password", "wrong guess here"),
+            ("new_password", "a much better passphrase"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("is not your current password"), "{html}");
+    let (status, _, html) = post_form(
+        &app,
+        &here,
+        "/account",
+        "/account/password",
+        &[
+            ("current_password", "correct horse battery"),
+            ("new_password", "short"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("href=\"#new_password\""), "{html}");
+    assert_eq!(
+        page(&app, &there, "/account").await.0,
+        200,
+        "still signed in there"
+    );
+
+    let (status, _, html) = post_form(
+        &app,
+        &here,
+        "/account",
+        "/account/password",
+        &[
+            ("current_password", "correct horse battery"),
+            ("new_password", "a much better passphrase"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Your password is changed"), "{html}");
+    assert_eq!(
+        page(&app, &here, "/account").await.0,
+        200,
+        "this browser stays"
+    );
+    assert_eq!(
+        page(&app, &there, "/account").await.0,
+        303,
+        "the other is signed out"
+    );
+    assert_ne!(sign_in(browser(), "correct horse battery").await, 303, "the old password no longer signs in");
+    assert_eq!(sign_in(browser(), "a much better passphrase").await, 303);
+    // Without the session's token nothing changes.
+    let res = here
+        .post(app.url("/account/password"))
+        .form(&[
+            ("_csrf", "forged"),
+            ("current_password", "a much better passphrase"),
+            ("new_password", "an attacker's choice!!"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(sign_in(browser(), "a much better passphrase").await, 303);
+}
+
+#[tokio::test]
+async fn a_set_shows_its_dependencies_and_who_cut_each_version_and_projects_their_counts() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let org = org_slug(&app, &r).await;
+    let set = format!("/o/{org}/support/emails");
+    let settings = format!("{set}/-/edit");
+    // A second set to depend on, with a version.
+    let (s, common) = app
+        .call(
+            &r,
+            &r.member,
+            reqwest::Method::POST,
+            &format!("/api/v1/projects/{}/prompt_sets", r.project_id),
+            Some(json!({"name": "Tone"})),
+        )
+        .await;
+    assert_eq!(s, 201, "{common}");
+    let tone = common["prompt_set"]["id"].as_str().unwrap().to_string();
+    let (s, _) = app
+        .call(
+            &r,
+            &r.member,
+            reqwest::Method::POST,
+            &format!("/api/v1/prompt_sets/{tone}/prompts"),
+            Some(json!({"name": "Formal", "template": "Kind regards"})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, _) = app
+        .call(
+            &r,
+            &r.member,
+            reqwest::Method::POST,
+            &format!("/api/v1/prompt_sets/{tone}/versions"),
+            Some(json!({"label": "1.0.0"})),
+        )
+        .await;
+    assert_eq!(s, 201);
+
+    // A bad entry is named under the field, and nothing is saved.
+    let (_, _, form) = page(&app, &r.member, &settings).await;
+    let etag = scrape(&form, "name=\"etag\" value=\"", '"').replace("&#34;", "\"");
+    let (status, _, html) = post_form(
+        &app,
+        &r.member,
+        &settings,
+        &settings,
+        &[
+            ("name", "Emails"),
+            ("slug", "emails"),
+            ("description", ""),
+            ("etag", &etag),
+            ("dependencies", "support/tone@^1.0\nsupport/nowhere@^1"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("support/nowhere@^1: no prompt set"), "{html}");
+    assert!(html.contains("href=\"#dependencies\""), "{html}");
+    let (status, headers, html) = post_form(
+        &app,
+        &r.member,
+        &settings,
+        &settings,
+        &[
+            ("name", "Emails"),
+            ("slug", "emails"),
+            ("description", ""),
+            ("etag", &etag),
+            ("dependencies", "support/tone@^1.0\n"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303, "{html}");
+    assert_eq!(location(&headers), set);
+    let (_, body) = app
+        .call(
+            &r,
+            &r.member,
+            reqwest::Method::GET,
+            &format!("/api/v1/prompt_sets/{}", r.set_id),
+            None,
+        )
+        .await;
+    assert_eq!(
+        body["prompt_set"]["dependencies"],
+        json!(["support/tone@^1.0"])
+    );
+
+    let (s, _) = app
+        .cut_version(&r, &r.member, json!({"label": "1.0.0"}))
+        .await;
+    assert_eq!(s, 201);
+    let (_, _, html) = page(&app, &r.member, &set).await;
+    assert!(
+        html.contains(&format!("href=\"/o/{org}/support/tone\">support/tone</a> <span class=\"mono muted\">@^1.0</span>")),
+        "{html}"
+    );
+    assert!(
+        html.contains("<td data-label=\"By\">Test</td>"),
+        "who cut it: {html}"
+    );
+    let (_, _, settings_page) = page(&app, &r.member, &settings).await;
+    assert!(
+        settings_page.contains(">support/tone@^1.0</textarea>"),
+        "{settings_page}"
+    );
+
+    // The dashboard's project card counts what is in it.
+    let (_, _, html) = page(&app, &r.member, &format!("/o/{org}")).await;
+    assert!(
+        html.contains("<strong>2</strong> sets · <strong>3</strong> prompts"),
+        "{html}"
+    );
+}

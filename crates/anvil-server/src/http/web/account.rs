@@ -1,16 +1,20 @@
-//! `/account`: who is signed in, and their sessions (sign one out, or every one).
+//! `/account`: who is signed in, their password, and their sessions (sign one out, or every
+//! one).
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::Visitor;
-use super::pages::{CsrfForm, Layout, checked, failure};
-use crate::domain::accounts;
+use serde::Deserialize;
+
+use super::pages::{CsrfForm, Layout, Problems, checked, failure};
 use crate::domain::page::Page;
+use crate::domain::records::{session, user};
+use crate::domain::{self, accounts};
 use crate::http::AppState;
 use crate::http::auth::clear_cookie;
 
@@ -31,6 +35,9 @@ struct AccountPage {
     name: String,
     email: String,
     sessions: Vec<SessionRow>,
+    /// The password was just changed (and the other sessions ended).
+    changed: bool,
+    problems: Problems,
 }
 
 pub(super) fn minute(t: time::OffsetDateTime) -> String {
@@ -41,16 +48,30 @@ pub(super) fn minute(t: time::OffsetDateTime) -> String {
 }
 
 pub async fn page(State(state): State<AppState>, Visitor(who): Visitor) -> Response {
-    let Some((session, user)) = &who else {
+    account_page(&state, &who, false, Problems::default()).await
+}
+
+async fn account_page(
+    state: &AppState,
+    who: &Option<(session::Model, user::Model)>,
+    changed: bool,
+    problems: Problems,
+) -> Response {
+    let Some((session, user)) = who else {
         return Redirect::to("/sign_in").into_response();
+    };
+    let status = if problems.summary.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
     };
     let sessions = match accounts::sessions_of(&state.db, &user.id, &Page::first(200)).await {
         Ok(s) => s.items,
-        Err(e) => return failure(&state, &who, e),
+        Err(e) => return failure(state, who, e),
     };
-    let mut layout = Layout::new(&state, "Your account", who.as_ref());
+    let mut layout = Layout::new(state, "Your account", who.as_ref());
     layout.crumbs = vec![("Account".into(), "/account".into())];
-    AccountPage {
+    let page = AccountPage {
         layout,
         name: user.name.clone(),
         email: user.email.clone(),
@@ -65,8 +86,49 @@ pub async fn page(State(state): State<AppState>, Visitor(who): Visitor) -> Respo
                 id: s.id,
             })
             .collect(),
+        changed,
+        problems,
+    };
+    (status, page).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+/// `POST /account/password`: a new password, given the current one; every other session of
+/// the account ends (someone who knew the old one is signed out).
+pub async fn change_password(
+    State(state): State<AppState>,
+    Visitor(who): Visitor,
+    headers: HeaderMap,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let Some((session, user)) = &who else {
+        return Redirect::to("/sign_in").into_response();
+    };
+    if let Some(res) = checked(&state, &headers, &session.id, &form.csrf) {
+        return res;
     }
-    .into_response()
+    let outcome = accounts::change_password(
+        &state.db,
+        user,
+        &session.id,
+        form.current_password,
+        form.new_password,
+    )
+    .await;
+    match outcome {
+        Ok(()) => account_page(&state, &who, true, Problems::default()).await,
+        Err(e @ domain::Error::Internal(_)) => failure(&state, &who, e),
+        Err(e) => account_page(&state, &who, false, Problems::of(e)).await,
+    }
 }
 
 /// Ends one of the user's other sessions.

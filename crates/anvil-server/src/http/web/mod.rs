@@ -71,6 +71,7 @@ pub fn routes() -> Router<AppState> {
             get(links::invitation_page).post(links::accept_invitation),
         )
         .route("/account", get(account::page))
+        .route("/account/password", post(account::change_password))
         .route("/account/sessions/{id}/end", post(account::end_session))
         .route(
             "/account/sign_out_everywhere",

@@ -374,6 +374,16 @@ struct Dashboard {
     activity_is_audit: bool,
 }
 
+impl Dashboard {
+    fn counts(&self, p: &project::Model) -> crate::domain::overview::ProjectCounts {
+        self.overview
+            .per_project
+            .get(&p.id)
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
 /// One line of the dashboard's activity: when, who, what.
 struct Activity {
     when: String,
@@ -672,10 +682,23 @@ struct SetPage {
     /// (name, version label, protected)
     channels: Vec<(String, String, bool)>,
     versions: Vec<versions::VersionSummary>,
+    /// Who cut each version: user id -> name.
+    authors: std::collections::HashMap<String, String>,
+    /// The sets this one depends on: (`project/set`, spec, their page)
+    dependencies: Vec<(String, String, String)>,
     /// Labels a channel may be moved to (not yanked).
     movable: Vec<String>,
     can_edit: bool,
     can_change_status: bool,
+}
+
+impl SetPage {
+    fn author(&self, v: &versions::VersionSummary) -> &str {
+        v.created_by
+            .as_ref()
+            .and_then(|id| self.authors.get(id))
+            .map_or("—", String::as_str)
+    }
 }
 
 /// `?fragment=live` asks a page for its live block alone (see [`live_block`]).
@@ -771,6 +794,23 @@ pub async fn set_page(
         .map(|c| (c.channel.name, c.label, c.channel.protected))
         .collect();
     let movable = super::releases::movable(&versions);
+    let authors = match accounts::names(
+        &state.db,
+        versions.iter().filter_map(|v| v.created_by.clone()),
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(e) => return failure(&state, &who, e),
+    };
+    let dependencies = crate::domain::dependencies::from_json(&found.dependencies)
+        .into_iter()
+        .map(|d| {
+            let (set, spec) = d.split_once('@').unwrap_or((d.as_str(), ""));
+            let page = format!("/o/{org_slug}/{set}");
+            (set.to_string(), spec.to_string(), page)
+        })
+        .collect();
     layout.title = found.name.clone();
     layout.crumbs.push((
         found_project.name.clone(),
@@ -800,6 +840,8 @@ pub async fn set_page(
             .collect(),
         channels,
         versions,
+        authors,
+        dependencies,
         set: found,
     };
     page_or_live(page, &query, SetLive)

@@ -60,6 +60,16 @@ impl Target {
         }
     }
 
+    /// A set's dependencies, one `project/set@spec` per line; a project has none.
+    fn dependencies(&self) -> Option<String> {
+        match self {
+            Target::Project(_) => None,
+            Target::Set(_, s) => {
+                Some(crate::domain::dependencies::from_json(&s.dependencies).join("\n"))
+            }
+        }
+    }
+
     fn fields(&self) -> (&str, &str, &str) {
         match self {
             Target::Project(p) => (&p.name, &p.slug, &p.description),
@@ -106,6 +116,8 @@ struct SettingsPage {
     slug: String,
     current_slug: String,
     description: String,
+    /// A set's dependencies as the textarea holds them; `None` for a project.
+    dependencies: Option<String>,
     etag: String,
     can_edit: bool,
     can_delete: bool,
@@ -124,6 +136,9 @@ pub struct EditForm {
     slug: String,
     #[serde(default)]
     description: String,
+    /// A set's dependencies, one per line.
+    #[serde(default)]
+    dependencies: Option<String>,
     #[serde(default)]
     etag: String,
     /// The slug typed out to confirm a delete.
@@ -162,6 +177,9 @@ fn page(
         description: form
             .map(|f| f.description.clone())
             .unwrap_or_else(|| description.to_string()),
+        dependencies: t
+            .dependencies()
+            .map(|current| form.and_then(|f| f.dependencies.clone()).unwrap_or(current)),
         etag: t.etag(),
         can_edit,
         can_delete,
@@ -237,7 +255,7 @@ async fn save(
                 name: Some(form.name.trim().to_string()),
                 slug: Some(form.slug.trim().to_string()),
                 description,
-                dependencies: None,
+                dependencies: form.dependencies.as_deref().map(dependency_lines),
             },
         )
         .await
@@ -256,11 +274,37 @@ async fn save(
                     ),
                     errors: Vec::new(),
                 },
-                e => Problems::of(e),
+                e => {
+                    let mut p = Problems::of(e);
+                    // The domain names `dependencies[i]`, the i-th entry; the form has one
+                    // textarea, so the problem goes under it, naming the entry.
+                    let entries = dependency_lines(form.dependencies.as_deref().unwrap_or(""));
+                    for (field, message) in &mut p.errors {
+                        if let Some(i) = field
+                            .strip_prefix("dependencies[")
+                            .and_then(|r| r.strip_suffix(']'))
+                            .and_then(|i| i.parse::<usize>().ok())
+                        {
+                            let entry = entries.get(i).map(String::as_str).unwrap_or("");
+                            *message = format!("{entry}: {message}");
+                            *field = "dependencies".into();
+                        }
+                    }
+                    p
+                }
             };
             (status, page(&ctx, layout, &t, Some(&form), problems)).into_response()
         }
     }
+}
+
+/// The textarea's dependencies: one per non-blank line.
+fn dependency_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 async fn delete(
