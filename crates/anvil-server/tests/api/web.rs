@@ -1941,7 +1941,11 @@ async fn the_account_page_changes_the_password_and_signs_out_the_other_sessions(
         303,
         "the other is signed out"
     );
-    assert_ne!(sign_in(browser(), "correct horse battery").await, 303, "the old password no longer signs in");
+    assert_ne!(
+        sign_in(browser(), "correct horse battery").await,
+        303,
+        "the old password no longer signs in"
+    );
     assert_eq!(sign_in(browser(), "a much better passphrase").await, 303);
     // Without the session's token nothing changes.
     let res = here
@@ -2073,4 +2077,201 @@ async fn a_set_shows_its_dependencies_and_who_cut_each_version_and_projects_thei
         html.contains("<strong>2</strong> sets · <strong>3</strong> prompts"),
         "{html}"
     );
+}
+
+#[tokio::test]
+async fn another_organisations_pages_and_forms_are_not_found() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let org = org_slug(&app, &r).await;
+    let (s, _) = app
+        .cut_version(&r, &r.member, json!({"label": "1.0.0"}))
+        .await;
+    assert_eq!(s, 201);
+    let set = format!("/o/{org}/support/emails");
+    let pages = [
+        format!("/o/{org}"),
+        format!("/o/{org}/members"),
+        format!("/o/{org}/keys"),
+        format!("/o/{org}/webhooks"),
+        format!("/o/{org}/audit"),
+        format!("/o/{org}/settings"),
+        format!("/o/{org}/-/new"),
+        format!("/o/{org}/support"),
+        format!("/o/{org}/support/-/edit"),
+        format!("/o/{org}/support/-/tokens"),
+        format!("/o/{org}/support/-/new"),
+        set.clone(),
+        format!("{set}/-/edit"),
+        format!("{set}/-/new"),
+        format!("{set}/-/cut"),
+        format!("{set}/-/channels/production?to=1.0.0"),
+        format!("{set}/v/1.0.0"),
+        format!("{set}/diff?from=1.0.0&to=working"),
+        format!("{set}/welcome"),
+    ];
+    // Each opens for a member of the organisation (or says why not), and is a 404 to
+    // someone signed in elsewhere: nothing of it shows.
+    for path in &pages {
+        let (status, _, _) = page(&app, &r.owner, path).await;
+        assert_eq!(status, 200, "{path} for its owner");
+    }
+    let stranger = browser();
+    app.register(&stranger, "stranger@example.com").await;
+    for path in &pages {
+        let (status, _, html) = page(&app, &stranger, path).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(
+            !html.contains("Welcome") && !html.contains("support/emails"),
+            "{path}: {html}"
+        );
+    }
+    // Their forms, posted with the stranger's own valid token, change nothing.
+    let (_, _, own) = page(&app, &stranger, "/account").await;
+    let token = csrf_of(&own);
+    let posts = [
+        format!("{set}/-/cut"),
+        format!("{set}/-/channels/production"),
+        format!("{set}/v/1.0.0/yank"),
+        format!("{set}/v/1.0.0/restore"),
+        format!("{set}/-/status"),
+        format!("{set}/-/delete"),
+        format!("/o/{org}/support/-/delete"),
+        format!("/o/{org}/invitations"),
+        format!("/o/{org}/webhooks"),
+        format!("/o/{org}/settings"),
+    ];
+    for path in &posts {
+        let res = stranger
+            .post(app.url(path))
+            .form(&[
+                ("_csrf", token.as_str()),
+                ("label", "9.0.0"),
+                ("to", "1.0.0"),
+                ("status", "locked"),
+                ("confirm", "emails"),
+                ("name", "Mine now"),
+                ("email", "x@example.com"),
+                ("role", "member"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "POST {path}");
+    }
+    let (_, body) = app
+        .call(
+            &r,
+            &r.owner,
+            reqwest::Method::GET,
+            &format!("/api/v1/prompt_sets/{}", r.set_id),
+            None,
+        )
+        .await;
+    assert_eq!(body["prompt_set"]["status"], "live", "{body}");
+    let (_, body) = app
+        .call(
+            &r,
+            &r.owner,
+            reqwest::Method::GET,
+            "/api/v1/organisation",
+            None,
+        )
+        .await;
+    assert_eq!(body["organisation"]["name"], "Acme");
+}
+
+#[tokio::test]
+async fn members_are_not_offered_what_only_admins_may_release() {
+    let app = spawn_app().await;
+    let r = app.registry().await;
+    let org = org_slug(&app, &r).await;
+    let (s, _) = app
+        .cut_version(&r, &r.member, json!({"label": "1.0.0"}))
+        .await;
+    assert_eq!(s, 201);
+    let (s, body) = app
+        .call(
+            &r,
+            &r.admin,
+            reqwest::Method::PUT,
+            &format!("/api/v1/prompt_sets/{}/channels/production", r.set_id),
+            Some(json!({"version": "1.0.0", "protected": true})),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let set = format!("/o/{org}/support/emails");
+    let (_, _, html) = page(&app, &r.member, &set).await;
+    assert!(!html.contains("id=\"move-production\""), "{html}");
+    assert!(
+        html.contains("Admins and owners move a protected channel."),
+        "{html}"
+    );
+    let (_, _, html) = page(&app, &r.admin, &set).await;
+    assert!(html.contains("id=\"move-production\""), "{html}");
+    // And posting it anyway is refused, with the channel where it was.
+    let (status, _, _) = post_form(
+        &app,
+        &r.member,
+        &set,
+        &format!("{set}/-/channels/production"),
+        &[("to", "1.0.0")],
+    )
+    .await;
+    assert_eq!(status, 403);
+    // Admins are not offered inviting owners, which only owners may do.
+    let (_, _, html) = page(&app, &r.admin, &format!("/o/{org}/members")).await;
+    assert!(!html.contains("<option value=\"owner\">"), "{html}");
+    let (_, _, html) = page(&app, &r.owner, &format!("/o/{org}/members")).await;
+    assert!(html.contains("<option value=\"owner\">"), "{html}");
+}
+
+/// A form without the `_csrf` field, as htmx posts a button's request.
+const NO_FIELDS: [(&str, &str); 1] = [("hx", "1")];
+
+#[tokio::test]
+async fn htmx_requests_carry_the_csrf_token_as_a_header() {
+    let app = spawn_app().await;
+    let (here, there) = (browser(), browser());
+    app.register(&here, "ada@example.com").await;
+    let res = there
+        .post(app.url("/sign_in"))
+        .form(&[
+            ("email", "ada@example.com"),
+            ("password", "correct horse battery"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let (_, _, html) = page(&app, &here, "/account").await;
+    let token = scrape(&html, "<meta name=\"anvil-csrf\" content=\"", '"');
+    assert_eq!(token, csrf_of(&html), "the page's token, for its scripts");
+    let other = scrape(&html, "/account/sessions/", '/');
+    let end = app.url(&format!("/account/sessions/{other}/end"));
+    let res = here
+        .post(&end)
+        .header("X-CSRF-Token", "forged")
+        .form(&NO_FIELDS)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403, "a wrong header is refused");
+    assert_eq!(page(&app, &there, "/account").await.0, 200);
+    let res = here
+        .post(&end)
+        .header("X-CSRF-Token", &token)
+        .form(&NO_FIELDS)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        page(&app, &there, "/account").await.0,
+        303,
+        "ended by the header's token"
+    );
+    // Signed out, a page carries no token at all.
+    let (_, _, landing) = page(&app, &browser(), "/").await;
+    assert!(!landing.contains("anvil-csrf"), "{landing}");
 }

@@ -196,6 +196,10 @@ test("the editor flow: sign up, create, a parse error at its line, declare, prev
   await page.goto(forge.url + org + `/support/emails/diff?from=1.0.0&to=${next}`);
   assert.equal((await page.textContent(".diff .ins")).trim(), "Hi {{ name }}!");
   await accessible(page, "the diff view");
+  await page.goto(forge.url + org + "/support/emails/v/1.0.0");
+  await everyLook(page, "version");
+  await page.goto(forge.url + org + "/support");
+  await everyLook(page, "project");
 
   assert.deepEqual(page.problems, [], page.problems.join("\n"));
   await context.close();
@@ -299,6 +303,23 @@ test("keyboard only: skip link, forms and the editor's save", { skip: skip || fa
   await page.keyboard.press("Tab");
   const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
   assert.equal(outline, "solid");
+  // The editor without a mouse: Tab into the template, type, Ctrl+S.
+  const api = apiOf(page);
+  const project = (await api("GET", "/projects/by_slug/keyboard", null, { "X-Anvil-Organisation": org.split("/")[2] })).body.project;
+  const set = (await api("POST", `/projects/${project.id}/prompt_sets`, { name: "Notes" })).body.prompt_set;
+  await api("POST", `/prompt_sets/${set.id}/prompts`, { name: "Hello", template: "Hello\n" });
+  await page.goto(forge.url + org + "/keyboard/notes/hello");
+  await editorReady(page);
+  for (let i = 0; i < 60; i++) {
+    await page.keyboard.press("Tab");
+    if (await page.evaluate(() => document.activeElement.classList.contains("cm-content"))) break;
+  }
+  assert.ok(await page.evaluate(() => document.activeElement.classList.contains("cm-content")), "Tab reaches the template");
+  await page.keyboard.press("Control+End");
+  await page.keyboard.type("Typed by keyboard");
+  await save(page);
+  const saved = (await api("GET", `/prompt_sets/${set.id}/prompts`)).body.prompts[0].template;
+  assert.match(saved, /Typed by keyboard/);
   assert.deepEqual(page.problems, [], page.problems.join("\n"));
   await context.close();
 });
@@ -403,6 +424,34 @@ test("the organisation's pages: one-row top bar, menus, live lists, webhooks and
   await page.keyboard.press("Escape");
   assert.ok(!(await page.isVisible(".org-switcher .menu-list")));
   assert.equal(await page.evaluate(() => document.activeElement.closest("details")?.className), "menu org-switcher");
+
+  // The organisation's other pages, in both themes and widths.
+  for (const [path, name] of [["/account", "account"], [org + "/members", "members"], [org + "/keys", "keys"], [org + "/audit", "audit"], [org + "/settings", "org-settings"]]) {
+    await page.goto(forge.url + path);
+    await everyLook(page, name);
+  }
+  // A pressed submit button shows that it is working and cannot be pressed twice.
+  await page.goto(forge.url + org + "/keys");
+  await page.fill("#name", "ci");
+  // The answer is held back a moment, to look at the button meanwhile.
+  await page.route("**/keys", async (route) => {
+    if (route.request().method() === "POST") await new Promise((ok) => setTimeout(ok, 700));
+    await route.continue();
+  });
+  const created = page.waitForNavigation();
+  // Pressed from the page itself, and looked at 50 ms later, while the answer is held back
+  // (Playwright's own click and selectors would wait for the navigation).
+  const [busy, disabled] = await page.evaluate(async () => {
+    const b = Array.from(document.querySelectorAll("button")).find((x) => x.textContent === "Create key");
+    b.click();
+    await new Promise((ok) => setTimeout(ok, 50));
+    return [b.getAttribute("aria-busy"), b.disabled];
+  });
+  assert.equal(busy, "true", "the button shows it is working");
+  assert.ok(disabled, "and cannot be pressed twice");
+  await created;
+  await page.unroute("**/keys");
+  assert.ok(await page.isVisible("#new-key"));
 
   // The dashboard and a project page refresh their lists when content changes elsewhere.
   const p = await api("POST", "/projects", { name: "Shop" }, { "X-Anvil-Organisation": slug });

@@ -1,10 +1,15 @@
 //! CSRF protection for the pages: every state-changing form carries a token bound to the
 //! session (an HMAC of its id under the server's key, so nothing is stored), checked in
-//! constant time, on top of the same-origin check the API makes for cookie requests.
+//! constant time, on top of the same-origin check the API makes for cookie requests. htmx
+//! requests send it as a header ([`HEADER`]).
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
+
+/// The header htmx requests carry the token in (set by `anvil.js` from the page's
+/// `anvil-csrf` meta tag), for requests that have no form field to carry it.
+pub const HEADER: &str = "x-csrf-token";
 
 /// The token of a session.
 pub fn token(secret_key: &[u8], session_id: &str) -> String {

@@ -45,6 +45,7 @@ struct MembersPage {
     can_change_roles: bool,
     can_remove: bool,
     can_invite: bool,
+    can_invite_owner: bool,
     invite_email: String,
     problems: Problems,
 }
@@ -96,6 +97,7 @@ async fn members_page(
         can_change_roles: ctx.require(Action::ChangeRoles).is_ok(),
         can_remove: ctx.require(Action::RemoveMembers).is_ok(),
         can_invite,
+        can_invite_owner: ctx.require(Action::InviteOwner).is_ok(),
         invite_email,
         problems,
     })

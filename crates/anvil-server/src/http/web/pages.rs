@@ -316,7 +316,8 @@ pub struct CsrfForm {
     pub(super) csrf: String,
 }
 
-/// Checks a signed-in form (this origin, the session's token); `Some` is the refusal to send.
+/// Checks a signed-in form (this origin, the session's token as the `_csrf` field or, for
+/// htmx requests, the `X-CSRF-Token` header); `Some` is the refusal to send.
 pub(super) fn checked(
     state: &AppState,
     headers: &HeaderMap,
@@ -326,6 +327,13 @@ pub(super) fn checked(
     if same_origin(headers, state.config.public_url.as_deref()).is_err() {
         return Some(cross_site());
     }
+    let token = match token {
+        "" => headers
+            .get(csrf::HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(""),
+        t => t,
+    };
     if !csrf::verify(&state.secret_key, session_id, token) {
         return Some(
             (
@@ -690,6 +698,10 @@ struct SetPage {
     movable: Vec<String>,
     can_edit: bool,
     can_change_status: bool,
+    /// Whether the viewer may cut versions and move unprotected channels (the set's status and
+    /// the role decide), and protected ones.
+    can_release: bool,
+    can_release_protected: bool,
 }
 
 impl SetPage {
@@ -822,6 +834,8 @@ pub async fn set_page(
         can_edit: ctx.require(access::Action::EditContent).is_ok()
             && prompt_sets::ensure_editable(&found).is_ok(),
         can_change_status: ctx.require(access::Action::ManageVersions).is_ok(),
+        can_release: prompt_sets::require_release(&ctx, &found, "", false).is_ok(),
+        can_release_protected: prompt_sets::require_release(&ctx, &found, "", true).is_ok(),
         movable,
         address,
         set_path,
@@ -910,7 +924,7 @@ pub(super) fn snippets(
         ),
         (
             "TypeScript (@anvil/sdk)".into(),
-            format!("const text = await anvil.render(\"{address}\", {vars});"),
+            format!("const {{ text }} = await anvil.render(\"{address}\", {vars});"),
         ),
         ("CLI".into(), format!("anvil render {address}{cli_vars}")),
         (

@@ -177,6 +177,30 @@
   }
   window.anvilToast = toast;
 
+  // htmx requests carry the session's CSRF token as a header (forms carry it as a field).
+  var csrf = document.querySelector('meta[name="anvil-csrf"]');
+  document.body.addEventListener("htmx:configRequest", function (e) {
+    if (csrf) { e.detail.headers["X-CSRF-Token"] = csrf.getAttribute("content"); }
+  });
+
+  // A pressed submit button says at once that something is happening, and cannot be pressed
+  // twice; coming back to the page (the back button) makes it usable again.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (e.defaultPrevented || form.method === "dialog" || form.hasAttribute("data-no-busy")) { return; }
+    var button = e.submitter || form.querySelector("button[type=submit], button:not([type])");
+    if (!button) { return; }
+    button.setAttribute("aria-busy", "true");
+    // After this tick, so the pressed button's name and value still go with the form.
+    setTimeout(function () { button.disabled = true; }, 0);
+  });
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("button[aria-busy=true]").forEach(function (b) {
+      b.removeAttribute("aria-busy");
+      b.disabled = false;
+    });
+  });
+
   // The top bar's menus are <details>: one open at a time, closed by Esc (focus back on its
   // summary) and by a click outside.
   var menus = Array.prototype.slice.call(document.querySelectorAll("details.menu"));
@@ -213,9 +237,22 @@
       if (p.prompt_id) { fire("anvil:prompt:" + p.prompt_id, e); }
       if (p.project_id || e.project_id) { fire("anvil:project:" + (p.project_id || e.project_id), e); }
       fire("anvil:event", e);
-      if (e.type === "channel.moved" && document.querySelector('[data-watch-set="' + p.prompt_set_id + '"]')) {
+      var watched = document.querySelector('[data-watch-set="' + p.prompt_set_id + '"]') ||
+        document.querySelector('[data-watch-project="' + (e.project_id || p.project_id) + '"]');
+      if (!watched) { return; }
+      if (e.type === "channel.moved") {
         toast(p.channel + " now serves " + p.to, p.from ? "It served " + p.from + "." : null);
+      } else if (changed[e.type]) {
+        // The list refreshes itself (htmx); the toast says why it changed.
+        toast(changed[e.type] + (p.label ? " " + p.label : p.name ? ": " + p.name : ""), "Changed elsewhere; the page shows it now.");
       }
+    };
+    var changed = {
+      "prompt_set.created": "A prompt set was created", "prompt_set.updated": "This set's settings changed",
+      "prompt_set.deleted": "A prompt set was deleted", "prompt_set.status_changed": "The set's status changed",
+      "prompt.created": "A prompt was added", "prompt.updated": "A prompt was saved", "prompt.deleted": "A prompt was deleted",
+      "version.created": "Version cut", "version.yanked": "Version yanked", "version.unyanked": "Version unyanked",
+      "channel.updated": "A channel changed", "channel.deleted": "A channel was deleted"
     };
     types.forEach(function (t) { source.addEventListener(t, onEvent); });
     document.body.setAttribute("data-live", "connecting");
