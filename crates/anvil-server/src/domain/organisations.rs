@@ -98,13 +98,22 @@ pub async fn of_user<C: ConnectionTrait>(
         .order_by_asc(membership::Column::CreatedAt)
         .all(conn)
         .await?;
+    // One query for the organisations (every page's switcher reads this), kept in the
+    // memberships' order.
+    let mut orgs: std::collections::HashMap<String, organisation::Model> =
+        organisation::Entity::find()
+            .filter(organisation::Column::Id.is_in(rows.iter().map(|m| m.organisation_id.clone())))
+            .filter(organisation::Column::DeletedAt.is_null())
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|o| (o.id.clone(), o))
+            .collect();
     let mut out = Vec::with_capacity(rows.len());
     for m in rows {
-        let org = organisation::Entity::find_by_id(m.organisation_id.clone())
-            .filter(organisation::Column::DeletedAt.is_null())
-            .one(conn)
-            .await?;
-        if let (Some(organisation), Some(role)) = (org, Role::parse(&m.role)) {
+        if let (Some(organisation), Some(role)) =
+            (orgs.remove(&m.organisation_id), Role::parse(&m.role))
+        {
             out.push(MemberOrganisation { organisation, role });
         }
     }

@@ -15,6 +15,7 @@ mod m20261201_000008_purge;
 mod m20261201_000009_event_actor;
 mod m20261201_000010_webhooks;
 mod m20261201_000011_version_listing;
+mod m20261202_000012_version_listing_authors;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_event_actor::Migration),
             Box::new(m20261201_000010_webhooks::Migration),
             Box::new(m20261201_000011_version_listing::Migration),
+            Box::new(m20261202_000012_version_listing_authors::Migration),
         ]
     }
 }
