@@ -267,12 +267,17 @@ test("a second session sees a channel move live, without a reload", { skip: skip
   await other.waitForFunction(() => document.body.getAttribute("data-live") === "open");
   assert.match(await other.textContent("tr[data-channel=production]"), /1\.0\.0/);
 
+  // The first session looks at a version page, which does not refresh itself.
+  await page.goto(forge.url + org + "/shop/checkout/v/1.0.0");
+  await page.waitForFunction(() => document.body.getAttribute("data-live") === "open");
   const moved = Date.now();
   assert.equal((await api("PUT", `/prompt_sets/${set}/channels/production`, { version: "1.1.0" })).status, 200);
   await other.waitForFunction(() => /1\.1\.0/.test(document.querySelector("tr[data-channel=production]").textContent), null, { timeout: 2000 });
   const seen = Date.now() - moved;
   assert.ok(seen < 2000, `seen after ${seen} ms`);
   await other.waitForSelector(".toast:has-text('production now serves 1.1.0')");
+  // The version page offers a reload instead.
+  await page.waitForSelector(".toast:has-text('A channel moved') button:has-text('Reload')", { timeout: 2000 });
   await shot(other, "live-channel-move");
   assert.deepEqual(page.problems, [], page.problems.join("\n"));
   assert.deepEqual(other.problems, []);

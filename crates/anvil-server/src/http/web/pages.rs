@@ -33,6 +33,9 @@ pub struct Layout {
     pub(super) theme: String,
     pub(super) email: Option<String>,
     pub(super) organisation: Option<String>,
+    /// A page that shows this set without refreshing itself: a live change to the set
+    /// offers a reload (`data-stale-on-set`).
+    pub(super) stale_on_set: Option<String>,
     /// The signed-in user's organisations for the switcher: (slug, name)
     pub(super) organisations: Vec<(String, String)>,
     pub(super) csrf: String,
@@ -61,6 +64,7 @@ impl Layout {
             email: who.map(|(_, u)| u.email.clone()),
             organisation: None,
             organisations: Vec::new(),
+            stale_on_set: None,
             csrf: who
                 .map(|(s, _)| csrf::token(&state.secret_key, &s.id))
                 .unwrap_or_default(),

@@ -56,6 +56,8 @@ async fn scope(
         .crumbs
         .push((p.name.clone(), format!("/o/{org}/{}", p.slug)));
     layout.crumbs.push((s.name.clone(), path.clone()));
+    // These pages show the set as it was when opened: a change elsewhere offers a reload.
+    layout.stale_on_set = Some(s.id.clone());
     Ok(SetScope {
         ctx,
         layout,

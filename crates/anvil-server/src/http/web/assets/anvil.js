@@ -237,6 +237,12 @@
       if (p.prompt_id) { fire("anvil:prompt:" + p.prompt_id, e); }
       if (p.project_id || e.project_id) { fire("anvil:project:" + (p.project_id || e.project_id), e); }
       fire("anvil:event", e);
+      if (p.prompt_set_id && document.querySelector('[data-stale-on-set="' + p.prompt_set_id + '"]')) {
+        // This page shows the set as it was when opened and does not refresh itself.
+        toast((changed[e.type] || e.type) + (p.label ? " " + p.label : ""), "Changed elsewhere since this page was opened.",
+          { label: "Reload", run: function () { location.reload(); } });
+        return;
+      }
       var watched = document.querySelector('[data-watch-set="' + p.prompt_set_id + '"]') ||
         document.querySelector('[data-watch-project="' + (e.project_id || p.project_id) + '"]');
       if (!watched) { return; }
@@ -252,7 +258,8 @@
       "prompt_set.deleted": "A prompt set was deleted", "prompt_set.status_changed": "The set's status changed",
       "prompt.created": "A prompt was added", "prompt.updated": "A prompt was saved", "prompt.deleted": "A prompt was deleted",
       "version.created": "Version cut", "version.yanked": "Version yanked", "version.unyanked": "Version unyanked",
-      "channel.updated": "A channel changed", "channel.deleted": "A channel was deleted"
+      "channel.updated": "A channel changed", "channel.deleted": "A channel was deleted",
+      "channel.moved": "A channel moved"
     };
     types.forEach(function (t) { source.addEventListener(t, onEvent); });
     document.body.setAttribute("data-live", "connecting");
