@@ -68,7 +68,8 @@ def template_of(size):
         "Tone: {{ tone | default: 'warm' | capitalize }}. Never promise refunds beyond "
         "{{ refund_days | default: 30 }} days.\n\n"
     )
-    return (block * (size // len(block) + 1))[:size].rsplit("\n\n", 1)[0] + "\n"
+    # Whole blocks, at least `size` bytes: a cut block would leave a tag open.
+    return block * (size // len(block) + 1)
 
 
 def main():
