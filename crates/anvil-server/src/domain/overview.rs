@@ -159,3 +159,50 @@ pub async fn of(db: &DatabaseConnection, ctx: &OrgContext) -> Result<Overview> {
         production,
     })
 }
+
+/// What deleting a project (or one of its sets) takes with it: its live sets' slugs, their
+/// prompts and versions.
+pub struct Contents {
+    pub sets: Vec<String>,
+    pub prompts: u64,
+    pub versions: u64,
+}
+
+pub async fn contents(
+    db: &DatabaseConnection,
+    ctx: &OrgContext,
+    project_id: &str,
+    set_id: Option<&str>,
+) -> Result<Contents> {
+    ctx.require(Action::ReadOrganisation)?;
+    let mut q = ctx
+        .find::<prompt_set::Entity>()
+        .filter(prompt_set::Column::ProjectId.eq(project_id))
+        .filter(prompt_set::Column::ArchivedAt.is_null());
+    if let Some(id) = set_id {
+        q = q.filter(prompt_set::Column::Id.eq(id));
+    }
+    let sets: Vec<(String, String)> = q
+        .select_only()
+        .columns([prompt_set::Column::Id, prompt_set::Column::Slug])
+        .order_by_asc(prompt_set::Column::Slug)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let ids: Vec<String> = sets.iter().map(|(id, _)| id.clone()).collect();
+    let prompts = ctx
+        .find::<prompt::Entity>()
+        .filter(prompt::Column::PromptSetId.is_in(ids.clone()))
+        .count(db)
+        .await?;
+    let versions = ctx
+        .find::<version::Entity>()
+        .filter(version::Column::PromptSetId.is_in(ids))
+        .count(db)
+        .await?;
+    Ok(Contents {
+        sets: sets.into_iter().map(|(_, slug)| slug).collect(),
+        prompts,
+        versions,
+    })
+}

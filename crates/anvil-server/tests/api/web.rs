@@ -1278,6 +1278,23 @@ async fn projects_and_sets_are_renamed_and_deleted_with_their_slug_typed_out() {
     );
     let (_, _, owner_view) = page(&app, &r.owner, &settings).await;
     let etag = scrape(&owner_view, "name=\"etag\" value=\"", '"').replace("&#34;", "\"");
+    // The confirmation names what goes with the project, counted.
+    let (s, _) = app
+        .cut_version(&r, &r.member, json!({"label": "1.0.0"}))
+        .await;
+    assert_eq!(s, 201);
+    let (_, _, owner_view) = page(&app, &r.owner, &settings).await;
+    assert!(
+        owner_view.contains(
+            "Deleting <strong class=\"mono\">support</strong>: 1 prompt set (emails) with their 2 prompts and 1 version stop resolving at once"
+        ),
+        "{owner_view}"
+    );
+    let (_, _, set_view) = page(&app, &r.owner, &format!("/o/{org}/support/emails/-/edit")).await;
+    assert!(
+        set_view.contains("Deleting <strong class=\"mono\">emails</strong>: its 2 prompts and 1 version stop resolving at once, with its channels"),
+        "{set_view}"
+    );
     let (status, _, _) = post_form(
         &app,
         &r.member,

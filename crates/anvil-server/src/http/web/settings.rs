@@ -121,8 +121,8 @@ struct SettingsPage {
     etag: String,
     can_edit: bool,
     can_delete: bool,
-    /// What deleting takes with it, in words.
-    consequence: &'static str,
+    /// What deleting takes with it, in words, counted when the page is shown.
+    consequence: String,
     problems: Problems,
 }
 
@@ -146,13 +146,47 @@ pub struct EditForm {
     confirm: String,
 }
 
-fn page(
+/// `n` things, in words: "1 prompt", "3 prompts".
+fn count(n: u64, one: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {one}s")
+    }
+}
+
+/// What deleting `t` takes with it, counted now.
+async fn consequence(state: &AppState, ctx: &OrgContext, t: &Target) -> domain::Result<String> {
+    let (project, set) = match t {
+        Target::Project(p) => (p.id.as_str(), None),
+        Target::Set(p, s) => (p.id.as_str(), Some(s.id.as_str())),
+    };
+    let c = crate::domain::overview::contents(&state.db, ctx, project, set).await?;
+    let within = format!(
+        "{} and {} stop resolving at once",
+        count(c.prompts, "prompt"),
+        count(c.versions, "version")
+    );
+    Ok(match t {
+        Target::Project(_) if c.sets.is_empty() => "it holds no prompt sets".to_string(),
+        Target::Project(_) => format!(
+            "{} ({}) with their {within}",
+            count(c.sets.len() as u64, "prompt set"),
+            c.sets.join(", ")
+        ),
+        Target::Set(..) => format!("its {within}, with its channels"),
+    })
+}
+
+async fn page(
+    state: &AppState,
     ctx: &OrgContext,
     mut layout: Layout,
     t: &Target,
     form: Option<&EditForm>,
     problems: Problems,
-) -> SettingsPage {
+) -> domain::Result<SettingsPage> {
+    let consequence = consequence(state, ctx, t).await?;
     let org = &ctx.organisation.slug;
     let (name, slug, description) = t.fields();
     let (can_edit, can_delete) = t.rights(ctx);
@@ -163,7 +197,7 @@ fn page(
             .push((p.name.clone(), format!("/o/{org}/{}", p.slug)));
     }
     layout.crumbs.push((name.to_string(), t.path(org)));
-    SettingsPage {
+    Ok(SettingsPage {
         layout,
         what: t.what(),
         path: t.path(org),
@@ -183,14 +217,9 @@ fn page(
         etag: t.etag(),
         can_edit,
         can_delete,
-        consequence: match t {
-            Target::Project(_) => {
-                "its prompt sets, their versions and channels stop resolving at once"
-            }
-            Target::Set(..) => "its versions and channels stop resolving at once",
-        },
+        consequence,
         problems,
-    }
+    })
 }
 
 async fn show(
@@ -207,7 +236,10 @@ async fn show(
         Err(res) => return res,
     };
     match Target::find(&state, &ctx, &project, set.as_deref()).await {
-        Ok(t) => page(&ctx, layout, &t, None, Problems::default()).into_response(),
+        Ok(t) => match page(&state, &ctx, layout, &t, None, Problems::default()).await {
+            Ok(p) => p.into_response(),
+            Err(e) => failure(&state, &who, e),
+        },
         Err(e) => failure(&state, &who, e),
     }
 }
@@ -293,7 +325,10 @@ async fn save(
                     p
                 }
             };
-            (status, page(&ctx, layout, &t, Some(&form), problems)).into_response()
+            match page(&state, &ctx, layout, &t, Some(&form), problems).await {
+                Ok(p) => (status, p).into_response(),
+                Err(e) => failure(&state, &who, e),
+            }
         }
     }
 }
@@ -331,11 +366,10 @@ async fn delete(
             summary: "Please fix these and try again:".into(),
             errors: vec![("confirm".into(), format!("type {slug} to confirm"))],
         };
-        return (
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            page(&ctx, layout, &t, None, problems),
-        )
-            .into_response();
+        return match page(&state, &ctx, layout, &t, None, problems).await {
+            Ok(p) => (axum::http::StatusCode::UNPROCESSABLE_ENTITY, p).into_response(),
+            Err(e) => failure(&state, &who, e),
+        };
     }
     let done = match &t {
         Target::Project(p) => projects::archive(&state.db, &ctx, &p.id, None).await,
@@ -346,7 +380,10 @@ async fn delete(
         Err(e @ domain::Error::Internal(_)) => failure(&state, &who, e),
         Err(e) => {
             let status = status_of(&e);
-            (status, page(&ctx, layout, &t, None, Problems::of(e))).into_response()
+            match page(&state, &ctx, layout, &t, None, Problems::of(e)).await {
+                Ok(p) => (status, p).into_response(),
+                Err(e) => failure(&state, &who, e),
+            }
         }
     }
 }
