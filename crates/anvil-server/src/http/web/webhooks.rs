@@ -54,6 +54,16 @@ struct Draft {
     events: String,
 }
 
+impl Draft {
+    /// An empty new-webhook form, offering the events most receivers want.
+    fn blank() -> Draft {
+        Draft {
+            url: String::new(),
+            events: "version.*, channel.*".into(),
+        }
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "webhooks.html")]
 struct WebhooksPage {
@@ -117,10 +127,7 @@ pub async fn page(
         Ok(x) => x,
         Err(res) => return res,
     };
-    let draft = Draft {
-        url: String::new(),
-        events: "version.*, channel.*".into(),
-    };
+    let draft = Draft::blank();
     let back = format!("/o/{org}");
     match list_page(&state, &ctx, layout, None, draft, Problems::default()).await {
         Ok(p) => p.into_response(),
@@ -168,10 +175,7 @@ pub async fn create(
     let (created, draft, problems, status) = match made {
         Ok(w) => (
             Some((w.model.url, w.secret)),
-            Draft {
-                url: String::new(),
-                events: "version.*, channel.*".into(),
-            },
+            Draft::blank(),
             Problems::default(),
             StatusCode::CREATED,
         ),
